@@ -1,0 +1,60 @@
+"""``provsdk inspect``: the manifest store exactly as c2pa reads it."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import click
+from rich.markup import escape
+
+from provsdk.audio import probe
+from provsdk.errors import InputError
+from provsdk.manifest.read import parse_store
+from provsdk.sign.strategy import c2pa_context
+from provsdk_cli.context import stdout
+from provsdk_cli.render import dump_json
+
+
+@click.command()
+@click.argument("path", type=click.Path(dir_okay=False))
+@click.option("--json", "as_json", is_flag=True, help="Print c2pa's manifest store JSON.")
+def inspect(path: str, as_json: bool) -> None:
+    """Show the C2PA manifest store of FILE as read (offline, no trust decisions)."""
+    import c2pa
+
+    info = probe(path)
+    try:
+        with Path(path).open("rb") as fh:
+            reader = c2pa.Reader(info.format.mime_type, fh, context=c2pa_context())
+            raw, cr = reader.json(), reader.crjson()
+            reader.close()
+    except c2pa.C2paError as exc:
+        text = " ".join(str(exc).split())
+        if "no JUMBF" in text or "ManifestNotFound" in type(exc).__name__:
+            if as_json:
+                click.echo(dump_json({"path": path, "manifests": {}, "active_manifest": None}))
+            else:
+                stdout().print(f"{escape(path)}: no C2PA manifest")
+            return
+        raise InputError(f"c2pa cannot read the manifest store: {text}", path=path) from None
+    if as_json:
+        click.echo(dump_json({"path": path, **json.loads(raw)}))
+        return
+    store = parse_store(raw, cr)
+    out = stdout()
+    out.print(f"[bold]{escape(path)}[/bold] ({info.format}, state {store.state.value})")
+    for label, manifest in store.manifests.items():
+        active = " (active)" if store.active and label == store.active.label else ""
+        out.print(f"  manifest {escape(label)}{active}: {escape(manifest.title or '')}")
+        signer = manifest.certificate.subject.get("CN") if manifest.certificate else None
+        out.print(f"    signed by {escape(signer or '?')} ({manifest.algorithm or '?'})")
+        for name, _ in manifest.assertions:
+            out.print(f"    assertion {escape(name)}")
+        for ingredient in manifest.ingredients:
+            out.print(
+                f"    ingredient {escape(ingredient.title or '?')} ({ingredient.relationship}) "
+                f"-> {escape(ingredient.active_manifest or 'no manifest')}"
+            )
+    for entry in store.failures:
+        out.print(f"  [red]failure[/red] {escape(entry.code)}: {escape(entry.explanation)}")

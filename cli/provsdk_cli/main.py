@@ -1,0 +1,77 @@
+"""The ``provsdk`` entry point: the command group, shared options, and the error boundary.
+
+Exit codes: 0 every file passes; 1 a verification or policy failure; 2 a usage error or an
+unreadable/unsupported input; 3 a provider or network failure. Errors are one line on stderr
+naming the file and the cause; ``--debug`` adds the traceback.
+"""
+
+from __future__ import annotations
+
+import sys
+import traceback
+from typing import Any
+
+import click
+
+from provsdk import __version__
+from provsdk.errors import ProvsdkError
+from provsdk_cli import generate, inspect, keys, sign, verify
+
+__all__ = ["EXIT_FAILED", "EXIT_OK", "EXIT_PROVIDER", "EXIT_USAGE", "main"]
+
+EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_PROVIDER = 0, 1, 2, 3
+
+
+class _Group(click.Group):
+    """Turns every error into one line on stderr and the contract's exit code."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except (click.exceptions.Exit, click.ClickException, click.exceptions.Abort):
+            raise
+        except ProvsdkError as exc:
+            _report(ctx, exc, str(exc))
+            ctx.exit(exc.exit_code)
+        except KeyboardInterrupt:
+            click.echo("provsdk: interrupted; nothing was left half-written", err=True)
+            ctx.exit(130)
+        except Exception as exc:  # a bug of ours: still one line, the traceback on request
+            _report(ctx, exc, f"internal error: {type(exc).__name__}: {exc}")
+            ctx.exit(EXIT_USAGE)
+
+
+def _report(ctx: click.Context, exc: BaseException, line: str) -> None:
+    if (ctx.obj or {}).get("debug"):
+        traceback.print_exception(exc, file=sys.stderr)
+    one_line = " ".join(line.split())
+    click.echo(f"provsdk: {one_line}", err=True)
+    hint = getattr(exc, "hint", None)
+    if hint and (ctx.obj or {}).get("debug"):
+        click.echo(f"hint: {hint}", err=True)
+
+
+@click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="provsdk")
+@click.option("--debug", is_flag=True, help="Print tracebacks with errors.")
+@click.option(
+    "--home",
+    type=click.Path(file_okay=False),
+    envvar="PROVSDK_HOME",
+    help="Folder of keys and trust stores (default: $PROVSDK_HOME or the user data folder).",
+)
+@click.pass_context
+def cli(ctx: click.Context, debug: bool, home: str | None) -> None:
+    """AI-generated music that carries its own evidence: generate, sign, verify."""
+    ctx.obj = {"debug": debug, "home": home}
+
+
+cli.add_command(keys.keys)
+cli.add_command(generate.generate)
+cli.add_command(sign.sign)
+cli.add_command(verify.verify)
+cli.add_command(inspect.inspect)
+
+
+def main() -> None:
+    cli(prog_name="provsdk")

@@ -1,0 +1,66 @@
+"""``provsdk verify``: is the file intact, who signed it, is it AI-generated, does it pass."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import click
+
+from provsdk.credentials.trust import TrustConfig
+from provsdk.errors import InputError, ProvsdkError, UnsupportedFormatError
+from provsdk.verify import expand_paths, verify_file
+from provsdk_cli.context import home_of, stdout
+from provsdk_cli.render import dump_json, print_report
+
+
+def _error_entry(path: str, exc: ProvsdkError) -> dict[str, Any]:
+    code = "input.unsupported" if isinstance(exc, UnsupportedFormatError) else "input.unreadable"
+    return {
+        "path": path,
+        "verdict": "fail",
+        "c2pa": {"state": "Absent"},
+        "reasons": [f"{code}: {exc.message}"],
+        "error": str(exc),
+    }
+
+
+@click.command()
+@click.argument("paths", nargs=-1, required=True, type=click.Path())
+@click.option(
+    "--trust-anchors",
+    "anchors",
+    multiple=True,
+    type=click.Path(dir_okay=False),
+    help="PEM file of extra producer trust anchors (repeatable).",
+)
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object with a files list.")
+@click.pass_context
+def verify(
+    ctx: click.Context, paths: tuple[str, ...], anchors: tuple[str, ...], as_json: bool
+) -> None:
+    """Verify the credentials of FILEs, or of the audio files in DIRs. Offline.
+
+    Exit 0 when every file passes, 1 when one fails, 2 when one cannot be read.
+    """
+    trust = TrustConfig.load(home_of(ctx), producer_anchors=anchors)
+    console = stdout()
+    entries: list[dict[str, Any]] = []
+    worst = 0
+    files = list(expand_paths(paths))
+    if not files:
+        raise InputError("no audio files found", path=paths[0])
+    for path in files:
+        try:
+            report = verify_file(path, trust=trust)
+        except InputError as exc:
+            click.echo(f"provsdk: {exc}", err=True)
+            entries.append(_error_entry(str(path), exc))
+            worst = max(worst, 2)
+            continue
+        entries.append(report.to_dict())
+        worst = max(worst, 0 if report.passed else 1)
+        if not as_json:
+            print_report(console, report)
+    if as_json:
+        click.echo(dump_json({"files": entries, "passed": worst == 0}))
+    ctx.exit(worst)

@@ -1,0 +1,89 @@
+"""provsdk: AI-generated music that carries its own evidence.
+
+Generate a track, sign it with a C2PA manifest, verify it::
+
+    from provsdk import Client, verify_file
+
+    track = Client().generate("warm lofi beat", duration=30, out="beat.mp3")
+    report = verify_file("beat.mp3")
+    print(report.verdict, report.integrity.state)
+
+The parts, one module each: ``audio`` (formats, structure checks, encoding), ``credentials``
+(keys, signers, trust stores), ``manifest`` (definitions in, records out), ``sign`` (the one
+writer of signed files), ``verify`` (layers and policy), ``providers`` (generators), ``client``.
+"""
+
+from provsdk._version import __version__
+from provsdk.audio.formats import AudioFormat
+from provsdk.client import Client
+from provsdk.credentials import (
+    Algorithm,
+    CallbackSigner,
+    KeySigner,
+    Role,
+    Signer,
+    TrustConfig,
+    TrustStore,
+    init_dev_pki,
+    load_signer,
+)
+from provsdk.errors import (
+    ConfigurationError,
+    CorruptAudioError,
+    CredentialError,
+    InputError,
+    OutputError,
+    ProviderError,
+    ProvsdkError,
+    SigningError,
+    UnsupportedFormatError,
+)
+from provsdk.home import ProvsdkHome
+from provsdk.manifest.build import ManifestSpec
+from provsdk.models import (
+    C2paState,
+    DigitalSourceType,
+    SoftwareAgent,
+    Track,
+    TrainingMining,
+    Verdict,
+    VerificationReport,
+)
+from provsdk.sign import SignResult, sign_file
+from provsdk.verify import verify_file
+
+__all__ = [
+    "Algorithm",
+    "AudioFormat",
+    "C2paState",
+    "CallbackSigner",
+    "Client",
+    "ConfigurationError",
+    "CorruptAudioError",
+    "CredentialError",
+    "DigitalSourceType",
+    "InputError",
+    "KeySigner",
+    "ManifestSpec",
+    "OutputError",
+    "ProviderError",
+    "ProvsdkError",
+    "ProvsdkHome",
+    "Role",
+    "SignResult",
+    "Signer",
+    "SigningError",
+    "SoftwareAgent",
+    "Track",
+    "TrainingMining",
+    "TrustConfig",
+    "TrustStore",
+    "UnsupportedFormatError",
+    "Verdict",
+    "VerificationReport",
+    "__version__",
+    "init_dev_pki",
+    "load_signer",
+    "sign_file",
+    "verify_file",
+]

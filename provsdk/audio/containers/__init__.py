@@ -1,0 +1,45 @@
+"""Structural checks of the four containers, run before any file is signed or verified.
+
+Each parser walks only the structure that carries audio and metadata, with every size field
+bounded by the file and every loop by a count, so a truncated, corrupt or hostile file ends in a
+one-line :class:`~provsdk.errors.CorruptAudioError` instead of reaching c2pa or a decoder.
+"""
+
+from __future__ import annotations
+
+import mmap
+from collections.abc import Callable
+from pathlib import Path
+
+from provsdk.audio.containers._buffer import Bytes
+from provsdk.audio.containers.flac import check_flac
+from provsdk.audio.containers.info import AudioInfo
+from provsdk.audio.containers.mp3 import check_mp3
+from provsdk.audio.containers.mp4 import check_mp4
+from provsdk.audio.containers.wav import check_wav
+from provsdk.audio.formats import AudioFormat, detect_format
+from provsdk.errors import InputError
+
+__all__ = ["AudioInfo", "probe"]
+
+_CHECKS: dict[AudioFormat, Callable[[Bytes], AudioInfo]] = {
+    AudioFormat.WAV: check_wav,
+    AudioFormat.MP3: check_mp3,
+    AudioFormat.FLAC: check_flac,
+    AudioFormat.M4A: check_mp4,
+}
+
+
+def probe(path: str | Path) -> AudioInfo:
+    """Detect the format of ``path`` by content and check its structure.
+
+    Returns what the headers say (sample rate, channels, duration). Raises
+    :class:`~provsdk.errors.InputError` or one of its subclasses when the file cannot be used.
+    """
+    p = Path(path)
+    fmt = detect_format(p)
+    try:
+        with p.open("rb") as fh, mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ) as view:
+            return _CHECKS[fmt](Bytes(view, p))
+    except OSError as exc:
+        raise InputError(f"cannot read file: {exc.strerror or exc}", path=p) from None

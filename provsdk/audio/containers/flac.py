@@ -1,0 +1,48 @@
+"""FLAC: optional ID3v2 tags (c2pa adds one), 'fLaC', the metadata blocks, then frame sync."""
+
+from __future__ import annotations
+
+from provsdk.audio.containers._buffer import Bytes
+from provsdk.audio.containers.id3 import skip_id3v2
+from provsdk.audio.containers.info import AudioInfo
+from provsdk.audio.formats import AudioFormat
+
+MAX_BLOCKS = 10_000
+
+
+def check_flac(buf: Bytes) -> AudioInfo:
+    offset = skip_id3v2(buf, 0)
+    if buf.take(offset, 4, "FLAC marker") != b"fLaC":
+        raise buf.corrupt(f"corrupt FLAC: no 'fLaC' marker at offset {offset}")
+    offset += 4
+    info: AudioInfo | None = None
+    for index in range(MAX_BLOCKS):
+        header = buf.be32(offset, "FLAC metadata block header")
+        last, kind, length = header >> 31, (header >> 24) & 0x7F, header & 0xFFFFFF
+        if index == 0 and (kind != 0 or length != 34):
+            raise buf.corrupt("corrupt FLAC: the first metadata block is not STREAMINFO")
+        if kind == 127:
+            raise buf.corrupt(f"corrupt FLAC: invalid metadata block type at offset {offset}")
+        buf.need(offset + 4, length, "FLAC metadata block")
+        if kind == 0:
+            info = _streaminfo(buf, offset + 4)
+        offset += 4 + length
+        if last:
+            break
+    else:
+        raise buf.corrupt(f"hostile FLAC: more than {MAX_BLOCKS} metadata blocks")
+    sync = buf.be16(offset, "first FLAC frame")
+    if sync & 0xFFFE != 0xFFF8:
+        raise buf.corrupt(f"corrupt FLAC: no audio frame after the metadata (offset {offset})")
+    assert info is not None
+    return info
+
+
+def _streaminfo(buf: Bytes, offset: int) -> AudioInfo:
+    packed = int.from_bytes(buf.take(offset + 10, 8, "STREAMINFO"), "big")
+    rate = packed >> 44
+    channels = ((packed >> 41) & 7) + 1
+    total = packed & 0xFFFFFFFFF
+    if rate == 0:
+        raise buf.corrupt("corrupt FLAC: STREAMINFO sample rate is 0")
+    return AudioInfo(AudioFormat.FLAC, rate, channels, total / rate if total else None)

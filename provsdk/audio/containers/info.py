@@ -1,0 +1,19 @@
+"""What the container headers say about the audio, without decoding it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from provsdk.audio.formats import AudioFormat
+
+__all__ = ["AudioInfo"]
+
+
+@dataclass(frozen=True)
+class AudioInfo:
+    """Facts read from a file's headers. ``None`` where the container does not say."""
+
+    format: AudioFormat
+    sample_rate: int | None
+    channels: int | None
+    duration: float | None  # seconds

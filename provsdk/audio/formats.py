@@ -1,0 +1,122 @@
+"""Which audio format a file is, decided by its bytes, never by its name."""
+
+from __future__ import annotations
+
+import enum
+from pathlib import Path
+
+from provsdk.errors import InputError, UnsupportedFormatError
+
+__all__ = ["AudioFormat", "detect_format", "format_for_name"]
+
+# Enough to see past one ID3v2 header and reach the magic of what follows it.
+_HEAD = 64
+
+
+class AudioFormat(enum.Enum):
+    """The formats c2pa-python 0.38.1 can embed a manifest into, with their C2PA MIME types."""
+
+    WAV = ("wav", "audio/wav")
+    MP3 = ("mp3", "audio/mpeg")
+    FLAC = ("flac", "audio/flac")
+    # c2pa wants audio/mp4; audio/x-m4a is not recognised for embedding.
+    M4A = ("m4a", "audio/mp4")
+
+    def __init__(self, extension: str, mime_type: str) -> None:
+        self.extension = extension
+        self.mime_type = mime_type
+
+    def __str__(self) -> str:
+        return self.extension
+
+
+def format_for_name(name: str) -> AudioFormat:
+    """The format a user named (``wav``, ``.mp3``, ``audio/flac``...), for choosing an output."""
+    key = name.lower().lstrip(".")
+    for fmt in AudioFormat:
+        if key in (fmt.extension, fmt.mime_type) or (fmt is AudioFormat.M4A and key == "mp4"):
+            return fmt
+    supported = ", ".join(f.extension for f in AudioFormat)
+    raise UnsupportedFormatError(f"unsupported audio format {name!r}; supported: {supported}")
+
+
+def _id3v2_end(head: bytes) -> int | None:
+    """Offset just past a leading ID3v2 tag, or None when there is none."""
+    if len(head) < 10 or head[:3] != b"ID3":
+        return None
+    size_bytes = head[6:10]
+    if any(b & 0x80 for b in size_bytes):
+        return None
+    size = 0
+    for b in size_bytes:
+        size = (size << 7) | b
+    footer = 10 if head[5] & 0x10 else 0
+    return 10 + size + footer
+
+
+def _is_mpeg_frame_header(b: bytes) -> bool:
+    return len(b) >= 2 and b[0] == 0xFF and (b[1] & 0xE0) == 0xE0 and (b[1] & 0x06) != 0
+
+
+def _classify(head: bytes) -> AudioFormat | str:
+    """An AudioFormat, or the name of a recognised format we cannot embed into, or ''."""
+    if head[:4] == b"RIFF" and head[8:12] == b"WAVE":
+        return AudioFormat.WAV
+    if head[:4] == b"fLaC":
+        return AudioFormat.FLAC
+    if head[4:8] == b"ftyp":
+        return AudioFormat.M4A
+    if _is_mpeg_frame_header(head[:2]):
+        return AudioFormat.MP3
+    if head[:4] == b"OggS":
+        return "Ogg"
+    if head[:4] == b"FORM" and head[8:12] in (b"AIFF", b"AIFC"):
+        return "AIFF"
+    if head[:4] == b"RIFF":
+        return "RIFF (not WAVE)"
+    if head[:4] == b"caff":
+        return "Core Audio (CAF)"
+    if head[:4] == b"\x1aE\xdf\xa3":
+        return "Matroska/WebM"
+    return ""
+
+
+def detect_format(path: str | Path) -> AudioFormat:
+    """The format of the file at ``path``, from its content.
+
+    Raises :class:`InputError` for a missing, unreadable or empty file and
+    :class:`UnsupportedFormatError` for anything that is not WAV, MP3, FLAC or M4A.
+    """
+    p = Path(path)
+    try:
+        with p.open("rb") as fh:
+            head = fh.read(_HEAD)
+            # A file may open with an ID3v2 tag: MP3 always may, and c2pa puts one before
+            # 'fLaC' in the FLAC files it signs. Look at what the tag is in front of.
+            tag_end = _id3v2_end(head)
+            kind: AudioFormat | str
+            if tag_end is not None:
+                fh.seek(tag_end)
+                kind = AudioFormat.FLAC if fh.read(4) == b"fLaC" else AudioFormat.MP3
+            else:
+                kind = _classify(head)
+    except IsADirectoryError:
+        raise InputError("is a directory, not an audio file", path=p) from None
+    except FileNotFoundError:
+        raise InputError("no such file", path=p) from None
+    except OSError as exc:
+        raise InputError(f"cannot read file: {exc.strerror or exc}", path=p) from None
+    if not head:
+        raise InputError("file is empty", path=p)
+    if isinstance(kind, AudioFormat):
+        return kind
+    supported = ", ".join(f.extension.upper() for f in AudioFormat)
+    if kind:
+        raise UnsupportedFormatError(
+            f"{kind} audio cannot carry an embedded C2PA manifest; supported: {supported}",
+            path=p,
+            hint="convert the file to one of the supported formats first",
+        )
+    raise UnsupportedFormatError(
+        f"not a recognised audio file (content matches none of {supported})", path=p
+    )

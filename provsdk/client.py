@@ -1,0 +1,171 @@
+"""The public entry point: generate → encode → sign → verify, one call, one :class:`Track`."""
+
+from __future__ import annotations
+
+import contextlib
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from provsdk.audio.codec import encode
+from provsdk.audio.formats import AudioFormat, format_for_name
+from provsdk.credentials.roles import Role
+from provsdk.credentials.signers import Signer, load_signer
+from provsdk.credentials.trust import TrustConfig
+from provsdk.errors import ConfigurationError, UnsupportedFormatError
+from provsdk.home import ProvsdkHome
+from provsdk.manifest.build import ManifestSpec
+from provsdk.models.origin import TrainingMining
+from provsdk.models.track import Track
+from provsdk.providers import Provider, get_provider
+from provsdk.providers.base import GenerationRequest
+from provsdk.sign import sign_file
+from provsdk.sign.atomic import TEMP_SUFFIX
+from provsdk.verify import verify_file
+from provsdk.verify.policy import DEFAULT_POLICY, Policy
+
+__all__ = ["Client"]
+
+
+class Client:
+    """Generates tracks that carry their own signed evidence.
+
+    >>> track = Client().generate("warm lofi beat", duration=30, out="beat.mp3")
+    >>> track.report.verdict.value
+    'pass'
+
+    Credentials default to the producer key of ``PROVSDK_HOME`` (or the
+    ``PROVSDK_SIGNING_KEY``/``PROVSDK_SIGNING_CERT`` environment variables); trust defaults to
+    the stores of ``PROVSDK_HOME``. Both load on first use, not at construction.
+    """
+
+    def __init__(
+        self,
+        provider: str | Provider = "local",
+        *,
+        signer: Signer | None = None,
+        home: str | Path | ProvsdkHome | None = None,
+        trust: TrustConfig | None = None,
+        policy: Policy = DEFAULT_POLICY,
+        training_mining: TrainingMining | None = None,
+        include_prompt: bool = True,
+        tsa_url: str | None = None,
+        provider_options: dict[str, Any] | None = None,
+    ) -> None:
+        self.provider = (
+            get_provider(provider, **(provider_options or {}))
+            if isinstance(provider, str)
+            else provider
+        )
+        self.home = home if isinstance(home, ProvsdkHome) else ProvsdkHome(home)
+        self._signer = signer
+        self._trust = trust
+        self.policy = policy
+        self.training_mining = training_mining or TrainingMining()
+        self.include_prompt = include_prompt
+        self.tsa_url = tsa_url
+
+    @property
+    def signer(self) -> Signer:
+        if self._signer is None:
+            self._signer = load_signer(Role.PRODUCER, home=self.home)
+        return self._signer
+
+    @property
+    def trust(self) -> TrustConfig:
+        if self._trust is None:
+            self._trust = TrustConfig.load(self.home)
+        return self._trust
+
+    def generate(
+        self,
+        prompt: str,
+        *,
+        out: str | Path,
+        duration: float = 30.0,
+        seed: int | None = None,
+        format: str | AudioFormat | None = None,
+        sample_rate: int = 44100,
+        channels: int = 2,
+        model: str | None = None,
+    ) -> Track:
+        """Generate ``prompt`` into ``out``, signed and verified.
+
+        The format comes from ``format`` or else from ``out``'s suffix. The file appears at
+        ``out`` only once it is signed; on any failure nothing is left behind.
+        """
+        dest = Path(out)
+        fmt = _output_format(dest, format)
+        signer = self.signer  # fail on missing credentials before spending a generation
+        generation = self.provider.generate(
+            GenerationRequest(prompt, duration, seed, sample_rate, channels, model)
+        )
+        record = generation.record
+        if not self.include_prompt:
+            record = type(record)(**{**record.__dict__, "prompt": None})
+        spec = ManifestSpec(
+            title=dest.name,
+            source_type=generation.source_type,
+            software_agent=generation.software_agent,
+            training_mining=self.training_mining,
+            generation=record,
+        )
+        folder = dest.parent
+        with _scratch_file(folder, fmt) as encoded:
+            encode(generation.audio.samples, generation.audio.sample_rate, fmt, encoded)
+            sign_file(encoded, dest, spec, signer, tsa_url=self.tsa_url)
+        report = verify_file(dest, trust=self.trust, policy=self.policy)
+        return Track(
+            path=dest,
+            format=fmt,
+            duration=generation.audio.duration,
+            sample_rate=generation.audio.sample_rate,
+            channels=generation.audio.channels,
+            generation=record,
+            report=report,
+        )
+
+
+def _output_format(dest: Path, fmt: str | AudioFormat | None) -> AudioFormat:
+    if isinstance(fmt, AudioFormat):
+        chosen = fmt
+    elif fmt is not None:
+        chosen = format_for_name(fmt)
+    elif dest.suffix:
+        try:
+            chosen = format_for_name(dest.suffix)
+        except UnsupportedFormatError as exc:
+            raise UnsupportedFormatError(exc.message, path=dest) from None
+    else:
+        raise ConfigurationError(
+            "cannot tell the output format: give a suffix or a format", path=dest
+        )
+    named = _suffix_format(dest)
+    if named is not None and named is not chosen:
+        raise ConfigurationError(
+            f"the output is named {dest.suffix} but the format asked for is {chosen}", path=dest
+        )
+    return chosen
+
+
+def _suffix_format(dest: Path) -> AudioFormat | None:
+    try:
+        return format_for_name(dest.suffix) if dest.suffix else None
+    except UnsupportedFormatError:
+        return None
+
+
+@contextlib.contextmanager
+def _scratch_file(folder: Path, fmt: AudioFormat) -> Any:
+    """A temporary file for the unsigned encoding, beside the output, always removed."""
+    if not folder.is_dir():
+        raise ConfigurationError("the output folder does not exist", path=folder)
+    handle = tempfile.NamedTemporaryFile(  # noqa: SIM115 - closed at once, removed in finally
+        dir=folder, prefix=".unsigned.", suffix=f".{fmt.extension}{TEMP_SUFFIX}", delete=False
+    )
+    handle.close()
+    path = Path(handle.name)
+    try:
+        yield path
+    finally:
+        path.unlink(missing_ok=True)

@@ -1,0 +1,192 @@
+"""A development PKI: one root per role and a leaf under each, for trying provsdk locally.
+
+One root *per role* rather than one shared root: the trust stores then differ by construction,
+so a provider's key can never pass for a licensor's (docs/adr/0003-one-root-per-role.md).
+Certificates carry "provsdk development PKI" as their organisation so a verifier anywhere else
+can say that a file was signed with development keys.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ed25519
+from cryptography.hazmat.primitives.asymmetric.types import PrivateKeyTypes
+from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
+
+from provsdk.credentials.algorithms import Algorithm
+from provsdk.credentials.profile import DOCUMENT_SIGNING
+from provsdk.credentials.roles import Role
+from provsdk.errors import ConfigurationError
+from provsdk.home import ProvsdkHome
+
+__all__ = [
+    "DEV_ORGANIZATION",
+    "DevPki",
+    "init_dev_pki",
+    "is_dev_certificate",
+    "issue_leaf",
+    "make_root",
+]
+
+DEV_ORGANIZATION = "provsdk development PKI"
+ROOT_DAYS = 3650
+LEAF_DAYS = 730
+
+
+@dataclass(frozen=True)
+class DevPki:
+    """What ``keys init`` wrote: the home, the algorithm, and each role's leaf subject."""
+
+    home: ProvsdkHome
+    algorithm: Algorithm
+    subjects: dict[Role, str]
+
+
+def is_dev_certificate(cert: x509.Certificate) -> bool:
+    orgs = cert.subject.get_attributes_for_oid(NameOID.ORGANIZATION_NAME)
+    return any(o.value == DEV_ORGANIZATION for o in orgs)
+
+
+def _name(common_name: str, unit: str) -> x509.Name:
+    return x509.Name(
+        [
+            x509.NameAttribute(NameOID.ORGANIZATION_NAME, DEV_ORGANIZATION),
+            x509.NameAttribute(NameOID.ORGANIZATIONAL_UNIT_NAME, unit),
+            x509.NameAttribute(NameOID.COMMON_NAME, common_name),
+        ]
+    )
+
+
+def _hash_for(key: PrivateKeyTypes) -> hashes.HashAlgorithm | None:
+    # Ed25519 signs without a separate digest; everything else certifies with SHA-256.
+    return None if isinstance(key, ed25519.Ed25519PrivateKey) else hashes.SHA256()
+
+
+def _usage(*, sign: bool, ca: bool) -> x509.KeyUsage:
+    return x509.KeyUsage(
+        digital_signature=sign,
+        content_commitment=False,
+        key_encipherment=False,
+        data_encipherment=False,
+        key_agreement=False,
+        key_cert_sign=ca,
+        crl_sign=ca,
+        encipher_only=False,
+        decipher_only=False,
+    )
+
+
+def make_root(
+    common_name: str, algorithm: Algorithm, unit: str = "roots", now: dt.datetime | None = None
+) -> tuple[PrivateKeyTypes, x509.Certificate]:
+    """A self-signed CA certificate and its key."""
+    now = now or dt.datetime.now(dt.UTC)
+    key = algorithm.generate_key()
+    name = _name(common_name, unit)
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())  # type: ignore[arg-type]
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - dt.timedelta(minutes=5))
+        .not_valid_after(now + dt.timedelta(days=ROOT_DAYS))
+        .add_extension(x509.BasicConstraints(ca=True, path_length=0), critical=True)
+        .add_extension(_usage(sign=False, ca=True), critical=True)
+        .add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()), critical=False)  # type: ignore[arg-type]
+        .sign(key, _hash_for(key))  # type: ignore[arg-type]
+    )
+    return key, cert
+
+
+def issue_leaf(
+    issuer_key: PrivateKeyTypes,
+    issuer: x509.Certificate,
+    common_name: str,
+    algorithm: Algorithm,
+    *,
+    unit: str = "signers",
+    not_before: dt.datetime | None = None,
+    days: int = LEAF_DAYS,
+) -> tuple[PrivateKeyTypes, x509.Certificate]:
+    """A signing leaf under ``issuer`` that meets the C2PA certificate profile."""
+    start = not_before or dt.datetime.now(dt.UTC) - dt.timedelta(minutes=5)
+    key = algorithm.generate_key()
+    public = key.public_key()
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(_name(common_name, unit))
+        .issuer_name(issuer.subject)
+        .public_key(public)  # type: ignore[arg-type]
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(start)
+        .not_valid_after(start + dt.timedelta(days=days))
+        .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
+        .add_extension(_usage(sign=True, ca=False), critical=True)
+        .add_extension(
+            x509.ExtendedKeyUsage([ExtendedKeyUsageOID.EMAIL_PROTECTION, DOCUMENT_SIGNING]),
+            critical=False,
+        )
+        .add_extension(x509.SubjectKeyIdentifier.from_public_key(public), critical=False)  # type: ignore[arg-type]
+        .add_extension(
+            x509.AuthorityKeyIdentifier.from_issuer_public_key(issuer.public_key()),  # type: ignore[arg-type]
+            critical=False,
+        )
+        .sign(issuer_key, _hash_for(issuer_key))  # type: ignore[arg-type]
+    )
+    return key, cert
+
+
+def _write_private(path: Path, key: PrivateKeyTypes) -> None:
+    pem = key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    )
+    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    tmp = path.with_name(f".{path.name}.tmp")
+    # Created 0600 from the start: the key is never readable by others, not even briefly.
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "wb") as fh:
+        fh.write(pem)
+    tmp.replace(path)
+
+
+def _write_public(path: Path, certs: list[x509.Certificate]) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.tmp")
+    tmp.write_bytes(b"".join(c.public_bytes(serialization.Encoding.PEM) for c in certs))
+    tmp.replace(path)
+
+
+def init_dev_pki(
+    home: ProvsdkHome | None = None, algorithm: Algorithm = Algorithm.ES256, *, force: bool = False
+) -> DevPki:
+    """Create a root and a signing leaf for each role under ``home``, and trust the roots.
+
+    Refuses to overwrite existing keys unless ``force``: they may be the only copy.
+    """
+    home = home or ProvsdkHome()
+    existing = [home.key_path(r) for r in Role if home.key_path(r).exists()]
+    if existing and not force:
+        raise ConfigurationError(
+            "keys already exist; not overwriting them",
+            path=existing[0],
+            hint="pass --force to replace the development PKI",
+        )
+    subjects: dict[Role, str] = {}
+    for role in Role:
+        root_key, root = make_root(f"provsdk dev {role} root", algorithm)
+        leaf_key, leaf = issue_leaf(
+            root_key, root, f"provsdk dev {role} (not for production)", algorithm, unit=str(role)
+        )
+        _write_private(home.root_key_path(role), root_key)
+        _write_private(home.key_path(role), leaf_key)
+        _write_public(home.chain_path(role), [leaf])
+        _write_public(home.anchors_path(role), [root])
+        subjects[role] = leaf.subject.rfc4514_string()
+    return DevPki(home=home, algorithm=algorithm, subjects=subjects)

@@ -1,0 +1,63 @@
+"""Reading keys and certificate chains from PEM text, files, or environment variables.
+
+Values from the environment may be PEM text or a path to a PEM file: CI systems store secrets
+as text, people store them as files. Error messages name the source, never its content.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from cryptography import x509
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric.types import PrivateKeyTypes
+
+from provsdk.errors import CredentialError
+
+__all__ = ["load_chain", "load_private_key", "read_pem_source", "read_pem_value"]
+
+_PEM_MARK = "-----BEGIN "
+
+
+def read_pem_source(path: str | Path) -> bytes:
+    """The bytes of a PEM file, with a clear error when it cannot be read."""
+    p = Path(path)
+    try:
+        return p.read_bytes()
+    except FileNotFoundError:
+        raise CredentialError("no such file", path=p) from None
+    except OSError as exc:
+        raise CredentialError(f"cannot read: {exc.strerror or exc}", path=p) from None
+
+
+def read_pem_value(value: str, source: str) -> tuple[bytes, str]:
+    """PEM bytes from a value that is PEM text or a path; returns (bytes, a name for errors)."""
+    if _PEM_MARK in value:
+        return value.encode(), source
+    return read_pem_source(value), value
+
+
+def load_private_key(pem: bytes, source: str) -> PrivateKeyTypes:
+    password = os.environ.get("PROVSDK_KEY_PASSWORD")
+    try:
+        return serialization.load_pem_private_key(
+            pem, password=password.encode() if password else None
+        )
+    except TypeError:
+        raise CredentialError(
+            f"{source}: the private key is encrypted; set PROVSDK_KEY_PASSWORD"
+        ) from None
+    except ValueError:
+        # cryptography's message can quote structure details; ours names only the source.
+        raise CredentialError(f"{source}: not a readable PEM private key") from None
+
+
+def load_chain(pem: bytes, source: str) -> list[x509.Certificate]:
+    try:
+        chain = x509.load_pem_x509_certificates(pem)
+    except ValueError:
+        raise CredentialError(f"{source}: not a readable PEM certificate chain") from None
+    if not chain:
+        raise CredentialError(f"{source}: contains no certificate")
+    return chain

@@ -1,0 +1,111 @@
+"""Errors raised by provsdk.
+
+Every error provsdk raises derives from :class:`ProvsdkError`. ``str(error)`` is one line that
+names the file (when there is one) and the cause; :meth:`ProvsdkError.diagnostics` adds what a
+person can do about it. A failed *verification* is not an error: it is a report with verdict
+``fail``. Errors mean the question could not be asked at all.
+
+The tree, with the command-line exit code each maps to::
+
+    ProvsdkError
+    ├── InputError                  (2) a file we were given cannot be used
+    │   ├── UnsupportedFormatError  (2)   not WAV/MP3/FLAC/M4A, by content
+    │   └── CorruptAudioError       (2)   claims to be one of them, but its structure is broken
+    ├── CredentialError             (2) keys, certificates, trust anchors missing or unusable
+    ├── ConfigurationError          (2) a setting, option or argument that cannot work
+    ├── SigningError                (2) the C2PA library refused to sign
+    ├── OutputError                 (2) the output could not be written (disk full, permissions)
+    └── ProviderError               (3) a generator failed to produce audio
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+__all__ = [
+    "ConfigurationError",
+    "CorruptAudioError",
+    "CredentialError",
+    "InputError",
+    "OutputError",
+    "ProviderError",
+    "ProvsdkError",
+    "SigningError",
+    "UnsupportedFormatError",
+]
+
+
+class ProvsdkError(Exception):
+    """Base of every provsdk error.
+
+    ``path`` is the file the error is about, if any; ``hint`` is a sentence telling a person what
+    to do next. The message itself never contains key material: callers pass causes, not secrets.
+    """
+
+    exit_code: int = 2
+
+    def __init__(self, message: str, *, path: str | Path | None = None, hint: str | None = None):
+        self.message = message
+        self.path = Path(path) if path is not None else None
+        self.hint = hint
+        super().__init__(self._one_line())
+
+    def _one_line(self) -> str:
+        # One line, always: a cause from a library may carry newlines.
+        text = " ".join(self.message.split())
+        return f"{self.path}: {text}" if self.path is not None else text
+
+    def diagnostics(self) -> str:
+        """A short human explanation: what went wrong and, when we know, what to do."""
+        lines = [f"{type(self).__name__}: {self._one_line()}"]
+        if self.hint:
+            lines.append(f"hint: {self.hint}")
+        return "\n".join(lines)
+
+
+class InputError(ProvsdkError):
+    """A file we were asked to read cannot be used (missing, empty, unreadable)."""
+
+
+class UnsupportedFormatError(InputError):
+    """The content is not a format provsdk can embed a manifest into."""
+
+
+class CorruptAudioError(InputError):
+    """The content looks like a supported format but its structure is broken or hostile."""
+
+
+class CredentialError(ProvsdkError):
+    """A key, certificate chain or trust anchor is missing, malformed or unfit for its role."""
+
+
+class ConfigurationError(ProvsdkError):
+    """An option or setting that cannot work as given."""
+
+
+class SigningError(ProvsdkError):
+    """The C2PA library refused to sign; nothing was written."""
+
+
+class OutputError(ProvsdkError):
+    """The output file could not be written; nothing was left behind."""
+
+
+class ProviderError(ProvsdkError):
+    """A generator could not produce audio."""
+
+    exit_code = 3
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        provider: str,
+        request_id: str | None = None,
+        path: str | Path | None = None,
+        hint: str | None = None,
+    ):
+        self.provider = provider
+        self.request_id = request_id
+        suffix = f" (request id {request_id})" if request_id else ""
+        super().__init__(f"{provider}: {message}{suffix}", path=path, hint=hint)

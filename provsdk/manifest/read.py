@@ -1,0 +1,103 @@
+"""From c2pa's JSON reports to :class:`~provsdk.models.ManifestStore` records. No I/O.
+
+Two c2pa reports are combined: ``Reader.json()`` (assertions, validation results) and
+``Reader.crjson()`` (the signing certificate's subject, issuer and validity).
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from provsdk.models.report import C2paState, StatusEntry
+from provsdk.models.store import Certificate, Ingredient, Manifest, ManifestStore
+
+__all__ = ["parse_store"]
+
+
+def _entries(raw: Any) -> tuple[StatusEntry, ...]:
+    if not isinstance(raw, list):
+        return ()
+    return tuple(
+        StatusEntry(str(e.get("code", "")), str(e.get("explanation", "")), e.get("url"))
+        for e in raw
+        if isinstance(e, dict)
+    )
+
+
+def _names(raw: Any) -> dict[str, str]:
+    return {str(k): str(v) for k, v in raw.items()} if isinstance(raw, dict) else {}
+
+
+def _certificates(crjson: dict[str, Any]) -> dict[str, Certificate]:
+    found: dict[str, Certificate] = {}
+    for m in crjson.get("manifests", []) or []:
+        info = ((m or {}).get("signature") or {}).get("certificateInfo")
+        if not isinstance(info, dict):
+            continue
+        validity = info.get("validity") or {}
+        found[str(m.get("label"))] = Certificate(
+            subject=_names(info.get("subject")),
+            issuer=_names(info.get("issuer")),
+            serial_number=info.get("serialNumber"),
+            not_before=validity.get("notBefore"),
+            not_after=validity.get("notAfter"),
+        )
+    return found
+
+
+def _manifest(label: str, raw: dict[str, Any], certs: dict[str, Certificate]) -> Manifest:
+    info = raw.get("claim_generator_info") or []
+    signature = raw.get("signature_info") or {}
+    return Manifest(
+        label=label,
+        title=raw.get("title"),
+        claim_generator=tuple(i for i in info if isinstance(i, dict)),
+        assertions=tuple(
+            (str(a.get("label")), a.get("data"))
+            for a in raw.get("assertions", []) or []
+            if isinstance(a, dict)
+        ),
+        algorithm=signature.get("alg"),
+        signed_at=signature.get("time"),
+        certificate=certs.get(label),
+        ingredients=tuple(
+            Ingredient(
+                title=i.get("title"),
+                relationship=i.get("relationship"),
+                active_manifest=i.get("active_manifest"),
+                format=i.get("format"),
+            )
+            for i in raw.get("ingredients", []) or []
+            if isinstance(i, dict)
+        ),
+    )
+
+
+def parse_store(store_json: str, crjson: str | None = None) -> ManifestStore:
+    """The records of a manifest store, from the two JSON reports of one c2pa Reader."""
+    data = json.loads(store_json)
+    certs = _certificates(json.loads(crjson)) if crjson else {}
+    manifests = {
+        str(label): _manifest(str(label), raw, certs)
+        for label, raw in (data.get("manifests") or {}).items()
+        if isinstance(raw, dict)
+    }
+    results = (data.get("validation_results") or {}).get("activeManifest") or {}
+    state_name = data.get("validation_state")
+    try:
+        state = C2paState(state_name)
+    except ValueError:
+        state = C2paState.INVALID
+    failures = _entries(results.get("failure"))
+    if not failures and state is C2paState.INVALID:
+        # Older reports only carry a flat list; keep whatever explains the failure.
+        failures = _entries(data.get("validation_status"))
+    return ManifestStore(
+        state=state,
+        active=manifests.get(str(data.get("active_manifest"))),
+        manifests=manifests,
+        failures=failures,
+        informational=_entries(results.get("informational")),
+        successes=_entries(results.get("success")),
+    )

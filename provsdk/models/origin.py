@@ -1,0 +1,86 @@
+"""What a manifest says about where the audio came from."""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass
+from typing import Literal
+
+__all__ = ["DigitalSourceType", "GenerationRecord", "SoftwareAgent", "TrainingMining", "Use"]
+
+_IPTC = "http://cv.iptc.org/newscodes/digitalsourcetype/"
+
+
+class DigitalSourceType(enum.Enum):
+    """IPTC digital source types that matter for generated audio."""
+
+    TRAINED_ALGORITHMIC_MEDIA = _IPTC + "trainedAlgorithmicMedia"  # made by a trained model
+    ALGORITHMIC_MEDIA = _IPTC + "algorithmicMedia"  # made by rules that learned from nothing
+    COMPOSITE_WITH_TRAINED_ALGORITHMIC_MEDIA = _IPTC + "compositeWithTrainedAlgorithmicMedia"
+    DIGITAL_CREATION = _IPTC + "digitalCreation"  # made by a person with digital tools
+    DIGITAL_CAPTURE = _IPTC + "digitalCapture"  # recorded
+
+    @property
+    def short(self) -> str:
+        return self.value.rsplit("/", 1)[-1]
+
+    @property
+    def is_ai_generated(self) -> bool:
+        return self in (
+            DigitalSourceType.TRAINED_ALGORITHMIC_MEDIA,
+            DigitalSourceType.ALGORITHMIC_MEDIA,
+            DigitalSourceType.COMPOSITE_WITH_TRAINED_ALGORITHMIC_MEDIA,
+        )
+
+    @classmethod
+    def parse(cls, value: str) -> DigitalSourceType:
+        for member in cls:
+            if value in (member.value, member.short, member.name.lower()):
+                return member
+        names = ", ".join(m.short for m in cls)
+        raise ValueError(f"unknown digital source type {value!r}; use one of {names}")
+
+
+@dataclass(frozen=True)
+class SoftwareAgent:
+    """The program that made the audio (the generator, not provsdk itself)."""
+
+    name: str
+    version: str
+
+
+Use = Literal["allowed", "notAllowed", "constrained"]
+
+
+@dataclass(frozen=True)
+class TrainingMining:
+    """The output's own permissions for downstream text-and-data mining and AI uses (CAWG).
+
+    Defaults reserve every use: whoever wants to train on a track should ask its owner.
+    """
+
+    ai_training: Use = "notAllowed"
+    ai_generative_training: Use = "notAllowed"
+    ai_inference: Use = "notAllowed"
+    data_mining: Use = "notAllowed"
+
+    def entries(self) -> dict[str, dict[str, str]]:
+        return {
+            "cawg.ai_training": {"use": self.ai_training},
+            "cawg.ai_generative_training": {"use": self.ai_generative_training},
+            "cawg.ai_inference": {"use": self.ai_inference},
+            "cawg.data_mining": {"use": self.data_mining},
+        }
+
+
+@dataclass(frozen=True)
+class GenerationRecord:
+    """How a generator was asked for this audio; kept in the ``io.provsdk.generation`` assertion."""
+
+    provider: str
+    model: str
+    prompt: str | None
+    seed: int | None
+    duration: float
+    request_id: str | None = None
+    parameters: tuple[tuple[str, str], ...] = ()

@@ -1,0 +1,163 @@
+"""The verification report: one record per layer, never collapsed into one boolean too early."""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass, field
+from typing import Any
+
+__all__ = [
+    "C2paState",
+    "DisclosureLayer",
+    "Findings",
+    "GrantsLayer",
+    "IntegrityLayer",
+    "OriginLayer",
+    "PolicyLayer",
+    "ProducerLayer",
+    "Reason",
+    "StatusEntry",
+    "Verdict",
+    "VerificationReport",
+]
+
+
+class C2paState(enum.Enum):
+    """The C2PA validation state.
+
+    ``VALID`` includes an untrusted signer: only ``TRUSTED`` means trusted.
+    """
+
+    TRUSTED = "Trusted"
+    VALID = "Valid"
+    INVALID = "Invalid"
+    ABSENT = "Absent"
+
+
+class Verdict(enum.Enum):
+    PASS = "pass"  # noqa: S105 - a verdict, not a password
+    FAIL = "fail"
+
+
+@dataclass(frozen=True)
+class Reason:
+    """Why a check failed or what a reader should know: a stable ``code`` and a sentence."""
+
+    code: str
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.code}: {self.message}"
+
+
+@dataclass(frozen=True)
+class StatusEntry:
+    """One C2PA validation status as the library reported it."""
+
+    code: str
+    explanation: str
+    url: str | None = None
+
+
+@dataclass(frozen=True)
+class IntegrityLayer:
+    state: C2paState
+    manifest_label: str | None
+    failures: tuple[StatusEntry, ...] = ()
+    informational: tuple[StatusEntry, ...] = ()
+
+
+@dataclass(frozen=True)
+class ProducerLayer:
+    present: bool
+    trusted: bool = False
+    common_name: str | None = None
+    organization: str | None = None
+    issuer: str | None = None
+    serial_number: str | None = None
+    algorithm: str | None = None
+    signed_at: str | None = None
+    not_after: str | None = None
+    development_credential: bool = False
+
+
+@dataclass(frozen=True)
+class OriginLayer:
+    present: bool
+    ai_generated: bool | None = None
+    digital_source_type: str | None = None
+    generator: str | None = None
+    generator_version: str | None = None
+    provider: str | None = None
+    model: str | None = None
+    prompt: str | None = None
+    seed: int | None = None
+    claim_generator: str | None = None
+
+
+@dataclass(frozen=True)
+class DisclosureLayer:
+    """Layer 4; reports absent until signed training-data disclosures are read."""
+
+    present: bool = False
+
+
+@dataclass(frozen=True)
+class GrantsLayer:
+    """Layer 5; reports absent until signed rights grants are read."""
+
+    present: bool = False
+    count: int = 0
+
+
+@dataclass(frozen=True)
+class PolicyLayer:
+    name: str
+    passed: bool
+    reasons: tuple[Reason, ...] = ()
+
+
+@dataclass(frozen=True)
+class Findings:
+    """The five evidence layers of one file: what a policy is evaluated against."""
+
+    integrity: IntegrityLayer
+    producer: ProducerLayer
+    origin: OriginLayer
+    disclosure: DisclosureLayer
+    grants: GrantsLayer
+    notes: tuple[Reason, ...] = ()
+
+
+@dataclass(frozen=True)
+class VerificationReport:
+    """What provsdk found in one file, layer by layer, and the verdict of the policy."""
+
+    path: str
+    format: str
+    integrity: IntegrityLayer
+    producer: ProducerLayer
+    origin: OriginLayer
+    disclosure: DisclosureLayer
+    grants: GrantsLayer
+    policy: PolicyLayer
+    duration: float | None = None
+    notes: tuple[Reason, ...] = field(default=())
+
+    @property
+    def verdict(self) -> Verdict:
+        return Verdict.PASS if self.policy.passed else Verdict.FAIL
+
+    @property
+    def passed(self) -> bool:
+        return self.policy.passed
+
+    @property
+    def reasons(self) -> tuple[Reason, ...]:
+        return self.policy.reasons
+
+    def to_dict(self) -> dict[str, Any]:
+        """The JSON shape of ``provsdk verify --json`` (one entry of its ``files`` list)."""
+        from provsdk.models.serialize import report_to_dict
+
+        return report_to_dict(self)

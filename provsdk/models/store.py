@@ -1,0 +1,61 @@
+"""A C2PA manifest store as read back: the records ``manifest.read`` builds from c2pa's JSON."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from provsdk.models.report import C2paState, StatusEntry
+
+__all__ = ["Certificate", "Ingredient", "Manifest", "ManifestStore"]
+
+
+@dataclass(frozen=True)
+class Certificate:
+    """The signing certificate as C2PA reports it: subject and issuer fields, serial, validity."""
+
+    subject: dict[str, str] = field(default_factory=dict)
+    issuer: dict[str, str] = field(default_factory=dict)
+    serial_number: str | None = None
+    not_before: str | None = None
+    not_after: str | None = None
+
+
+@dataclass(frozen=True)
+class Ingredient:
+    title: str | None
+    relationship: str | None
+    active_manifest: str | None
+    format: str | None = None
+
+
+@dataclass(frozen=True)
+class Manifest:
+    label: str
+    title: str | None
+    claim_generator: tuple[dict[str, Any], ...]
+    assertions: tuple[tuple[str, Any], ...]  # (label, data) in manifest order
+    algorithm: str | None
+    signed_at: str | None
+    certificate: Certificate | None
+    ingredients: tuple[Ingredient, ...] = ()
+
+    def assertion(self, label: str) -> Any | None:
+        """The data of the first assertion with ``label`` (or ``label`` with a ``__N`` suffix)."""
+        for name, data in self.assertions:
+            if name == label or name.split("__", 1)[0] == label:
+                return data
+        return None
+
+    def assertions_named(self, label: str) -> list[Any]:
+        return [d for n, d in self.assertions if n == label or n.split("__", 1)[0] == label]
+
+
+@dataclass(frozen=True)
+class ManifestStore:
+    state: C2paState
+    active: Manifest | None
+    manifests: dict[str, Manifest]
+    failures: tuple[StatusEntry, ...] = ()
+    informational: tuple[StatusEntry, ...] = ()
+    successes: tuple[StatusEntry, ...] = ()

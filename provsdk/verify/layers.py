@@ -1,0 +1,125 @@
+"""The pure half of verification: from what was read to the five evidence layers. No I/O."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from provsdk.credentials.devpki import DEV_ORGANIZATION
+from provsdk.manifest.build import ACTIONS, GENERATION
+from provsdk.models.origin import DigitalSourceType
+from provsdk.models.report import (
+    C2paState,
+    DisclosureLayer,
+    Findings,
+    GrantsLayer,
+    IntegrityLayer,
+    OriginLayer,
+    ProducerLayer,
+    Reason,
+)
+from provsdk.models.store import Manifest, ManifestStore
+
+__all__ = ["findings"]
+
+# Bound on how far back through parent ingredients we look for the creating action.
+MAX_HISTORY = 32
+
+
+def _integrity(store: ManifestStore | None) -> IntegrityLayer:
+    if store is None:
+        return IntegrityLayer(state=C2paState.ABSENT, manifest_label=None)
+    return IntegrityLayer(
+        state=store.state,
+        manifest_label=store.active.label if store.active else None,
+        failures=store.failures,
+        informational=store.informational,
+    )
+
+
+def _producer(store: ManifestStore | None) -> ProducerLayer:
+    manifest = store.active if store else None
+    if store is None or manifest is None:
+        return ProducerLayer(present=False)
+    cert = manifest.certificate
+    subject = cert.subject if cert else {}
+    issuer = cert.issuer if cert else {}
+    return ProducerLayer(
+        present=True,
+        trusted=store.state is C2paState.TRUSTED,
+        common_name=subject.get("CN"),
+        organization=subject.get("O"),
+        issuer=", ".join(f"{k}={v}" for k, v in issuer.items()) or None,
+        serial_number=cert.serial_number if cert else None,
+        algorithm=manifest.algorithm.upper() if manifest.algorithm else None,
+        signed_at=manifest.signed_at,
+        not_after=cert.not_after if cert else None,
+        development_credential=subject.get("O") == DEV_ORGANIZATION,
+    )
+
+
+def _creating_manifest(store: ManifestStore) -> tuple[Manifest, dict[str, Any]] | None:
+    """The manifest whose actions begin with ``c2pa.created``, following parents back."""
+    manifest = store.active
+    for _ in range(MAX_HISTORY):
+        if manifest is None:
+            return None
+        actions = (manifest.assertion(ACTIONS) or {}).get("actions") or []
+        for action in actions:
+            if isinstance(action, dict) and action.get("action") == "c2pa.created":
+                return manifest, action
+        parents = [i for i in manifest.ingredients if i.relationship == "parentOf"]
+        manifest = store.manifests.get(parents[0].active_manifest or "") if parents else None
+    return None
+
+
+def _origin(store: ManifestStore | None) -> OriginLayer:
+    if store is None or store.active is None:
+        return OriginLayer(present=False)
+    generator = store.active.claim_generator[0] if store.active.claim_generator else {}
+    claim_generator = " ".join(str(generator.get(k, "")) for k in ("name", "version")).strip()
+    found = _creating_manifest(store)
+    if found is None:
+        return OriginLayer(present=False, claim_generator=claim_generator or None)
+    manifest, action = found
+    source = str(action.get("digitalSourceType") or "")
+    try:
+        ai: bool | None = DigitalSourceType.parse(source).is_ai_generated
+    except ValueError:
+        ai = None
+    agent = action.get("softwareAgent")
+    agent = agent if isinstance(agent, dict) else {"name": agent} if agent else {}
+    generation = manifest.assertion(GENERATION) or {}
+    seed = generation.get("seed")
+    return OriginLayer(
+        present=True,
+        ai_generated=ai,
+        digital_source_type=source or None,
+        generator=agent.get("name"),
+        generator_version=agent.get("version"),
+        provider=generation.get("provider"),
+        model=generation.get("model"),
+        prompt=generation.get("prompt"),
+        seed=seed if isinstance(seed, int) else None,
+        claim_generator=claim_generator or None,
+    )
+
+
+def findings(store: ManifestStore | None) -> Findings:
+    """The evidence layers of one manifest store (``None``: the file has no manifest)."""
+    producer = _producer(store)
+    notes: list[Reason] = []
+    if producer.development_credential:
+        notes.append(
+            Reason(
+                "producer.development-key",
+                "signed with a provsdk development key: fine for trying things, not for release",
+            )
+        )
+    return Findings(
+        integrity=_integrity(store),
+        producer=producer,
+        origin=_origin(store),
+        disclosure=DisclosureLayer(present=False),
+        grants=GrantsLayer(present=False),
+        notes=tuple(notes),
+    )
