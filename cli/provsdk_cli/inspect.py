@@ -9,35 +9,39 @@ import click
 from rich.markup import escape
 
 from provsdk.audio import probe
+from provsdk.c2pa_access import read_manifest_reports
+from provsdk.credentials import Role, TrustStore
 from provsdk.errors import InputError
 from provsdk.manifest.read import parse_store
-from provsdk.sign.strategy import c2pa_context
-from provsdk_cli.context import stdout
+from provsdk_cli.context import home_of, stdout
 from provsdk_cli.render import dump_json
 
 
 @click.command()
 @click.argument("path", type=click.Path(dir_okay=False))
 @click.option("--json", "as_json", is_flag=True, help="Print c2pa's manifest store JSON.")
-def inspect(path: str, as_json: bool) -> None:
-    """Show the C2PA manifest store of FILE as read (offline, no trust decisions)."""
+@click.pass_context
+def inspect(ctx: click.Context, path: str, as_json: bool) -> None:
+    """Show the C2PA manifest store of FILE as c2pa reads it (offline).
+
+    The validation state uses the producer trust store of PROVSDK_HOME; no policy is applied.
+    """
     import c2pa
 
     info = probe(path)
+    anchors = TrustStore.from_home(Role.PRODUCER, home_of(ctx))
     try:
-        with Path(path).open("rb") as fh:
-            reader = c2pa.Reader(info.format.mime_type, fh, context=c2pa_context())
-            raw, cr = reader.json(), reader.crjson()
-            reader.close()
+        reports = read_manifest_reports(Path(path), info.format, anchors)
     except c2pa.C2paError as exc:
         text = " ".join(str(exc).split())
-        if "no JUMBF" in text or "ManifestNotFound" in type(exc).__name__:
-            if as_json:
-                click.echo(dump_json({"path": path, "manifests": {}, "active_manifest": None}))
-            else:
-                stdout().print(f"{escape(path)}: no C2PA manifest")
-            return
         raise InputError(f"c2pa cannot read the manifest store: {text}", path=path) from None
+    if reports is None:
+        if as_json:
+            click.echo(dump_json({"path": path, "manifests": {}, "active_manifest": None}))
+        else:
+            stdout().print(f"{escape(path)}: no C2PA manifest")
+        return
+    raw, cr = reports
     if as_json:
         click.echo(dump_json({"path": path, **json.loads(raw)}))
         return

@@ -23,15 +23,20 @@ def keys() -> None:
     help="Signature algorithm of the keys.",
 )
 @click.option("--force", is_flag=True, help="Replace existing keys (they are lost).")
+@click.option("--exist-ok", is_flag=True, help="Keep existing keys and succeed.")
 @click.pass_context
-def init(ctx: click.Context, algorithm: str, force: bool) -> None:
+def init(ctx: click.Context, algorithm: str, force: bool, exist_ok: bool) -> None:
     """Create a development PKI and a trust configuration that trusts it.
 
     One root and one signing leaf per role (producer, provider, licensor). Files signed with
     these keys verify as trusted here and are marked as development-signed everywhere.
     """
-    pki = init_dev_pki(home_of(ctx), Algorithm.parse(algorithm), force=force)
+    home = home_of(ctx)
     out = stdout()
+    if exist_ok and not force and all(home.key_path(r).exists() for r in Role):
+        out.print(f"Keeping the existing keys in {home.root}")
+        return
+    pki = init_dev_pki(home, Algorithm.parse(algorithm), force=force)
     out.print(f"Development PKI ({pki.algorithm.value}) in {pki.home.root}")
     for role in Role:
         out.print(f"  {role.value:<9} key   {pki.home.key_path(role)}")

@@ -11,11 +11,12 @@ from pathlib import Path
 
 from provsdk.audio.containers import AudioInfo, probe
 from provsdk.audio.formats import AudioFormat
+from provsdk.c2pa_access import read_manifest_reports
 from provsdk.credentials.signers import Signer
 from provsdk.errors import ConfigurationError, SigningError
 from provsdk.manifest.build import ManifestSpec, manifest_definition
 from provsdk.sign.atomic import TEMP_SUFFIX, atomic_output
-from provsdk.sign.strategy import C2paBuilderStrategy, SigningStrategy, c2pa_context
+from provsdk.sign.strategy import C2paBuilderStrategy, SigningStrategy
 
 __all__ = [
     "TEMP_SUFFIX",
@@ -49,13 +50,9 @@ def has_manifest(path: Path, fmt: AudioFormat) -> bool:
     import c2pa
 
     try:
-        with path.open("rb") as fh:
-            c2pa.Reader(fmt.mime_type, fh, context=c2pa_context()).close()
+        return read_manifest_reports(path, fmt) is not None
     except c2pa.C2paError as exc:
-        if "ManifestNotFound" in type(exc).__name__ or "no JUMBF" in str(exc):
-            return False
         raise SigningError(f"cannot read the existing manifest: {exc}", path=path) from None
-    return True
 
 
 def _check_destination(source: Path, dest: Path, fmt: AudioFormat, in_place: bool) -> None:

@@ -10,22 +10,10 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from provsdk.audio.formats import AudioFormat
+from provsdk.c2pa_access import c2pa_context
 from provsdk.manifest.build import PARENT_INGREDIENT
 
-__all__ = ["C2paBuilderStrategy", "SigningStrategy", "c2pa_context"]
-
-# Signing and reading never reach the network unless asked: no remote manifests, no OCSP.
-OFFLINE_VERIFY = {"remote_manifest_fetch": False, "ocsp_fetch": False}
-
-
-def c2pa_context(extra: dict[str, Any] | None = None) -> Any:
-    """A fresh c2pa Context with offline settings (c2pa objects are not fork-safe: never cache)."""
-    import c2pa
-
-    settings: dict[str, Any] = {"verify": dict(OFFLINE_VERIFY)}
-    for key, value in (extra or {}).items():
-        settings.setdefault(key, {}).update(value)
-    return c2pa.Context.from_dict(settings)
+__all__ = ["C2paBuilderStrategy", "SigningStrategy"]
 
 
 class SigningStrategy(Protocol):

@@ -6,12 +6,12 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from provsdk.audio.containers import AudioInfo, probe
+from provsdk.c2pa_access import read_manifest_reports
 from provsdk.credentials.trust import TrustStore
 from provsdk.errors import CorruptAudioError
 from provsdk.manifest.read import parse_store
 from provsdk.models.report import C2paState, StatusEntry
 from provsdk.models.store import ManifestStore
-from provsdk.sign.strategy import c2pa_context
 
 __all__ = ["FileEvidence", "read_evidence"]
 
@@ -41,19 +41,11 @@ def read_evidence(path: str | Path, producer_trust: TrustStore) -> FileEvidence:
 
     p = Path(path)
     audio = probe(p)
-    trust = {"trust": {"trust_anchors": producer_trust.pem()}} if producer_trust.anchors else {}
     try:
-        with p.open("rb") as fh:
-            reader = c2pa.Reader(audio.format.mime_type, fh, context=c2pa_context(trust))
-            try:
-                store = parse_store(reader.json(), reader.crjson())
-            finally:
-                reader.close()
+        reports = read_manifest_reports(p, audio.format, producer_trust)
     except c2pa.C2paError as exc:
         text = " ".join(str(exc).split())
-        if "ManifestNotFound" in type(exc).__name__ or "no JUMBF" in text:
-            return FileEvidence(p, audio, None)
         if "could not be parsed" in text:
             raise CorruptAudioError(f"c2pa cannot parse the file: {text}", path=p) from None
         return FileEvidence(p, audio, _unreadable(text))
-    return FileEvidence(p, audio, store)
+    return FileEvidence(p, audio, parse_store(*reports) if reports else None)

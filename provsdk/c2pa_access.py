@@ -1,0 +1,55 @@
+"""Every c2pa Context and Reader provsdk opens is made here: offline, with the right anchors.
+
+c2pa's defaults fetch remote manifests; ours never reach the network. Contexts are made fresh
+for each use because c2pa objects are not fork-safe.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from provsdk.audio.formats import AudioFormat
+from provsdk.credentials.trust import TrustStore
+
+__all__ = ["c2pa_context", "is_missing_manifest", "read_manifest_reports"]
+
+# No remote manifests, no OCSP: verification is offline unless a caller asks otherwise.
+OFFLINE_VERIFY = {"remote_manifest_fetch": False, "ocsp_fetch": False}
+
+
+def c2pa_context(anchors: TrustStore | None = None) -> Any:
+    """A fresh offline c2pa Context; with ``anchors``, they replace c2pa's trust list."""
+    import c2pa
+
+    settings: dict[str, Any] = {"verify": dict(OFFLINE_VERIFY)}
+    if anchors is not None and anchors.anchors:
+        settings["trust"] = {"trust_anchors": anchors.pem()}
+    return c2pa.Context.from_dict(settings)
+
+
+def is_missing_manifest(exc: Exception) -> bool:
+    """Whether a c2pa error only means "this file has no manifest"."""
+    return "ManifestNotFound" in type(exc).__name__ or "no JUMBF" in str(exc)
+
+
+def read_manifest_reports(
+    path: Path, fmt: AudioFormat, anchors: TrustStore | None = None
+) -> tuple[str, str] | None:
+    """c2pa's ``json()`` and ``crjson()`` reports of ``path``, or None without a manifest.
+
+    Other c2pa errors propagate as ``c2pa.C2paError`` for the caller to classify.
+    """
+    import c2pa
+
+    try:
+        with path.open("rb") as fh:
+            reader = c2pa.Reader(fmt.mime_type, fh, context=c2pa_context(anchors))
+            try:
+                return reader.json(), reader.crjson()
+            finally:
+                reader.close()
+    except c2pa.C2paError as exc:
+        if is_missing_manifest(exc):
+            return None
+        raise
