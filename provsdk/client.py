@@ -113,7 +113,9 @@ class Client:
         folder = dest.parent
         with _scratch_file(folder, fmt) as encoded:
             encode(generation.audio.samples, generation.audio.sample_rate, fmt, encoded)
-            sign_file(encoded, dest, spec, signer, tsa_url=self.tsa_url)
+            sign_file(
+                encoded, dest, spec, signer, tsa_url=self.tsa_url, anchors=self.trust.producer
+            )
         report = verify_file(dest, trust=self.trust, policy=self.policy)
         return Track(
             path=dest,

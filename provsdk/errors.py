@@ -53,7 +53,9 @@ class ProvsdkError(Exception):
     def _one_line(self) -> str:
         # One line, always: a cause from a library may carry newlines.
         text = " ".join(self.message.split())
-        return f"{self.path}: {text}" if self.path is not None else text
+        if self.path is None:
+            return text
+        return f"{' '.join(str(self.path).splitlines())}: {text}"
 
     def diagnostics(self) -> str:
         """A short human explanation: what went wrong and, when we know, what to do."""

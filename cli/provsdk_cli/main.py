@@ -7,6 +7,7 @@ naming the file and the cause; ``--debug`` adds the traceback.
 
 from __future__ import annotations
 
+import logging
 import sys
 import traceback
 from typing import Any
@@ -74,4 +75,7 @@ cli.add_command(inspect.inspect)
 
 
 def main() -> None:
+    # c2pa logs a signer callback's failure itself; we report it once, as our one-line error.
+    logging.getLogger("c2pa").addHandler(logging.NullHandler())
+    logging.getLogger("c2pa").propagate = False
     cli(prog_name="provsdk")

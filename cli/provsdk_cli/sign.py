@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from provsdk.credentials import Role, load_signer
+from provsdk.credentials import Role, TrustStore, load_signer
 from provsdk.manifest.build import ManifestSpec
 from provsdk.models.origin import DigitalSourceType, SoftwareAgent
 from provsdk.sign import sign_file
@@ -68,7 +68,8 @@ def sign(
         source_type=DigitalSourceType.parse(source_type),
         software_agent=SoftwareAgent(generator, generator_version),
     )
-    result = sign_file(source, dest, spec, signer, in_place=in_place)
+    anchors = TrustStore.from_home(Role.PRODUCER, home_of(ctx))
+    result = sign_file(source, dest, spec, signer, in_place=in_place, anchors=anchors)
     stdout().print(
         f"Signed {result.path} ({result.audio.format}, manifest {result.manifest_size} bytes) "
         f"as {result.signer_subject}"

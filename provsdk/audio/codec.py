@@ -42,9 +42,11 @@ def ffmpeg_executable() -> str:
 
 @functools.cache
 def _audio_segment() -> Any:
-    # pydub warns at import when no ffmpeg is on PATH; we are about to give it one.
+    # pydub warns at import when no ffmpeg is on PATH (we are about to give it one) and, on
+    # 3.12, that audioop is deprecated (audioop-lts replaces it on 3.13).
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)
+        warnings.simplefilter("ignore", DeprecationWarning)
         from pydub import AudioSegment
     AudioSegment.converter = ffmpeg_executable()
     return AudioSegment

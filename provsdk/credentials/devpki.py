@@ -10,12 +10,13 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ed25519
+from cryptography.hazmat.primitives.asymmetric import ec, ed25519
 from cryptography.hazmat.primitives.asymmetric.types import PrivateKeyTypes
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
@@ -64,8 +65,14 @@ def _name(common_name: str, unit: str) -> x509.Name:
 
 
 def _hash_for(key: PrivateKeyTypes) -> hashes.HashAlgorithm | None:
-    # Ed25519 signs without a separate digest; everything else certifies with SHA-256.
-    return None if isinstance(key, ed25519.Ed25519PrivateKey) else hashes.SHA256()
+    # Ed25519 signs without a separate digest. An EC key certifies with the hash matching its
+    # curve: c2pa refuses a P-521 chain certified with SHA-256.
+    if isinstance(key, ed25519.Ed25519PrivateKey):
+        return None
+    if isinstance(key, ec.EllipticCurvePrivateKey):
+        bits = key.curve.key_size
+        return hashes.SHA512() if bits > 384 else hashes.SHA384() if bits > 256 else hashes.SHA256()
+    return hashes.SHA256()
 
 
 def _usage(*, sign: bool, ca: bool) -> x509.KeyUsage:
@@ -148,12 +155,16 @@ def _write_private(path: Path, key: PrivateKeyTypes) -> None:
         serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
     )
     path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-    tmp = path.with_name(f".{path.name}.tmp")
-    # Created 0600 from the start: the key is never readable by others, not even briefly.
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "wb") as fh:
-        fh.write(pem)
-    tmp.replace(path)
+    # mkstemp creates a new file, exclusively, mode 0600: the key is never readable by others,
+    # not even briefly, and a stale file left by someone else is never reused.
+    fd, name = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(pem)
+        Path(name).replace(path)
+    except BaseException:
+        Path(name).unlink(missing_ok=True)
+        raise
 
 
 def _write_public(path: Path, certs: list[x509.Certificate]) -> None:
@@ -170,6 +181,11 @@ def init_dev_pki(
 
     Refuses to overwrite existing keys unless ``force``: they may be the only copy.
     """
+    if algorithm in (Algorithm.PS384, Algorithm.PS512):
+        # An RSA key does not say which PSS hash it signs with; loading would pick PS256.
+        raise ConfigurationError(
+            f"the development PKI supports RSA as PS256 only, not {algorithm.value}"
+        )
     home = home or ProvsdkHome()
     existing = [home.key_path(r) for r in Role if home.key_path(r).exists()]
     if existing and not force:

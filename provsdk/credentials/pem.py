@@ -31,11 +31,23 @@ def read_pem_source(path: str | Path) -> bytes:
         raise CredentialError(f"cannot read: {exc.strerror or exc}", path=p) from None
 
 
-def read_pem_value(value: str, source: str) -> tuple[bytes, str]:
-    """PEM bytes from a value that is PEM text or a path; returns (bytes, a name for errors)."""
+def read_pem_value(value: str, source: str) -> bytes:
+    """PEM bytes from a value that is PEM text or a path; ``source`` names it in errors.
+
+    The value may be a secret, so errors name ``source`` (the variable), never the value: a key
+    that lost its armour in a secret store must not come back in an error message.
+    """
     if _PEM_MARK in value:
-        return value.encode(), source
-    return read_pem_source(value), value
+        return value.encode()
+    path = Path(value)
+    try:
+        if "\n" not in value and len(value) < 4096 and path.is_file():
+            return path.read_bytes()
+    except OSError:
+        pass
+    raise CredentialError(
+        f"{source} holds neither PEM text (no '-----BEGIN' line) nor the path of a readable file"
+    )
 
 
 def load_private_key(pem: bytes, source: str) -> PrivateKeyTypes:

@@ -71,12 +71,27 @@ class Signer:
     def chain_pem(self) -> bytes:
         return b"".join(c.public_bytes(serialization.Encoding.PEM) for c in self.chain)
 
-    def c2pa_signer(self, tsa_url: str | None = None) -> Any:
-        """A fresh c2pa ``Signer`` that calls back into :meth:`sign` (one per signing)."""
+    def c2pa_signer(
+        self, tsa_url: str | None = None, errors: list[BaseException] | None = None
+    ) -> Any:
+        """A fresh c2pa ``Signer`` that calls back into :meth:`sign` (one per signing).
+
+        c2pa swallows exceptions raised in the callback and reports only that the signature
+        is invalid; when ``errors`` is given, what the callback raised is appended there so the
+        caller can say what really went wrong.
+        """
         import c2pa
 
+        def callback(data: bytes) -> bytes:
+            try:
+                return self.sign(data)
+            except BaseException as exc:
+                if errors is not None:
+                    errors.append(exc)
+                raise
+
         return c2pa.Signer.from_callback(
-            self.sign, self.algorithm.c2pa(), self.chain_pem().decode(), tsa_url
+            callback, self.algorithm.c2pa(), self.chain_pem().decode(), tsa_url
         )
 
     def __repr__(self) -> str:
@@ -177,10 +192,10 @@ def signer_from_env(
     if not key_value or not cert_value:
         missing = ENV_SIGNING_KEY if not key_value else ENV_SIGNING_CERT
         raise CredentialError(f"{missing} is not set (the two signing variables go together)")
-    key_pem, key_source = read_pem_value(key_value, f"${ENV_SIGNING_KEY}")
-    chain_pem, chain_source = read_pem_value(cert_value, f"${ENV_SIGNING_CERT}")
-    key = load_private_key(key_pem, key_source)
-    return _checked(key, load_chain(chain_pem, chain_source), chain_source, algorithm)
+    key_source, chain_source = f"${ENV_SIGNING_KEY}", f"${ENV_SIGNING_CERT}"
+    key = load_private_key(read_pem_value(key_value, key_source), key_source)
+    chain = load_chain(read_pem_value(cert_value, chain_source), chain_source)
+    return _checked(key, chain, chain_source, algorithm)
 
 
 def load_signer(

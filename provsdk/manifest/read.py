@@ -67,6 +67,9 @@ def _manifest(label: str, raw: dict[str, Any], certs: dict[str, Certificate]) ->
                 relationship=i.get("relationship"),
                 active_manifest=i.get("active_manifest"),
                 format=i.get("format"),
+                failures=_entries(
+                    ((i.get("validation_results") or {}).get("activeManifest") or {}).get("failure")
+                ),
             )
             for i in raw.get("ingredients", []) or []
             if isinstance(i, dict)
@@ -93,8 +96,16 @@ def parse_store(store_json: str, crjson: str | None = None) -> ManifestStore:
     if not failures and state is C2paState.INVALID:
         # Older reports only carry a flat list; keep whatever explains the failure.
         failures = _entries(data.get("validation_status"))
+    deltas = (data.get("validation_results") or {}).get("ingredientDeltas") or []
+    ingredient_failures = tuple(
+        entry
+        for delta in deltas
+        if isinstance(delta, dict)
+        for entry in _entries((delta.get("validationDeltas") or {}).get("failure"))
+    )
     return ManifestStore(
         state=state,
+        ingredient_failures=ingredient_failures,
         active=manifests.get(str(data.get("active_manifest"))),
         manifests=manifests,
         failures=failures,

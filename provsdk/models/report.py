@@ -65,6 +65,8 @@ class IntegrityLayer:
     manifest_label: str | None
     failures: tuple[StatusEntry, ...] = ()
     informational: tuple[StatusEntry, ...] = ()
+    # Failures in the history: ingredient manifests that did not validate.
+    history_failures: tuple[StatusEntry, ...] = ()
 
 
 @dataclass(frozen=True)

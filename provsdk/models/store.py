@@ -27,6 +27,8 @@ class Ingredient:
     relationship: str | None
     active_manifest: str | None
     format: str | None = None
+    # What the signer's c2pa found wrong with this ingredient's manifest when it was added.
+    failures: tuple[StatusEntry, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -59,3 +61,5 @@ class ManifestStore:
     failures: tuple[StatusEntry, ...] = ()
     informational: tuple[StatusEntry, ...] = ()
     successes: tuple[StatusEntry, ...] = ()
+    # What c2pa found wrong with ingredient manifests while reading this store.
+    ingredient_failures: tuple[StatusEntry, ...] = ()

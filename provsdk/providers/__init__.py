@@ -4,13 +4,8 @@ Factories import their module only when asked for, so listing providers stays ch
 provider's optional dependencies are only needed by those who use it.
 """
 
-from __future__ import annotations
-
-from collections.abc import Callable
-from typing import Any
-
-from provsdk.errors import ConfigurationError
 from provsdk.providers.base import Capability, Generation, GenerationRequest, PcmAudio, Provider
+from provsdk.providers.registry import get_provider, provider_names, register_provider
 
 __all__ = [
     "Capability",
@@ -22,34 +17,3 @@ __all__ = [
     "provider_names",
     "register_provider",
 ]
-
-_REGISTRY: dict[str, Callable[..., Provider]] = {}
-
-
-def register_provider(name: str, factory: Callable[..., Provider]) -> None:
-    """Make ``factory(**options)`` available as ``get_provider(name, **options)``."""
-    _REGISTRY[name] = factory
-
-
-def provider_names() -> list[str]:
-    return sorted(_REGISTRY)
-
-
-def get_provider(name: str, **options: Any) -> Provider:
-    try:
-        factory = _REGISTRY[name]
-    except KeyError:
-        known = ", ".join(provider_names())
-        raise ConfigurationError(f"unknown provider {name!r}; available: {known}") from None
-    return factory(**options)
-
-
-def _local(**options: Any) -> Provider:
-    from provsdk.providers.local_provider import LocalProvider
-
-    if options:
-        raise ConfigurationError(f"the local provider takes no options (got {sorted(options)})")
-    return LocalProvider()
-
-
-register_provider("local", _local)

@@ -5,15 +5,6 @@ Reading (``read``: structure check, c2pa, offline) is kept apart from judging (`
 Verification never modifies the file.
 """
 
-from __future__ import annotations
-
-from collections.abc import Iterable, Iterator, Sequence
-from pathlib import Path
-
-from provsdk.credentials.trust import TrustConfig
-from provsdk.models.report import VerificationReport
-from provsdk.sign.atomic import TEMP_SUFFIX
-from provsdk.verify.layers import findings
 from provsdk.verify.policy import (
     DEFAULT_POLICY,
     AllOf,
@@ -24,6 +15,7 @@ from provsdk.verify.policy import (
     evaluate,
 )
 from provsdk.verify.read import FileEvidence, read_evidence
+from provsdk.verify.verifier import AUDIO_SUFFIXES, expand_paths, report_from_evidence, verify_file
 
 __all__ = [
     "AUDIO_SUFFIXES",
@@ -34,86 +26,9 @@ __all__ = [
     "Policy",
     "RequireAiGenerated",
     "RequireC2paState",
+    "evaluate",
     "expand_paths",
+    "read_evidence",
     "report_from_evidence",
     "verify_file",
 ]
-
-# In a folder, these are the files we look at; named files are checked whatever their name.
-# Formats we cannot verify are listed so they are reported, not silently skipped.
-AUDIO_SUFFIXES = frozenset(
-    {
-        ".wav",
-        ".wave",
-        ".mp3",
-        ".flac",
-        ".m4a",
-        ".mp4",
-        ".aac",
-        ".ogg",
-        ".oga",
-        ".opus",
-        ".aif",
-        ".aiff",
-    }
-)
-
-
-def report_from_evidence(
-    evidence: FileEvidence, policy: Policy = DEFAULT_POLICY
-) -> VerificationReport:
-    """Judge what was read: the pure step, separate from any file access."""
-    layers = findings(evidence.store)
-    return VerificationReport(
-        path=str(evidence.path),
-        format=evidence.audio.format.extension,
-        integrity=layers.integrity,
-        producer=layers.producer,
-        origin=layers.origin,
-        disclosure=layers.disclosure,
-        grants=layers.grants,
-        policy=evaluate(policy, layers),
-        duration=evidence.audio.duration,
-        notes=layers.notes,
-    )
-
-
-def verify_file(
-    path: str | Path,
-    *,
-    trust: TrustConfig | None = None,
-    trust_anchors: Sequence[str | Path] = (),
-    policy: Policy = DEFAULT_POLICY,
-) -> VerificationReport:
-    """Verify one file, offline, against ``trust`` (default: ``PROVSDK_HOME``'s stores).
-
-    ``trust_anchors`` adds PEM files of producer anchors. Raises
-    :class:`~provsdk.errors.InputError` when the file is not usable audio; every other
-    outcome, including a tampered or unsigned file, is a report with a verdict.
-    """
-    trust = trust or TrustConfig.load()
-    if trust_anchors:
-        trust = TrustConfig(
-            producer=trust.producer.adding_files(trust_anchors),
-            provider=trust.provider,
-            licensor=trust.licensor,
-        )
-    return report_from_evidence(read_evidence(path, trust.producer), policy)
-
-
-def expand_paths(paths: Iterable[str | Path]) -> Iterator[Path]:
-    """Files named directly, and the audio files under folders (recursively, sorted)."""
-    for raw in paths:
-        path = Path(raw)
-        if path.is_dir():
-            for child in sorted(path.rglob("*")):
-                hidden = any(part.startswith(".") for part in child.relative_to(path).parts)
-                if (
-                    child.is_file()
-                    and not hidden
-                    and child.suffix.lower() in AUDIO_SUFFIXES
-                    and not child.name.endswith(TEMP_SUFFIX)
-                ):
-                    yield child
-        else:
-            yield path

@@ -16,6 +16,7 @@ from provsdk.models.report import (
     OriginLayer,
     ProducerLayer,
     Reason,
+    StatusEntry,
 )
 from provsdk.models.store import Manifest, ManifestStore
 
@@ -23,6 +24,27 @@ __all__ = ["findings"]
 
 # Bound on how far back through parent ingredients we look for the creating action.
 MAX_HISTORY = 32
+
+
+# Trust of an ingredient's signer is judged when it is added, against that signer's anchors;
+# what matters to this reader is whether the history is intact, so these are notes, not faults.
+_TRUST_CODES = frozenset({"signingCredential.untrusted", "signingCredential.ocsp.skipped"})
+
+
+def _history_failures(store: ManifestStore) -> tuple[StatusEntry, ...]:
+    recorded = (
+        StatusEntry(f"ingredient.{f.code}", f"{i.title or 'ingredient'}: {f.explanation}", f.url)
+        for m in store.manifests.values()
+        for i in m.ingredients
+        for f in i.failures
+    )
+    read_now = (
+        StatusEntry(f"ingredient.{f.code}", f.explanation, f.url) for f in store.ingredient_failures
+    )
+    found: dict[tuple[str, str], StatusEntry] = {}
+    for entry in (*recorded, *read_now):
+        found.setdefault((entry.code, entry.explanation), entry)
+    return tuple(found.values())
 
 
 def _integrity(store: ManifestStore | None) -> IntegrityLayer:
@@ -33,6 +55,7 @@ def _integrity(store: ManifestStore | None) -> IntegrityLayer:
         manifest_label=store.active.label if store.active else None,
         failures=store.failures,
         informational=store.informational,
+        history_failures=_history_failures(store),
     )
 
 
@@ -115,8 +138,17 @@ def findings(store: ManifestStore | None) -> Findings:
                 "signed with a provsdk development key: fine for trying things, not for release",
             )
         )
+    integrity = _integrity(store)
+    notes.extend(
+        Reason(
+            e.code,
+            f"an earlier manifest's signer was not trusted when it was built on ({e.explanation})",
+        )
+        for e in integrity.history_failures
+        if e.code.removeprefix("ingredient.") in _TRUST_CODES
+    )
     return Findings(
-        integrity=_integrity(store),
+        integrity=integrity,
         producer=producer,
         origin=_origin(store),
         disclosure=DisclosureLayer(present=False),

@@ -32,8 +32,22 @@ class Policy(Protocol):
         ...
 
 
+# Codes about trust rather than integrity: an ingredient signed outside our anchors is a note.
+_TRUST_CODES = frozenset(
+    {"ingredient.signingCredential.untrusted", "ingredient.signingCredential.ocsp.skipped"}
+)
+
+
 def _status_reasons(evidence: Findings) -> list[Reason]:
     return [Reason(e.code, e.explanation) for e in evidence.integrity.failures]
+
+
+def _history_reasons(evidence: Findings) -> list[Reason]:
+    return [
+        Reason(e.code, e.explanation)
+        for e in evidence.integrity.history_failures
+        if e.code not in _TRUST_CODES
+    ]
 
 
 @dataclass(frozen=True)
@@ -51,12 +65,14 @@ class RequireC2paState:
             return _status_reasons(evidence) or [
                 Reason("c2pa.invalid", "the C2PA manifest failed validation")
             ]
+        reasons = _history_reasons(evidence)  # a broken parent breaks the chain of evidence
         if state is C2paState.VALID and self.minimum is C2paState.TRUSTED:
             # c2pa reports VALID for an intact manifest from a signer outside the anchors.
-            return _status_reasons(evidence) or [
-                Reason("signingCredential.untrusted", "the producer is not trusted")
-            ]
-        return []
+            reasons = (
+                _status_reasons(evidence)
+                or [Reason("signingCredential.untrusted", "the producer is not trusted")]
+            ) + reasons
+        return reasons
 
 
 @dataclass(frozen=True)

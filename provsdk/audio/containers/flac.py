@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from provsdk.audio.containers._buffer import Bytes
+from provsdk.audio.containers.flac_frames import check_last_frame
 from provsdk.audio.containers.id3 import skip_id3v2
 from provsdk.audio.containers.info import AudioInfo
 from provsdk.audio.formats import AudioFormat
@@ -15,7 +16,7 @@ def check_flac(buf: Bytes) -> AudioInfo:
     if buf.take(offset, 4, "FLAC marker") != b"fLaC":
         raise buf.corrupt(f"corrupt FLAC: no 'fLaC' marker at offset {offset}")
     offset += 4
-    info: AudioInfo | None = None
+    streaminfo: tuple[AudioInfo, int, int, int] | None = None
     for index in range(MAX_BLOCKS):
         header = buf.be32(offset, "FLAC metadata block header")
         last, kind, length = header >> 31, (header >> 24) & 0x7F, header & 0xFFFFFF
@@ -25,7 +26,7 @@ def check_flac(buf: Bytes) -> AudioInfo:
             raise buf.corrupt(f"corrupt FLAC: invalid metadata block type at offset {offset}")
         buf.need(offset + 4, length, "FLAC metadata block")
         if kind == 0:
-            info = _streaminfo(buf, offset + 4)
+            streaminfo = _streaminfo(buf, offset + 4)
         offset += 4 + length
         if last:
             break
@@ -34,15 +35,21 @@ def check_flac(buf: Bytes) -> AudioInfo:
     sync = buf.be16(offset, "first FLAC frame")
     if sync & 0xFFFE != 0xFFF8:
         raise buf.corrupt(f"corrupt FLAC: no audio frame after the metadata (offset {offset})")
-    assert info is not None
+    assert streaminfo is not None
+    info, max_block, max_frame, total = streaminfo
+    check_last_frame(buf, offset, max_frame, max_block, total)
     return info
 
 
-def _streaminfo(buf: Bytes, offset: int) -> AudioInfo:
+def _streaminfo(buf: Bytes, offset: int) -> tuple[AudioInfo, int, int, int]:
+    """(info, maximum block size, maximum frame size, total samples) from STREAMINFO."""
+    max_block = buf.be16(offset + 2, "STREAMINFO")
+    max_frame = int.from_bytes(buf.take(offset + 7, 3, "STREAMINFO"), "big")
     packed = int.from_bytes(buf.take(offset + 10, 8, "STREAMINFO"), "big")
     rate = packed >> 44
     channels = ((packed >> 41) & 7) + 1
     total = packed & 0xFFFFFFFFF
     if rate == 0:
         raise buf.corrupt("corrupt FLAC: STREAMINFO sample rate is 0")
-    return AudioInfo(AudioFormat.FLAC, rate, channels, total / rate if total else None)
+    info = AudioInfo(AudioFormat.FLAC, rate, channels, total / rate if total else None)
+    return info, max_block, max_frame, total

@@ -1,0 +1,42 @@
+"""Providers by name. Factories import their module only when asked for."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from provsdk.errors import ConfigurationError
+from provsdk.providers.base import Provider
+
+__all__ = ["get_provider", "provider_names", "register_provider"]
+
+_REGISTRY: dict[str, Callable[..., Provider]] = {}
+
+
+def register_provider(name: str, factory: Callable[..., Provider]) -> None:
+    """Make ``factory(**options)`` available as ``get_provider(name, **options)``."""
+    _REGISTRY[name] = factory
+
+
+def provider_names() -> list[str]:
+    return sorted(_REGISTRY)
+
+
+def get_provider(name: str, **options: Any) -> Provider:
+    try:
+        factory = _REGISTRY[name]
+    except KeyError:
+        known = ", ".join(provider_names())
+        raise ConfigurationError(f"unknown provider {name!r}; available: {known}") from None
+    return factory(**options)
+
+
+def _local(**options: Any) -> Provider:
+    from provsdk.providers.local_provider import LocalProvider
+
+    if options:
+        raise ConfigurationError(f"the local provider takes no options (got {sorted(options)})")
+    return LocalProvider()
+
+
+register_provider("local", _local)

@@ -1,0 +1,135 @@
+"""``sign_file``: probe the input, build the manifest, sign into a temporary file, rename."""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+from pathlib import Path
+
+from provsdk.audio.containers import AudioInfo, probe
+from provsdk.audio.formats import AudioFormat
+from provsdk.c2pa_access import read_manifest_reports
+from provsdk.credentials.signers import Signer
+from provsdk.credentials.trust import TrustStore
+from provsdk.errors import ConfigurationError, InputError, SigningError
+from provsdk.manifest.build import ManifestSpec, manifest_definition
+from provsdk.manifest.read import parse_store
+from provsdk.models.report import C2paState
+from provsdk.models.store import ManifestStore
+from provsdk.sign.atomic import atomic_output
+from provsdk.sign.strategy import C2paBuilderStrategy, SigningStrategy
+
+__all__ = ["SignResult", "read_parent", "sign_file"]
+
+_SUFFIXES = {
+    AudioFormat.WAV: {".wav", ".wave"},
+    AudioFormat.MP3: {".mp3"},
+    AudioFormat.FLAC: {".flac"},
+    AudioFormat.M4A: {".m4a", ".mp4", ".aac"},
+}
+_KNOWN_SUFFIXES = set().union(*_SUFFIXES.values())
+
+
+@dataclass(frozen=True)
+class SignResult:
+    path: Path
+    audio: AudioInfo
+    manifest_size: int
+    signer_subject: str
+    strategy: str
+
+
+def read_parent(path: Path, fmt: AudioFormat, anchors: TrustStore | None) -> ManifestStore | None:
+    """The manifest store ``path`` already carries, or None.
+
+    A store that fails validation is refused: building on it would launder a tampered file
+    into one that verifies, with the broken manifest hidden as an ingredient.
+    """
+    import c2pa
+
+    try:
+        reports = read_manifest_reports(path, fmt, anchors)
+    except c2pa.C2paError as exc:
+        raise InputError(f"cannot read the existing C2PA manifest: {exc}", path=path) from None
+    if reports is None:
+        return None
+    store = parse_store(*reports)
+    if store.state is C2paState.INVALID:
+        codes = ", ".join(sorted({f.code for f in store.failures})) or "invalid"
+        raise InputError(
+            f"the existing C2PA manifest fails validation ({codes}); refusing to sign over it",
+            path=path,
+        )
+    return store
+
+
+def _check_destination(source: Path, dest: Path, fmt: AudioFormat, in_place: bool) -> None:
+    if dest.exists() and source.samefile(dest) and not in_place:
+        raise ConfigurationError(
+            "the output is the input; refusing to modify it",
+            path=dest,
+            hint="choose another output path, or ask for in-place signing explicitly",
+        )
+    suffix = dest.suffix.lower()
+    if suffix in _KNOWN_SUFFIXES and suffix not in _SUFFIXES[fmt]:
+        raise ConfigurationError(
+            f"the input is {fmt.extension.upper()} but the output is named {suffix}; "
+            "signing does not convert formats",
+            path=dest,
+        )
+
+
+def sign_file(
+    source: str | Path,
+    dest: str | Path,
+    spec: ManifestSpec,
+    signer: Signer,
+    *,
+    tsa_url: str | None = None,
+    strategy: SigningStrategy | None = None,
+    in_place: bool = False,
+    anchors: TrustStore | None = None,
+) -> SignResult:
+    """Embed a manifest built from ``spec`` into a copy of ``source`` at ``dest``, signed.
+
+    The input's format is detected from its content and its structure checked before anything
+    is written. An input that already carries a manifest becomes the parent ingredient, and
+    its validation against the producer ``anchors`` is recorded with it.
+    """
+    src, out = Path(source), Path(dest)
+    info = probe(src)
+    _check_destination(src, out, info.format, in_place)
+    parent = read_parent(src, info.format, anchors) is not None
+    if parent != spec.has_parent:
+        spec = dataclasses.replace(spec, has_parent=parent)
+    definition = manifest_definition(spec, info.format)
+    strategy = strategy or C2paBuilderStrategy()
+
+    import c2pa
+
+    signer_errors: list[BaseException] = []
+    with atomic_output(out) as tmp:
+        try:
+            manifest = strategy.sign(
+                definition,
+                signer.c2pa_signer(tsa_url, signer_errors),
+                info.format,
+                src,
+                tmp,
+                parent=parent,
+                anchors=anchors,
+            )
+        except c2pa.C2paError as exc:
+            if signer_errors:
+                cause = signer_errors[0]
+                raise SigningError(
+                    f"the signer failed: {type(cause).__name__}: {cause}", path=src
+                ) from cause
+            raise SigningError(f"c2pa could not sign: {exc}", path=src) from None
+    return SignResult(
+        path=out,
+        audio=info,
+        manifest_size=len(manifest),
+        signer_subject=signer.leaf.subject.rfc4514_string(),
+        strategy=strategy.name,
+    )
