@@ -16,7 +16,9 @@ VECTORS = Path(__file__).resolve().parents[1].parent / "shared" / "vectors"
 HOSTILE = ["sample3.invalid.wav", "riff_bomb_1000.wav", "id3v23_compression_underflow.mp3"]
 
 
-def run(*args: str, home: Path, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+def run(
+    *args: str, home: Path, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
     full_env = {k: v for k, v in os.environ.items() if not k.startswith("PROVSDK_")}
     full_env["PROVSDK_HOME"] = str(home)
     full_env.update(env or {})
@@ -79,7 +81,17 @@ def test_generate_each_format_verifies_trusted(cli_home: Path, tmp_path: Path, f
     from provsdk.audio import ffmpeg_executable
 
     out = tmp_path / f"t.{fmt}"
-    result = run("generate", "warm lofi beat", "-o", str(out), "--duration", "4", "--seed", "7", home=cli_home)
+    result = run(
+        "generate",
+        "warm lofi beat",
+        "-o",
+        str(out),
+        "--duration",
+        "4",
+        "--seed",
+        "7",
+        home=cli_home,
+    )
     assert result.returncode == 0, result.stderr
     code, data = verify_json(out, cli_home)
     entry = data["files"][0]
@@ -99,7 +111,9 @@ def test_generate_each_format_verifies_trusted(cli_home: Path, tmp_path: Path, f
     assert [p.name for p in tmp_path.iterdir()] == [out.name]  # no scratch files left
 
 
-def test_generate_is_reproducible_from_prompt_seed_and_duration(cli_home: Path, tmp_path: Path) -> None:
+def test_generate_is_reproducible_from_prompt_seed_and_duration(
+    cli_home: Path, tmp_path: Path
+) -> None:
     from provsdk.providers.local import render_track
 
     a, _ = render_track("dark techno", seed=3, duration=2.0)
@@ -124,7 +138,9 @@ def test_vector_signed_by_c2pa_test_cert_is_valid_but_untrusted_by_default(cli_h
 
 
 @pytest.mark.parametrize("fmt", ["wav", "mp3", "flac", "m4a"])
-def test_unsigned_vectors_sign_then_verify_trusted(cli_home: Path, tmp_path: Path, fmt: str) -> None:
+def test_unsigned_vectors_sign_then_verify_trusted(
+    cli_home: Path, tmp_path: Path, fmt: str
+) -> None:
     needs_vectors()
     source = VECTORS / f"sample1.{fmt}"
     before = sha(source)
@@ -136,9 +152,24 @@ def test_unsigned_vectors_sign_then_verify_trusted(cli_home: Path, tmp_path: Pat
     assert code == 0 and data["files"][0]["c2pa"]["state"] == "Trusted"
 
 
-def test_changed_audio_after_signing_fails_with_the_c2pa_code(cli_home: Path, tmp_path: Path) -> None:
+def test_changed_audio_after_signing_fails_with_the_c2pa_code(
+    cli_home: Path, tmp_path: Path
+) -> None:
     out = tmp_path / "t.wav"
-    assert run("generate", "ambient pad", "-o", str(out), "--duration", "2", "--seed", "1", home=cli_home).returncode == 0
+    assert (
+        run(
+            "generate",
+            "ambient pad",
+            "-o",
+            str(out),
+            "--duration",
+            "2",
+            "--seed",
+            "1",
+            home=cli_home,
+        ).returncode
+        == 0
+    )
     data = bytearray(out.read_bytes())
     data[len(data) // 2] ^= 0x55  # a sample in the middle of the audio
     out.write_bytes(bytes(data))
@@ -182,10 +213,15 @@ def test_bad_inputs_exit_2_with_one_line_and_leave_nothing(cli_home: Path, tmp_p
         assert list(outputs.iterdir()) == []
 
 
-def test_verify_folder_reports_every_file_and_the_worst_exit_code(cli_home: Path, tmp_path: Path) -> None:
+def test_verify_folder_reports_every_file_and_the_worst_exit_code(
+    cli_home: Path, tmp_path: Path
+) -> None:
     needs_vectors()
     good = tmp_path / "good.wav"
-    assert run("generate", "happy pop", "-o", str(good), "--duration", "2", home=cli_home).returncode == 0
+    assert (
+        run("generate", "happy pop", "-o", str(good), "--duration", "2", home=cli_home).returncode
+        == 0
+    )
     shutil.copyfile(VECTORS / "sample1.mp3", tmp_path / "unsigned.mp3")
     shutil.copyfile(VECTORS / "sample3.invalid.wav", tmp_path / "broken.wav")
     result = run("verify", "--json", str(tmp_path), home=cli_home)
@@ -198,7 +234,9 @@ def test_verify_folder_reports_every_file_and_the_worst_exit_code(cli_home: Path
     assert entries["broken.wav"]["reasons"][0].startswith("input.unreadable")
 
 
-def test_signing_from_environment_credentials_without_a_home(cli_home: Path, tmp_path: Path) -> None:
+def test_signing_from_environment_credentials_without_a_home(
+    cli_home: Path, tmp_path: Path
+) -> None:
     needs_vectors()
     env = {
         "PROVSDK_SIGNING_KEY": (cli_home / "keys" / "producer.key").read_text(),
@@ -215,14 +253,23 @@ def test_signing_from_environment_credentials_without_a_home(cli_home: Path, tmp
 
 def test_missing_credentials_is_a_one_line_error(tmp_path: Path) -> None:
     needs_vectors()
-    result = run("sign", str(VECTORS / "sample1.wav"), "-o", str(tmp_path / "o.wav"), home=tmp_path / "none")
+    result = run(
+        "sign", str(VECTORS / "sample1.wav"), "-o", str(tmp_path / "o.wav"), home=tmp_path / "none"
+    )
     assert_one_line_error(result, "producer.key")
     assert not (tmp_path / "o.wav").exists()
 
 
-def test_signing_a_signed_file_keeps_history_and_inspect_shows_it(cli_home: Path, tmp_path: Path) -> None:
+def test_signing_a_signed_file_keeps_history_and_inspect_shows_it(
+    cli_home: Path, tmp_path: Path
+) -> None:
     first = tmp_path / "first.mp3"
-    assert run("generate", "rock", "-o", str(first), "--duration", "2", "--seed", "2", home=cli_home).returncode == 0
+    assert (
+        run(
+            "generate", "rock", "-o", str(first), "--duration", "2", "--seed", "2", home=cli_home
+        ).returncode
+        == 0
+    )
     second = tmp_path / "second.mp3"
     assert run("sign", str(first), "-o", str(second), home=cli_home).returncode == 0
     code, data = verify_json(second, cli_home)
