@@ -1,0 +1,1 @@
+"""Benchmarks for provsdk: ``python bench/run.py`` (see bench/README.md)."""
