@@ -33,7 +33,7 @@ class LocalProvider:
                 sample_rate=request.sample_rate,
                 channels=request.channels,
             )
-        except ValueError as exc:
+        except (ValueError, TypeError) as exc:
             raise ProviderError(str(exc), provider=self.name) from None
         record = GenerationRecord(
             provider=self.name,

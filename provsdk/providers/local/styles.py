@@ -1,0 +1,163 @@
+"""The styles a prompt can select, and what each implies for the arrangement."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+FALLBACK_STYLE = "generic"
+
+GROOVES = ("straight", "swing", "halftime", "four-on-the-floor", "breakbeat")
+
+BASS_TIMBRES = ("sub-bass", "electric-bass", "upright-bass", "808-bass", "saw-bass", "chip-bass")
+CHORD_TIMBRES = (
+    "piano", "rhodes", "warm-pad", "strings", "organ", "guitar", "drive-guitar", "pluck",
+    "chip-arp",
+)  # fmt: skip
+LEAD_TIMBRES = (
+    "saw-lead", "square-lead", "flute", "bell", "vibes", "pluck", "chip-lead", "brass",
+    "strings", "piano", "rhodes",
+)  # fmt: skip
+DRUM_KITS = (
+    "drums", "electronic-drums", "808-drums", "lofi-drums", "brush-drums", "chip-drums",
+    "cinematic-drums",
+)  # fmt: skip
+
+
+@dataclass(frozen=True)
+class Style:
+    """Defaults a style word implies; the seed chooses among the tuples."""
+
+    name: str
+    words: tuple[str, ...]
+    tempo: float
+    modes: tuple[tuple[str, float], ...]
+    groove: str
+    kit: str | None
+    basses: tuple[str, ...]
+    chords: tuple[str, ...]
+    leads: tuple[str, ...]
+    family: str  # progression family in theory.py
+    chord_size: int  # 3 triads, 4 sevenths
+    harmonic_beats: int  # beats per chord
+    swing: float  # long share of a swung pair when the groove swings
+    swing_pair: int  # 16th steps per swung pair: 4 swings eighths, 2 swings sixteenths
+    humanize: float  # seconds of timing looseness
+    lead_density: float  # 0..1, how busy melodies are
+    echo: float  # feedback of the tempo-synced lead delay, 0 = dry
+    crackle: bool = False
+
+
+STYLES: tuple[Style, ...] = (
+    Style(
+        "lofi", ("lofi", "lo fi", "chillhop", "study", "studying", "vinyl", "tape"),
+        80, (("major", 0.4), ("dorian", 0.3), ("minor", 0.3)), "swing", "lofi-drums",
+        ("sub-bass", "upright-bass"), ("rhodes", "piano"), ("flute", "rhodes", "vibes"),
+        "lofi", 4, 4, 0.58, 2, 0.012, 0.45, 0.3, crackle=True,
+    ),
+    Style(
+        "jazz", ("jazz", "jazzy", "bebop", "lounge", "bossa", "swingin"),
+        126, (("major", 0.5), ("dorian", 0.3), ("minor", 0.2)), "swing", "brush-drums",
+        ("upright-bass",), ("piano", "rhodes"), ("vibes", "flute"),
+        "jazz", 4, 4, 0.64, 4, 0.008, 0.6, 0.0,
+    ),
+    Style(
+        "techno", ("techno", "industrial", "warehouse", "rave", "minimal", "acid"),
+        130, (("minor", 0.5), ("phrygian", 0.25), ("dorian", 0.25)), "four-on-the-floor",
+        "electronic-drums", ("saw-bass", "sub-bass"), ("warm-pad", "organ"), ("saw-lead", "pluck"),
+        "drone", 3, 4, 0.5, 2, 0.0, 0.35, 0.4,
+    ),
+    Style(
+        "house", ("house", "disco", "edm", "dance", "club", "garage house"),
+        124, (("minor", 0.35), ("dorian", 0.35), ("major", 0.3)), "four-on-the-floor",
+        "electronic-drums", ("saw-bass", "electric-bass"), ("piano", "organ", "warm-pad"),
+        ("saw-lead", "pluck"), "pop", 4, 4, 0.5, 2, 0.0, 0.45, 0.35,
+    ),
+    Style(
+        "ambient", ("ambient", "drone", "atmospheric", "meditation", "meditative", "space"),
+        72, (("major", 0.35), ("lydian", 0.25), ("minor", 0.2), ("dorian", 0.2)), "straight",
+        None, ("sub-bass",), ("warm-pad", "strings"), ("bell", "flute"),
+        "ambient", 4, 8, 0.5, 2, 0.0, 0.25, 0.45,
+    ),
+    Style(
+        "rock", ("rock", "indie", "punk", "grunge", "garage", "alternative", "metal"),
+        122, (("major", 0.45), ("mixolydian", 0.25), ("minor", 0.3)), "straight", "drums",
+        ("electric-bass",), ("drive-guitar", "guitar"), ("saw-lead", "square-lead"),
+        "rock", 3, 4, 0.5, 2, 0.004, 0.55, 0.2,
+    ),
+    Style(
+        "cinematic", ("cinematic", "epic", "orchestral", "orchestra", "film", "score",
+                      "soundtrack", "trailer", "heroic"),
+        88, (("minor", 0.5), ("dorian", 0.2), ("lydian", 0.15), ("major", 0.15)), "halftime",
+        "cinematic-drums", ("sub-bass",), ("strings",), ("brass", "flute", "bell"),
+        "cinematic", 3, 4, 0.5, 2, 0.003, 0.4, 0.3,
+    ),
+    Style(
+        "pop", ("pop", "catchy", "radio", "synthpop", "anthem"),
+        112, (("major", 0.6), ("minor", 0.25), ("mixolydian", 0.15)), "straight", "drums",
+        ("electric-bass", "sub-bass"), ("piano", "pluck", "warm-pad"),
+        ("saw-lead", "square-lead", "pluck"), "pop", 3, 4, 0.5, 2, 0.003, 0.6, 0.3,
+    ),
+    Style(
+        "trap", ("trap", "808", "drill"),
+        140, (("minor", 0.5), ("phrygian", 0.3), ("dorian", 0.2)), "halftime", "808-drums",
+        ("808-bass",), ("warm-pad", "piano"), ("bell", "pluck", "flute"),
+        "pop", 3, 4, 0.5, 2, 0.0, 0.45, 0.35,
+    ),
+    Style(
+        "chiptune", ("chiptune", "chip", "8 bit", "8bit", "16 bit", "retro game", "video game",
+                     "arcade", "nes", "gameboy"),
+        140, (("major", 0.5), ("minor", 0.3), ("dorian", 0.2)), "straight", "chip-drums",
+        ("chip-bass",), ("chip-arp",), ("chip-lead",), "pop", 3, 4, 0.5, 2, 0.0, 0.75, 0.0,
+    ),
+    Style(
+        "dnb", ("dnb", "drum and bass", "drum n bass", "drum & bass", "jungle", "liquid"),
+        172, (("minor", 0.5), ("dorian", 0.3), ("major", 0.2)), "breakbeat", "electronic-drums",
+        ("sub-bass", "saw-bass"), ("warm-pad", "rhodes"), ("pluck", "saw-lead"),
+        "lofi", 4, 8, 0.5, 2, 0.0, 0.35, 0.35,
+    ),
+    Style(
+        "hiphop", ("hip hop", "hiphop", "rap", "boom bap", "boombap"),
+        90, (("minor", 0.5), ("dorian", 0.3), ("major", 0.2)), "breakbeat", "drums",
+        ("sub-bass", "electric-bass"), ("piano", "rhodes", "strings"), ("bell", "flute", "piano"),
+        "pop", 4, 4, 0.5, 2, 0.008, 0.4, 0.25,
+    ),
+    Style(
+        FALLBACK_STYLE, (),
+        110, (("major", 0.5), ("minor", 0.5)), "straight", "drums",
+        ("electric-bass",), ("piano", "warm-pad"), ("square-lead", "saw-lead", "pluck"),
+        "pop", 3, 4, 0.5, 2, 0.003, 0.55, 0.25,
+    ),
+)  # fmt: skip
+
+STYLE_BY_NAME: dict[str, Style] = {style.name: style for style in STYLES}
+
+
+def style_named(name: str) -> Style:
+    """The style table entry for ``name``."""
+    try:
+        return STYLE_BY_NAME[name]
+    except KeyError:
+        raise ValueError(f"unknown style {name!r}") from None
+
+
+def comp_for(style: str, timbre: str) -> str:
+    """How the chord instrument plays its chords: a name patterns.py understands."""
+    if timbre in ("warm-pad", "strings"):
+        return "sustain"
+    if timbre == "chip-arp":
+        return "arp16"
+    if timbre in ("guitar", "drive-guitar"):
+        return "strum"
+    if timbre == "organ":
+        return "stabs" if style == "house" else "sustain"
+    if timbre == "pluck":
+        return "arp8" if style in ("techno", "dnb", "ambient") else "stabs"
+    if style == "jazz":
+        return "comp"
+    if style in ("lofi", "hiphop", "dnb", "trap"):
+        return "hits"
+    if style == "house":
+        return "stabs"
+    if style in ("ambient", "cinematic"):
+        return "arp8"
+    return "pulse"
