@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import tempfile
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -12,13 +13,14 @@ from provsdk.audio.formats import AudioFormat, format_for_name
 from provsdk.credentials.roles import Role
 from provsdk.credentials.signers import Signer, load_signer
 from provsdk.credentials.trust import TrustConfig
-from provsdk.errors import ConfigurationError, UnsupportedFormatError
+from provsdk.disclosure.statement import sign_disclosure
+from provsdk.errors import ConfigurationError, CredentialError, UnsupportedFormatError
 from provsdk.home import ProvsdkHome
 from provsdk.manifest.build import ManifestSpec
 from provsdk.models.origin import TrainingMining
 from provsdk.models.track import Track
 from provsdk.providers import Provider, get_provider
-from provsdk.providers.base import GenerationRequest
+from provsdk.providers.base import Generation, GenerationRequest
 from provsdk.sign import sign_file
 from provsdk.sign.atomic import TEMP_SUFFIX
 from provsdk.verify import verify_file
@@ -51,6 +53,7 @@ class Client:
         include_prompt: bool = True,
         tsa_url: str | None = None,
         provider_options: dict[str, Any] | None = None,
+        provider_signer: Signer | None = None,
     ) -> None:
         self.provider = (
             get_provider(provider, **(provider_options or {}))
@@ -64,12 +67,27 @@ class Client:
         self.training_mining = training_mining or TrainingMining()
         self.include_prompt = include_prompt
         self.tsa_url = tsa_url
+        self._provider_signer = provider_signer
 
     @property
     def signer(self) -> Signer:
         if self._signer is None:
             self._signer = load_signer(Role.PRODUCER, home=self.home)
         return self._signer
+
+    def _sign_disclosure(self, generation: Generation) -> str | None:
+        """The provider-signed disclosure for this generation, if there is one to be had."""
+        if generation.disclosure is not None:
+            return generation.disclosure
+        if generation.unsigned_disclosure is None:
+            return None
+        signer = self._provider_signer
+        if signer is None:
+            try:
+                signer = load_signer(Role.PROVIDER, home=self.home, use_env=False)
+            except CredentialError:
+                return None  # no provider key here: the track goes out without a disclosure
+        return sign_disclosure(generation.unsigned_disclosure, signer)
 
     @property
     def trust(self) -> TrustConfig:
@@ -88,11 +106,15 @@ class Client:
         sample_rate: int = 44100,
         channels: int = 2,
         model: str | None = None,
+        disclosure: str | None = None,
+        grants: Sequence[str] = (),
     ) -> Track:
         """Generate ``prompt`` into ``out``, signed and verified.
 
         The format comes from ``format`` or else from ``out``'s suffix. The file appears at
-        ``out`` only once it is signed; on any failure nothing is left behind.
+        ``out`` only once it is signed; on any failure nothing is left behind. ``disclosure``
+        (a provider-signed JWS) replaces the provider's own; ``grants`` are licensor-signed
+        JWS to embed.
         """
         dest = Path(out)
         fmt = _output_format(dest, format)
@@ -109,6 +131,8 @@ class Client:
             software_agent=generation.software_agent,
             training_mining=self.training_mining,
             generation=record,
+            disclosure=disclosure or self._sign_disclosure(generation),
+            grants=tuple(grants),
         )
         folder = dest.parent
         with _scratch_file(folder, fmt) as encoded:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import socket
 import struct
@@ -9,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from provsdk.credentials import TrustConfig
 from provsdk.errors import InputError, UnsupportedFormatError
 from provsdk.home import ProvsdkHome
 from provsdk.models import (
@@ -296,7 +298,7 @@ def test_require_ai_generated(
 
 
 def test_policies_are_pure_functions_of_findings() -> None:
-    nothing = findings(None)
+    nothing = findings(None, trust=TrustConfig(), at=dt.datetime.now(dt.UTC))
     assert nothing.integrity.state is C2paState.ABSENT
     assert not evaluate(DEFAULT_POLICY, nothing).passed
     assert [r.code for r in evaluate(DEFAULT_POLICY, nothing).reasons] == ["c2pa.absent"]

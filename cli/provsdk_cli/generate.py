@@ -7,6 +7,8 @@ from pathlib import Path
 import click
 
 from provsdk.client import Client
+from provsdk.disclosure import load_disclosure_token
+from provsdk.grants import load_grant_token
 from provsdk.providers import provider_names
 from provsdk_cli.context import home_of, stdout
 from provsdk_cli.render import dump_json, print_report
@@ -36,6 +38,18 @@ from provsdk_cli.render import dump_json, print_report
     help="Output format (default: from the output's suffix).",
 )
 @click.option("--no-prompt", is_flag=True, help="Leave the prompt out of the manifest.")
+@click.option(
+    "--disclosure",
+    type=click.Path(dir_okay=False),
+    help="Provider-signed disclosure (JWS) to embed instead of the provider's own.",
+)
+@click.option(
+    "--grant",
+    "grants",
+    multiple=True,
+    type=click.Path(dir_okay=False),
+    help="Licensor-signed grant (JWS) to embed (repeatable).",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print the track and its report as JSON.")
 @click.pass_context
 def generate(
@@ -47,11 +61,21 @@ def generate(
     seed: int | None,
     fmt: str | None,
     no_prompt: bool,
+    disclosure: str | None,
+    grants: tuple[str, ...],
     as_json: bool,
 ) -> None:
     """Generate PROMPT into OUT with a signed C2PA manifest, then verify it."""
     client = Client(provider, home=home_of(ctx), include_prompt=not no_prompt)
-    track = client.generate(prompt, out=Path(out), duration=duration, seed=seed, format=fmt)
+    track = client.generate(
+        prompt,
+        out=Path(out),
+        duration=duration,
+        seed=seed,
+        format=fmt,
+        disclosure=load_disclosure_token(disclosure) if disclosure else None,
+        grants=[load_grant_token(g) for g in grants],
+    )
     if as_json:
         click.echo(
             dump_json(

@@ -52,13 +52,16 @@ def inspect(ctx: click.Context, path: str, as_json: bool) -> None:
         active = " (active)" if store.active and label == store.active.label else ""
         out.print(f"  manifest {escape(label)}{active}: {escape(manifest.title or '')}")
         signer = manifest.certificate.subject.get("CN") if manifest.certificate else None
-        out.print(f"    signed by {escape(signer or '?')} ({manifest.algorithm or '?'})")
+        alg = (manifest.algorithm or "?").upper()
+        out.print(f"    signed by {escape(signer or '?')} ({alg})")
         for name, _ in manifest.assertions:
             out.print(f"    assertion {escape(name)}")
         for ingredient in manifest.ingredients:
+            codes = sorted({f.code for f in ingredient.failures})
+            checked = f"[red]failed: {', '.join(codes)}[/red]" if codes else "verified when added"
             out.print(
-                f"    ingredient {escape(ingredient.title or '?')} ({ingredient.relationship}) "
-                f"-> {escape(ingredient.active_manifest or 'no manifest')}"
+                f"    ingredient {escape(ingredient.title or '?')} ({ingredient.relationship}, "
+                f"{checked}) -> {escape(ingredient.active_manifest or 'no manifest')}"
             )
     for entry in store.failures:
         out.print(f"  [red]failure[/red] {escape(entry.code)}: {escape(entry.explanation)}")

@@ -24,8 +24,9 @@ def keys() -> None:
 )
 @click.option("--force", is_flag=True, help="Replace existing keys (they are lost).")
 @click.option("--exist-ok", is_flag=True, help="Keep existing keys and succeed.")
+@click.option("--org", help="Organisation named in the certificates (e.g. your studio).")
 @click.pass_context
-def init(ctx: click.Context, algorithm: str, force: bool, exist_ok: bool) -> None:
+def init(ctx: click.Context, algorithm: str, force: bool, exist_ok: bool, org: str | None) -> None:
     """Create a development PKI and a trust configuration that trusts it.
 
     One root and one signing leaf per role (producer, provider, licensor). Files signed with
@@ -36,7 +37,7 @@ def init(ctx: click.Context, algorithm: str, force: bool, exist_ok: bool) -> Non
     if exist_ok and not force and all(home.key_path(r).exists() for r in Role):
         out.print(f"Keeping the existing keys in {home.root}")
         return
-    pki = init_dev_pki(home, Algorithm.parse(algorithm), force=force)
+    pki = init_dev_pki(home, Algorithm.parse(algorithm), force=force, organization=org)
     out.print(f"Development PKI ({pki.algorithm.value}) in {pki.home.root}")
     for role in Role:
         out.print(f"  {role.value:<9} key   {pki.home.key_path(role)}")

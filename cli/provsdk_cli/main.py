@@ -16,7 +16,7 @@ import click
 
 from provsdk import __version__
 from provsdk.errors import ProvsdkError
-from provsdk_cli import generate, inspect, keys, sign, verify
+from provsdk_cli import disclosure, generate, grant, inspect, keys, sign, verify
 
 __all__ = ["EXIT_FAILED", "EXIT_OK", "EXIT_PROVIDER", "EXIT_USAGE", "main"]
 
@@ -72,6 +72,8 @@ cli.add_command(generate.generate)
 cli.add_command(sign.sign)
 cli.add_command(verify.verify)
 cli.add_command(inspect.inspect)
+cli.add_command(disclosure.disclosure)
+cli.add_command(grant.grant)
 
 
 def main() -> None:

@@ -28,6 +28,46 @@ def _line(console: Console, label: str, text: str) -> None:
     console.print(f"  [bold]{label:<11}[/bold]{text}")
 
 
+def _signed_by(signature_valid: bool | None, trusted: bool | None, signer: str | None) -> str:
+    if not signature_valid:
+        return "[red]signature does not verify[/red]"
+    who = escape(signer or "?")
+    return f"signed by {who} ({'trusted' if trusted else '[red]not trusted for this role[/red]'})"
+
+
+def _disclosure(console: Console, report: VerificationReport) -> None:
+    d = report.disclosure
+    if not d.present:
+        _line(console, "disclosure", "absent")
+        return
+    if d.summary is None:
+        _line(console, "disclosure", "[red]unreadable[/red]")
+        return
+    _line(console, "disclosure", escape(d.summary))
+    _line(console, "", _signed_by(d.signature_valid, d.trusted, d.signer))
+
+
+def _grants(console: Console, report: VerificationReport) -> None:
+    g = report.grants
+    if not g.present:
+        _line(console, "grants", "absent")
+        return
+    _line(console, "grants", f"{g.count}")
+    for item in g.grants:
+        term = f"until {item.valid_until}" if item.valid_until else "no end date"
+        status = "in force" if item.in_force else "[red]not in force[/red]"
+        uses = f"{', '.join(item.purposes)} in {', '.join(item.territories) or 'anywhere'}"
+        _line(
+            console,
+            "",
+            f"{escape(item.licensor)} -> {escape(item.licensee)}: "
+            f"{escape(uses)}, {term} ({status})",
+        )
+        _line(console, "", "  " + _signed_by(item.signature_valid, item.trusted, item.signer))
+        if item.contract:
+            _line(console, "", f"  contract {escape(item.contract)} embedded")
+
+
 def print_report(console: Console, report: VerificationReport) -> None:
     verdict = "[green]PASS[/green]" if report.passed else "[red]FAIL[/red]"
     console.print(f"{verdict}  {escape(report.path)}  ({report.format})")
@@ -70,8 +110,8 @@ def print_report(console: Console, report: VerificationReport) -> None:
             )
     else:
         _line(console, "origin", "not declared")
-    _line(console, "disclosure", "present" if report.disclosure.present else "absent")
-    _line(console, "grants", f"{report.grants.count}" if report.grants.present else "absent")
+    _disclosure(console, report)
+    _grants(console, report)
     _line(console, "policy", f"{escape(report.policy.name)}: {'pass' if report.passed else 'fail'}")
     for reason in report.reasons:
         console.print(f"    [red]-[/red] {escape(str(reason))}")

@@ -7,6 +7,8 @@ from pathlib import Path
 import click
 
 from provsdk.credentials import Role, TrustStore, load_signer
+from provsdk.disclosure import load_disclosure_token
+from provsdk.grants import load_grant_token
 from provsdk.manifest.build import ManifestSpec
 from provsdk.models.origin import DigitalSourceType, SoftwareAgent
 from provsdk.sign import sign_file
@@ -36,6 +38,18 @@ _SOURCE_TYPES = [t.short for t in DigitalSourceType]
 )
 @click.option("--generator-version", default="unknown", show_default=True, help="Its version.")
 @click.option("--title", help="Manifest title (default: the output's file name).")
+@click.option(
+    "--disclosure",
+    type=click.Path(dir_okay=False),
+    help="Provider-signed disclosure (JWS) to embed.",
+)
+@click.option(
+    "--grant",
+    "grants",
+    multiple=True,
+    type=click.Path(dir_okay=False),
+    help="Licensor-signed grant (JWS) to embed (repeatable).",
+)
 @click.option("--key", type=click.Path(dir_okay=False), help="Producer private key (PEM).")
 @click.option(
     "--cert", type=click.Path(dir_okay=False), help="Producer certificate chain (PEM, leaf first)."
@@ -50,6 +64,8 @@ def sign(
     generator: str,
     generator_version: str,
     title: str | None,
+    disclosure: str | None,
+    grants: tuple[str, ...],
     key: str | None,
     cert: str | None,
 ) -> None:
@@ -67,6 +83,8 @@ def sign(
         title=title or dest.name,
         source_type=DigitalSourceType.parse(source_type),
         software_agent=SoftwareAgent(generator, generator_version),
+        disclosure=load_disclosure_token(disclosure) if disclosure else None,
+        grants=tuple(load_grant_token(g) for g in grants),
     )
     anchors = TrustStore.from_home(Role.PRODUCER, home_of(ctx))
     result = sign_file(source, dest, spec, signer, in_place=in_place, anchors=anchors)

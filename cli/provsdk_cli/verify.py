@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import datetime as dt
+from pathlib import Path
 from typing import Any
 
 import click
 
 from provsdk.credentials.trust import TrustConfig
 from provsdk.errors import InputError, ProvsdkError, UnsupportedFormatError
-from provsdk.verify import expand_paths, verify_file
+from provsdk.verify import DEFAULT_POLICY, expand_paths, load_policy, verify_file
 from provsdk_cli.context import home_of, stdout
+from provsdk_cli.junit import write_junit
+from provsdk_cli.options import CheckDate
 from provsdk_cli.render import dump_json, print_report
 
 
@@ -33,16 +37,28 @@ def _error_entry(path: str, exc: ProvsdkError) -> dict[str, Any]:
     type=click.Path(dir_okay=False),
     help="PEM file of extra producer trust anchors (repeatable).",
 )
+@click.option("--policy", "policy_file", type=click.Path(dir_okay=False), help="TOML policy file.")
+@click.option(
+    "--at", type=CheckDate(), help="Judge grants and statement certificates at this date."
+)
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object with a files list.")
+@click.option("--junit", type=click.Path(dir_okay=False), help="Also write a JUnit XML report.")
 @click.pass_context
 def verify(
-    ctx: click.Context, paths: tuple[str, ...], anchors: tuple[str, ...], as_json: bool
+    ctx: click.Context,
+    paths: tuple[str, ...],
+    anchors: tuple[str, ...],
+    policy_file: str | None,
+    at: dt.datetime | None,
+    as_json: bool,
+    junit: str | None,
 ) -> None:
     """Verify the credentials of FILEs, or of the audio files in DIRs. Offline.
 
     Exit 0 when every file passes, 1 when one fails, 2 when one cannot be read.
     """
     trust = TrustConfig.load(home_of(ctx), producer_anchors=anchors)
+    policy = load_policy(policy_file) if policy_file else DEFAULT_POLICY
     console = stdout()
     entries: list[dict[str, Any]] = []
     worst = 0
@@ -51,7 +67,7 @@ def verify(
         raise InputError("no audio files found", path=paths[0])
     for path in files:
         try:
-            report = verify_file(path, trust=trust)
+            report = verify_file(path, trust=trust, policy=policy, at=at)
         except InputError as exc:
             click.echo(f"provsdk: {exc}", err=True)
             entries.append(_error_entry(str(path), exc))
@@ -63,4 +79,6 @@ def verify(
             print_report(console, report)
     if as_json:
         click.echo(dump_json({"files": entries, "passed": worst == 0}))
+    if junit:
+        write_junit(Path(junit), entries)
     ctx.exit(worst)

@@ -28,6 +28,7 @@ from provsdk.home import ProvsdkHome
 
 __all__ = [
     "DEV_ORGANIZATION",
+    "DEV_UNIT",
     "DevPki",
     "init_dev_pki",
     "is_dev_certificate",
@@ -36,6 +37,8 @@ __all__ = [
 ]
 
 DEV_ORGANIZATION = "provsdk development PKI"
+# Every development certificate says so in its unit, whatever organisation it names.
+DEV_UNIT = "provsdk development PKI"
 ROOT_DAYS = 3650
 LEAF_DAYS = 730
 
@@ -50,15 +53,15 @@ class DevPki:
 
 
 def is_dev_certificate(cert: x509.Certificate) -> bool:
-    orgs = cert.subject.get_attributes_for_oid(NameOID.ORGANIZATION_NAME)
-    return any(o.value == DEV_ORGANIZATION for o in orgs)
+    units = cert.subject.get_attributes_for_oid(NameOID.ORGANIZATIONAL_UNIT_NAME)
+    return any(str(u.value).startswith(DEV_UNIT) for u in units)
 
 
-def _name(common_name: str, unit: str) -> x509.Name:
+def _name(common_name: str, unit: str, organization: str = DEV_ORGANIZATION) -> x509.Name:
     return x509.Name(
         [
-            x509.NameAttribute(NameOID.ORGANIZATION_NAME, DEV_ORGANIZATION),
-            x509.NameAttribute(NameOID.ORGANIZATIONAL_UNIT_NAME, unit),
+            x509.NameAttribute(NameOID.ORGANIZATION_NAME, organization),
+            x509.NameAttribute(NameOID.ORGANIZATIONAL_UNIT_NAME, f"{DEV_UNIT}: {unit}"),
             x509.NameAttribute(NameOID.COMMON_NAME, common_name),
         ]
     )
@@ -121,6 +124,7 @@ def issue_leaf(
     unit: str = "signers",
     not_before: dt.datetime | None = None,
     days: int = LEAF_DAYS,
+    organization: str = DEV_ORGANIZATION,
 ) -> tuple[PrivateKeyTypes, x509.Certificate]:
     """A signing leaf under ``issuer`` that meets the C2PA certificate profile."""
     start = not_before or dt.datetime.now(dt.UTC) - dt.timedelta(minutes=5)
@@ -128,7 +132,7 @@ def issue_leaf(
     public = key.public_key()
     cert = (
         x509.CertificateBuilder()
-        .subject_name(_name(common_name, unit))
+        .subject_name(_name(common_name, unit, organization))
         .issuer_name(issuer.subject)
         .public_key(public)  # type: ignore[arg-type]
         .serial_number(x509.random_serial_number())
@@ -175,10 +179,16 @@ def _write_public(path: Path, certs: list[x509.Certificate]) -> None:
 
 
 def init_dev_pki(
-    home: ProvsdkHome | None = None, algorithm: Algorithm = Algorithm.ES256, *, force: bool = False
+    home: ProvsdkHome | None = None,
+    algorithm: Algorithm = Algorithm.ES256,
+    *,
+    force: bool = False,
+    organization: str | None = None,
 ) -> DevPki:
     """Create a root and a signing leaf for each role under ``home``, and trust the roots.
 
+    ``organization`` names the leaves' organisation (say, your studio's, so scope grants made
+    out to it match); every certificate still says it is a development one in its unit.
     Refuses to overwrite existing keys unless ``force``: they may be the only copy.
     """
     if algorithm in (Algorithm.PS384, Algorithm.PS512):
@@ -198,7 +208,12 @@ def init_dev_pki(
     for role in Role:
         root_key, root = make_root(f"provsdk dev {role} root", algorithm)
         leaf_key, leaf = issue_leaf(
-            root_key, root, f"provsdk dev {role} (not for production)", algorithm, unit=str(role)
+            root_key,
+            root,
+            f"provsdk dev {role} (not for production)",
+            algorithm,
+            unit=str(role),
+            organization=organization or DEV_ORGANIZATION,
         )
         _write_private(home.root_key_path(role), root_key)
         _write_private(home.key_path(role), leaf_key)

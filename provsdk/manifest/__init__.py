@@ -2,7 +2,10 @@
 
 from provsdk.manifest.build import (
     ACTIONS,
+    CONTRACT,
+    DISCLOSURE,
     GENERATION,
+    GRANT,
     TRAINING_MINING,
     ManifestSpec,
     manifest_definition,
@@ -11,7 +14,10 @@ from provsdk.manifest.read import parse_store
 
 __all__ = [
     "ACTIONS",
+    "CONTRACT",
+    "DISCLOSURE",
     "GENERATION",
+    "GRANT",
     "TRAINING_MINING",
     "ManifestSpec",
     "manifest_definition",

@@ -2,21 +2,27 @@
 
 from __future__ import annotations
 
+import base64
 from dataclasses import dataclass, field
 from typing import Any
 
 from provsdk._version import __version__
 from provsdk.audio.formats import AudioFormat
+from provsdk.models.grant import ContractDocument
 from provsdk.models.origin import (
     DigitalSourceType,
     GenerationRecord,
     SoftwareAgent,
     TrainingMining,
 )
+from provsdk.statements import read_statement
 
 __all__ = [
     "ACTIONS",
+    "CONTRACT",
+    "DISCLOSURE",
     "GENERATION",
+    "GRANT",
     "PARENT_INGREDIENT",
     "TRAINING_MINING",
     "ManifestSpec",
@@ -28,6 +34,9 @@ ACTIONS = "c2pa.actions.v2"
 PARENT_INGREDIENT = "parent"
 TRAINING_MINING = "cawg.training-mining"
 GENERATION = "io.provsdk.generation"
+DISCLOSURE = "io.provsdk.training-disclosure"
+GRANT = "io.provsdk.rights-grant"
+CONTRACT = "io.provsdk.contract"
 
 
 @dataclass(frozen=True)
@@ -46,6 +55,9 @@ class ManifestSpec:
     generation: GenerationRecord | None = None
     extra_assertions: tuple[tuple[str, Any], ...] = ()
     has_parent: bool = False
+    disclosure: str | None = None  # the provider-signed JWS
+    grants: tuple[str, ...] = ()  # licensor-signed JWS, one assertion each
+    contracts: tuple[tuple[ContractDocument, bytes], ...] = ()  # documents grants bind by hash
 
 
 def _generation_data(record: GenerationRecord) -> dict[str, Any]:
@@ -63,6 +75,11 @@ def _generation_data(record: GenerationRecord) -> dict[str, Any]:
     if record.parameters:
         data["parameters"] = dict(record.parameters)
     return data
+
+
+def _statement_data(token: str) -> dict[str, Any]:
+    # The JWS is the truth; the readable copy is for people and tools that cannot decode JWS.
+    return {"jws": token, "statement": read_statement(token).payload}
 
 
 def manifest_definition(spec: ManifestSpec, fmt: AudioFormat) -> dict[str, Any]:
@@ -86,6 +103,21 @@ def manifest_definition(spec: ManifestSpec, fmt: AudioFormat) -> dict[str, Any]:
     ]
     if spec.generation is not None:
         assertions.append({"label": GENERATION, "data": _generation_data(spec.generation)})
+    if spec.disclosure is not None:
+        assertions.append({"label": DISCLOSURE, "data": _statement_data(spec.disclosure)})
+    assertions.extend({"label": GRANT, "data": _statement_data(token)} for token in spec.grants)
+    assertions.extend(
+        {
+            "label": CONTRACT,
+            "data": {
+                "name": doc.name,
+                "media_type": doc.media_type,
+                "sha256": doc.sha256,
+                "data": base64.b64encode(content).decode(),
+            },
+        }
+        for doc, content in spec.contracts
+    )
     assertions.extend({"label": label, "data": data} for label, data in spec.extra_assertions)
     return {
         "claim_generator_info": [{"name": "provsdk", "version": __version__}],

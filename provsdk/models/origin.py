@@ -72,6 +72,22 @@ class TrainingMining:
             "cawg.data_mining": {"use": self.data_mining},
         }
 
+    @classmethod
+    def from_entries(cls, entries: object) -> TrainingMining:
+        """Read back a ``cawg.training-mining`` assertion; unknown values reserve the use."""
+        found = entries if isinstance(entries, dict) else {}
+
+        def use(key: str) -> Use:
+            value = (found.get(f"cawg.{key}") or {}).get("use")
+            return value if value in ("allowed", "notAllowed", "constrained") else "notAllowed"
+
+        return cls(
+            ai_training=use("ai_training"),
+            ai_generative_training=use("ai_generative_training"),
+            ai_inference=use("ai_inference"),
+            data_mining=use("data_mining"),
+        )
+
 
 @dataclass(frozen=True)
 class GenerationRecord:

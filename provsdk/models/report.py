@@ -6,10 +6,13 @@ import enum
 from dataclasses import dataclass, field
 from typing import Any
 
+from provsdk.models.grant import Grant
+
 __all__ = [
     "C2paState",
     "DisclosureLayer",
     "Findings",
+    "GrantFinding",
     "GrantsLayer",
     "IntegrityLayer",
     "OriginLayer",
@@ -99,17 +102,52 @@ class OriginLayer:
 
 @dataclass(frozen=True)
 class DisclosureLayer:
-    """Layer 4; reports absent until signed training-data disclosures are read."""
+    """Layer 4: the training-data disclosure, its provider signature and what it says."""
 
     present: bool = False
+    signature_valid: bool | None = None
+    trusted: bool | None = None  # the chain leads to a *provider* anchor
+    signer: str | None = None
+    provider: str | None = None
+    model: str | None = None
+    model_version: str | None = None
+    training_bases: tuple[str, ...] = ()
+    opt_out_respected: bool | None = None
+    training_list_count: int | None = None
+    summary: str | None = None
+    problems: tuple[Reason, ...] = ()
+
+
+@dataclass(frozen=True)
+class GrantFinding:
+    """One rights grant as judged for this file."""
+
+    uid: str
+    licensor: str
+    licensee: str
+    signer: str | None
+    signature_valid: bool
+    trusted: bool  # the chain leads to a *licensor* anchor
+    in_force: bool
+    covers: bool
+    coverage: str
+    valid_from: str | None
+    valid_until: str | None
+    purposes: tuple[str, ...]
+    territories: tuple[str, ...]
+    contract: str | None  # name of the bound contract document, when the file carries it
+    problems: tuple[Reason, ...]
+    grant: Grant
 
 
 @dataclass(frozen=True)
 class GrantsLayer:
-    """Layer 5; reports absent until signed rights grants are read."""
+    """Layer 5: the rights grants the file carries, each judged on its own."""
 
     present: bool = False
     count: int = 0
+    grants: tuple[GrantFinding, ...] = ()
+    problems: tuple[Reason, ...] = ()  # grant assertions that could not be read at all
 
 
 @dataclass(frozen=True)
@@ -129,6 +167,7 @@ class Findings:
     disclosure: DisclosureLayer
     grants: GrantsLayer
     notes: tuple[Reason, ...] = ()
+    checked_at: str | None = None  # the date statements were judged at (ISO 8601)
 
 
 @dataclass(frozen=True)
@@ -145,6 +184,7 @@ class VerificationReport:
     policy: PolicyLayer
     duration: float | None = None
     notes: tuple[Reason, ...] = field(default=())
+    checked_at: str | None = None
 
     @property
     def verdict(self) -> Verdict:

@@ -13,7 +13,11 @@ __all__ = ["plain", "report_to_dict"]
 
 
 def plain(value: Any) -> Any:
-    """Dataclasses, enums, tuples → dicts, values, lists."""
+    """Dataclasses, enums, tuples → dicts, values, lists; reasons → their "code: message"."""
+    from provsdk.models.report import Reason
+
+    if isinstance(value, Reason):
+        return str(value)
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
         return {f.name: plain(getattr(value, f.name)) for f in dataclasses.fields(value)}
     if isinstance(value, enum.Enum):
@@ -42,6 +46,13 @@ def report_to_dict(report: VerificationReport) -> dict[str, Any]:
         "producer": plain(report.producer),
         "origin": plain(report.origin),
         "disclosure": plain(report.disclosure),
-        "grants": plain(report.grants),
+        "grants": {
+            "present": report.grants.present,
+            "count": report.grants.count,
+            "items": [
+                {k: v for k, v in plain(g).items() if k != "grant"} for g in report.grants.grants
+            ],
+        },
+        "checked_at": report.checked_at,
         "policy": {"name": report.policy.name, "passed": report.policy.passed},
     }

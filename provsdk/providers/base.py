@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Protocol
 
 import numpy as np
 
+from provsdk.models.disclosure import Disclosure
 from provsdk.models.origin import DigitalSourceType, GenerationRecord, SoftwareAgent
 
 if TYPE_CHECKING:
@@ -57,6 +58,11 @@ class Generation:
     record: GenerationRecord
     source_type: DigitalSourceType
     software_agent: SoftwareAgent
+    # The provider-signed training-data disclosure (JWS), when the provider sends one.
+    disclosure: str | None = None
+    # Or, for a provider run by the caller (the local one), the disclosure for the caller's
+    # provider key to sign.
+    unsigned_disclosure: Disclosure | None = None
 
 
 class Provider(Protocol):

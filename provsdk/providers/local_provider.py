@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import secrets
 
+from provsdk.disclosure.statement import no_training_data
 from provsdk.errors import ProviderError
 from provsdk.models.origin import DigitalSourceType, GenerationRecord, SoftwareAgent
 from provsdk.providers.base import Capability, Generation, GenerationRequest, PcmAudio
@@ -54,4 +55,5 @@ class LocalProvider:
             record=record,
             source_type=DigitalSourceType.ALGORITHMIC_MEDIA,
             software_agent=SoftwareAgent(GENERATOR_NAME, GENERATOR_VERSION),
+            unsigned_disclosure=no_training_data("provsdk", GENERATOR_NAME, GENERATOR_VERSION),
         )

@@ -8,12 +8,17 @@ Verification never modifies the file.
 from provsdk.verify.policy import (
     DEFAULT_POLICY,
     AllOf,
+    AllowedTraining,
     AnyOf,
     Policy,
     RequireAiGenerated,
     RequireC2paState,
+    RequireDisclosure,
+    RequireGrant,
+    StatementsSound,
     evaluate,
 )
+from provsdk.verify.policy_file import load_policy, policy_from_dict
 from provsdk.verify.read import FileEvidence, read_evidence
 from provsdk.verify.verifier import AUDIO_SUFFIXES, expand_paths, report_from_evidence, verify_file
 
@@ -21,13 +26,19 @@ __all__ = [
     "AUDIO_SUFFIXES",
     "DEFAULT_POLICY",
     "AllOf",
+    "AllowedTraining",
     "AnyOf",
     "FileEvidence",
     "Policy",
     "RequireAiGenerated",
     "RequireC2paState",
+    "RequireDisclosure",
+    "RequireGrant",
+    "StatementsSound",
     "evaluate",
     "expand_paths",
+    "load_policy",
+    "policy_from_dict",
     "read_evidence",
     "report_from_evidence",
     "verify_file",

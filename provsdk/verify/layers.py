@@ -2,16 +2,16 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
-from provsdk.credentials.devpki import DEV_ORGANIZATION
-from provsdk.manifest.build import ACTIONS, GENERATION
+from provsdk.credentials.devpki import DEV_UNIT
+from provsdk.credentials.trust import TrustConfig
+from provsdk.manifest.build import ACTIONS, DISCLOSURE, GENERATION
 from provsdk.models.origin import DigitalSourceType
 from provsdk.models.report import (
     C2paState,
-    DisclosureLayer,
     Findings,
-    GrantsLayer,
     IntegrityLayer,
     OriginLayer,
     ProducerLayer,
@@ -19,6 +19,7 @@ from provsdk.models.report import (
     StatusEntry,
 )
 from provsdk.models.store import Manifest, ManifestStore
+from provsdk.verify.statements import disclosure_layer, grants_layer
 
 __all__ = ["findings"]
 
@@ -76,7 +77,7 @@ def _producer(store: ManifestStore | None) -> ProducerLayer:
         algorithm=manifest.algorithm.upper() if manifest.algorithm else None,
         signed_at=manifest.signed_at,
         not_after=cert.not_after if cert else None,
-        development_credential=subject.get("O") == DEV_ORGANIZATION,
+        development_credential=subject.get("OU", "").startswith(DEV_UNIT),
     )
 
 
@@ -127,9 +128,31 @@ def _origin(store: ManifestStore | None) -> OriginLayer:
     )
 
 
-def findings(store: ManifestStore | None) -> Findings:
-    """The evidence layers of one manifest store (``None``: the file has no manifest)."""
+def _carrying(store: ManifestStore | None, label: str) -> Manifest | None:
+    """The active manifest, or the nearest ancestor, that carries an assertion ``label``."""
+    manifest = store.active if store else None
+    for _ in range(MAX_HISTORY):
+        if manifest is None or store is None or manifest.assertion(label) is not None:
+            return manifest
+        parents = [i for i in manifest.ingredients if i.relationship == "parentOf"]
+        manifest = store.manifests.get(parents[0].active_manifest or "") if parents else None
+    return None
+
+
+def findings(
+    store: ManifestStore | None,
+    *,
+    trust: TrustConfig,
+    at: dt.datetime,
+    essence: str | None = None,
+) -> Findings:
+    """The evidence layers of one manifest store (``None``: the file has no manifest).
+
+    Statements are judged at ``at``; ``essence`` is the digest of the file's coded audio, for
+    grants bound to one recording.
+    """
     producer = _producer(store)
+    origin = _origin(store)
     notes: list[Reason] = []
     if producer.development_credential:
         notes.append(
@@ -147,11 +170,16 @@ def findings(store: ManifestStore | None) -> Findings:
         for e in integrity.history_failures
         if e.code.removeprefix("ingredient.") in _TRUST_CODES
     )
+    active = store.active if store else None
+    names = {n for n in (producer.common_name, producer.organization) if n}
     return Findings(
         integrity=integrity,
         producer=producer,
-        origin=_origin(store),
-        disclosure=DisclosureLayer(present=False),
-        grants=GrantsLayer(present=False),
+        origin=origin,
+        disclosure=disclosure_layer(_carrying(store, DISCLOSURE), trust.provider, at),
+        grants=grants_layer(
+            active, trust.licensor, at, essence=essence, model=origin.model, producer=names
+        ),
         notes=tuple(notes),
+        checked_at=at.isoformat(),
     )

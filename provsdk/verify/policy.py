@@ -10,15 +10,19 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
-from provsdk.models.report import C2paState, Findings, PolicyLayer, Reason
+from provsdk.models.report import C2paState, Findings, GrantFinding, PolicyLayer, Reason
 
 __all__ = [
     "DEFAULT_POLICY",
     "AllOf",
+    "AllowedTraining",
     "AnyOf",
     "Policy",
     "RequireAiGenerated",
     "RequireC2paState",
+    "RequireDisclosure",
+    "RequireGrant",
+    "StatementsSound",
     "evaluate",
 ]
 
@@ -117,7 +121,113 @@ class AnyOf:
         return collected
 
 
-DEFAULT_POLICY: Policy = AllOf(rules=(RequireC2paState(C2paState.TRUSTED),), name="default")
+@dataclass(frozen=True)
+class StatementsSound:
+    """Every disclosure and grant the file carries must verify, be trusted for its role, match
+    its readable copy, and (for grants) cover this file. A grant out of its term is not a fault
+    here: only a policy that needs the grant cares about its term."""
+
+    name: str = "statements"
+
+    def failures(self, evidence: Findings) -> list[Reason]:
+        reasons = list(evidence.disclosure.problems) + list(evidence.grants.problems)
+        for grant in evidence.grants.grants:
+            reasons.extend(p for p in grant.problems if p.code != "grant.not-in-force")
+        return reasons
+
+
+@dataclass(frozen=True)
+class RequireDisclosure:
+    """A training-data disclosure must be present and signed by a trusted provider."""
+
+    name: str = "disclosure"
+
+    def failures(self, evidence: Findings) -> list[Reason]:
+        d = evidence.disclosure
+        if not d.present:
+            return [Reason("policy.disclosure", "the file carries no training-data disclosure")]
+        if not d.trusted:
+            return [
+                Reason("policy.disclosure", "the disclosure is not signed by a trusted provider")
+            ]
+        return []
+
+
+@dataclass(frozen=True)
+class AllowedTraining:
+    """The disclosure may declare only these training bases (e.g. licensed, public-domain)."""
+
+    allowed: frozenset[str]
+    name: str = "training"
+
+    def failures(self, evidence: Findings) -> list[Reason]:
+        d = evidence.disclosure
+        if not d.present:
+            return [Reason("policy.training", "no disclosure says what the model was trained on")]
+        refused = sorted(set(d.training_bases) - self.allowed)
+        if refused:
+            allowed = ", ".join(sorted(self.allowed))
+            return [
+                Reason(
+                    "policy.training",
+                    f"the disclosure declares {', '.join(refused)}; the policy allows {allowed}",
+                )
+            ]
+        return []
+
+
+@dataclass(frozen=True)
+class RequireGrant:
+    """At least one grant must be sound, in force, and permit this use."""
+
+    purpose: str | None = None
+    territory: str | None = None
+    channel: str | None = None
+    licensors: frozenset[str] = frozenset()
+    name: str = "grant"
+
+    def _describe(self) -> str:
+        parts = [
+            f"{label} {value}"
+            for label, value in (
+                ("purpose", self.purpose),
+                ("territory", self.territory),
+                ("channel", self.channel),
+            )
+            if value
+        ]
+        return ", ".join(parts) or "any use"
+
+    def _why_not(self, grant: GrantFinding) -> str | None:
+        broken = [p.code for p in grant.problems]
+        if broken:
+            return ", ".join(broken)
+        if self.licensors and grant.licensor not in self.licensors:
+            return f"licensor {grant.licensor!r} is not one the policy allows"
+        if not grant.grant.permits(
+            purpose=self.purpose, territory=self.territory, channel=self.channel
+        ):
+            granted = ", ".join(grant.territories) or "no territory"
+            return f"permits {', '.join(grant.purposes)} in {granted}, not {self._describe()}"
+        return None
+
+    def failures(self, evidence: Findings) -> list[Reason]:
+        reasons = {g.uid: self._why_not(g) for g in evidence.grants.grants}
+        if any(why is None for why in reasons.values()):
+            return []
+        at = (evidence.checked_at or "")[:10]
+        detail = "; ".join(f"{uid}: {why}" for uid, why in reasons.items()) or "no grants"
+        return [
+            Reason(
+                "policy.grant",
+                f"no valid grant permits {self._describe()} on {at} ({detail})",
+            )
+        ]
+
+
+DEFAULT_POLICY: Policy = AllOf(
+    rules=(RequireC2paState(C2paState.TRUSTED), StatementsSound()), name="default"
+)
 
 
 def evaluate(policy: Policy, evidence: Findings) -> PolicyLayer:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 
@@ -35,10 +36,15 @@ AUDIO_SUFFIXES = frozenset(
 
 
 def report_from_evidence(
-    evidence: FileEvidence, policy: Policy = DEFAULT_POLICY
+    evidence: FileEvidence,
+    policy: Policy = DEFAULT_POLICY,
+    *,
+    trust: TrustConfig,
+    at: dt.datetime | None = None,
 ) -> VerificationReport:
     """Judge what was read: the pure step, separate from any file access."""
-    layers = findings(evidence.store)
+    at = at or dt.datetime.now(dt.UTC)
+    layers = findings(evidence.store, trust=trust, at=at, essence=evidence.essence)
     return VerificationReport(
         path=str(evidence.path),
         format=evidence.audio.format.extension,
@@ -50,6 +56,7 @@ def report_from_evidence(
         policy=evaluate(policy, layers),
         duration=evidence.audio.duration,
         notes=layers.notes,
+        checked_at=layers.checked_at,
     )
 
 
@@ -59,10 +66,12 @@ def verify_file(
     trust: TrustConfig | None = None,
     trust_anchors: Sequence[str | Path] = (),
     policy: Policy = DEFAULT_POLICY,
+    at: dt.datetime | None = None,
 ) -> VerificationReport:
     """Verify one file, offline, against ``trust`` (default: ``PROVSDK_HOME``'s stores).
 
-    ``trust_anchors`` adds PEM files of producer anchors. Raises
+    ``trust_anchors`` adds PEM files of producer anchors. Signed statements (disclosure,
+    grants) are judged at ``at`` (default: now): their terms, and their certificates. Raises
     :class:`~provsdk.errors.InputError` when the file is not usable audio; every other
     outcome, including a tampered or unsigned file, is a report with a verdict.
     """
@@ -73,7 +82,7 @@ def verify_file(
             provider=trust.provider,
             licensor=trust.licensor,
         )
-    return report_from_evidence(read_evidence(path, trust.producer), policy)
+    return report_from_evidence(read_evidence(path, trust.producer), policy, trust=trust, at=at)
 
 
 def expand_paths(paths: Iterable[str | Path]) -> Iterator[Path]:

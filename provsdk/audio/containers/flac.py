@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 from provsdk.audio.containers._buffer import Bytes
 from provsdk.audio.containers.flac_frames import check_last_frame
 from provsdk.audio.containers.id3 import skip_id3v2
@@ -38,7 +40,7 @@ def check_flac(buf: Bytes) -> AudioInfo:
     assert streaminfo is not None
     info, max_block, max_frame, total = streaminfo
     check_last_frame(buf, offset, max_frame, max_block, total)
-    return info
+    return dataclasses.replace(info, essence=(offset, buf.size - offset))
 
 
 def _streaminfo(buf: Bytes, offset: int) -> tuple[AudioInfo, int, int, int]:

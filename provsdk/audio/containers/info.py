@@ -17,3 +17,6 @@ class AudioInfo:
     sample_rate: int | None
     channels: int | None
     duration: float | None  # seconds
+    # Where the coded audio itself lies, as (offset, length): the bytes a C2PA manifest never
+    # touches when it is embedded, so their digest names the recording across re-signing.
+    essence: tuple[int, int] | None = None

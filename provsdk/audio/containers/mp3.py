@@ -55,7 +55,7 @@ def check_mp3(buf: Bytes) -> AudioInfo:
     first = _frame(buf.take(offset, 4, "MPEG frame header"))
     assert first is not None
     _, rate, channels, per_frame = first
-    frames = 0
+    frames, first_offset = 0, offset
     while offset < buf.size:
         if buf.size - offset < 4:
             if buf.take(offset, buf.size - offset, "tail").strip(b"\0"):
@@ -80,4 +80,10 @@ def check_mp3(buf: Bytes) -> AudioInfo:
             )
         frames += 1
         offset += length
-    return AudioInfo(AudioFormat.MP3, rate, channels, frames * per_frame / rate)
+    return AudioInfo(
+        AudioFormat.MP3,
+        rate,
+        channels,
+        frames * per_frame / rate,
+        (first_offset, offset - first_offset),
+    )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Iterator
 
 from provsdk.audio.containers._buffer import Bytes
@@ -41,7 +42,9 @@ def _boxes(
 
 def check_mp4(buf: Bytes) -> AudioInfo:
     counter = [0]
-    top = {kind: (body, end) for kind, body, end in _boxes(buf, 0, buf.size, counter)}
+    boxes = list(_boxes(buf, 0, buf.size, counter))
+    top = {kind: (body, end) for kind, body, end in boxes}
+    mdats = [(body, end - body) for kind, body, end in boxes if kind == b"mdat"]
     for required in (b"ftyp", b"moov", b"mdat"):
         if required not in top:
             raise buf.corrupt(f"corrupt MP4: no {required.decode()!r} box")
@@ -50,7 +53,8 @@ def check_mp4(buf: Bytes) -> AudioInfo:
         if kind == b"trak":
             info = _audio_track(buf, trak_body, trak_end, counter)
             if info is not None:
-                return info
+                # One media data box is the rule for audio; with several, no single range.
+                return dataclasses.replace(info, essence=mdats[0] if len(mdats) == 1 else None)
     raise buf.corrupt("MP4 file has no audio track")
 
 

@@ -20,6 +20,7 @@ def check_wav(buf: Bytes) -> AudioInfo:
     offset, chunks = 12, 0
     fmt: tuple[int, int, int] | None = None  # channels, sample rate, block align
     data_size: int | None = None
+    data_offset = 0
     while offset + 8 <= riff_end:
         chunks += 1
         if chunks > MAX_CHUNKS:
@@ -47,11 +48,12 @@ def check_wav(buf: Bytes) -> AudioInfo:
         elif chunk_id == b"data":
             if fmt is None:
                 raise buf.corrupt("corrupt WAV: 'data' chunk before the 'fmt ' chunk")
-            data_size = size
+            data_size, data_offset = size, body
         offset = body + size + (size & 1)  # chunks are padded to an even length
     if fmt is None:
         raise buf.corrupt("corrupt WAV: no 'fmt ' chunk")
     if not data_size:
         raise buf.corrupt("WAV contains no audio samples (missing or empty 'data' chunk)")
     channels, rate, align = fmt
-    return AudioInfo(AudioFormat.WAV, rate, channels, (data_size // align) / rate)
+    duration = (data_size // align) / rate
+    return AudioInfo(AudioFormat.WAV, rate, channels, duration, (data_offset, data_size))

@@ -1,0 +1,256 @@
+"""``provsdk disclosure``: write, sign, show training-data disclosures; prove one track."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+from pathlib import Path
+
+import click
+from rich.markup import escape
+
+from provsdk.credentials import Role, TrustStore, load_signer
+from provsdk.disclosure import check_disclosure, load_disclosure_token, sign_disclosure
+from provsdk.disclosure.merkle import (
+    Commitment,
+    InclusionProof,
+    TrainingList,
+    commitment_of,
+    read_entries,
+    verify_inclusion,
+)
+from provsdk.errors import ConfigurationError, InputError
+from provsdk.models.disclosure import (
+    TRAINING_BASES,
+    CrawledData,
+    Dataset,
+    DataSource,
+    Disclosure,
+    ModelIdentity,
+    OptOutPolicy,
+    ProviderIdentity,
+    PublicSummary,
+    TrainingListCommitment,
+)
+from provsdk_cli.context import home_of, stdout
+from provsdk_cli.documents import read_json, write_text
+from provsdk_cli.options import credential_options
+from provsdk_cli.render import dump_json
+
+_DATASET_KEYS = {"name", "basis", "licensor", "licence", "size", "url"}
+
+
+def _dataset(text: str) -> Dataset:
+    fields = dict(part.split("=", 1) for part in text.split(",") if "=" in part)
+    unknown = set(fields) - _DATASET_KEYS
+    if unknown or "name" not in fields or "basis" not in fields:
+        raise click.BadParameter(
+            f"{text!r}: give name=...,basis=... and optionally licensor=, licence=, size=, url="
+        )
+    if fields["basis"] not in TRAINING_BASES or fields["basis"] == "none":
+        raise click.BadParameter(f"basis must be one of {', '.join(TRAINING_BASES[1:])}")
+    return Dataset(**fields)
+
+
+def _source(description: str | None) -> DataSource:
+    return DataSource(used=True, description=description) if description else DataSource()
+
+
+@click.group()
+def disclosure() -> None:
+    """Training-data disclosures, signed by the model's provider."""
+
+
+@disclosure.command("create")
+@click.option("--provider", required=True, help="Provider name.")
+@click.option("--model", required=True, help="Model name.")
+@click.option("--model-version", required=True, help="Model version.")
+@click.option("--modality", "modalities", multiple=True, default=["audio"], show_default=True)
+@click.option("--size", help="Size of the training data, as you would state it.")
+@click.option(
+    "--dataset",
+    "datasets",
+    multiple=True,
+    help="name=...,basis=...[,licensor=,licence=,size=,url=]",
+)
+@click.option("--crawled", is_flag=True, help="Crawled web data was used.")
+@click.option("--crawled-licensed", is_flag=True, help="...and it was covered by licences.")
+@click.option("--crawl-from", help="First crawl date.")
+@click.option("--crawl-to", help="Last crawl date.")
+@click.option("--crawl-domain", "domains", multiple=True, help="Main crawled domain (repeatable).")
+@click.option("--user-data", help="User data was used: how.")
+@click.option("--synthetic-data", help="Synthetic data was used: how.")
+@click.option("--private-data", help="Other private data was used: how.")
+@click.option(
+    "--opt-out/--no-opt-out", default=True, show_default=True, help="TDM opt-outs respected."
+)
+@click.option("--opt-out-measures", help="How opt-outs were respected.")
+@click.option("--latest-collection", help="Latest data collection date.")
+@click.option("--summary-url", help="URL of the full public summary.")
+@click.option(
+    "--summary-file", type=click.Path(dir_okay=False), help="The summary document, to hash."
+)
+@click.option(
+    "--training-list",
+    type=click.Path(dir_okay=False),
+    help="Track list (one per line) to commit to.",
+)
+@click.option("-o", "--out", required=True, type=click.Path(dir_okay=False))
+def create(
+    out: str,
+    provider: str,
+    model: str,
+    model_version: str,
+    modalities: tuple[str, ...],
+    size: str | None,
+    datasets: tuple[str, ...],
+    crawled: bool,
+    crawled_licensed: bool,
+    crawl_from: str | None,
+    crawl_to: str | None,
+    domains: tuple[str, ...],
+    user_data: str | None,
+    synthetic_data: str | None,
+    private_data: str | None,
+    opt_out: bool,
+    opt_out_measures: str | None,
+    latest_collection: str | None,
+    summary_url: str | None,
+    summary_file: str | None,
+    training_list: str | None,
+) -> None:
+    """Write a disclosure (JSON, following the EU AI Act public summary sections)."""
+    summary = None
+    if summary_url:
+        if not summary_file:
+            raise click.UsageError("--summary-url needs --summary-file (its SHA-256 is committed)")
+        try:
+            digest = hashlib.sha256(Path(summary_file).read_bytes()).hexdigest()
+        except OSError as exc:
+            raise InputError(f"cannot read: {exc.strerror or exc}", path=summary_file) from None
+        summary = PublicSummary(url=summary_url, sha256=digest)
+    commitment = None
+    if training_list:
+        try:
+            c = commitment_of(read_entries(training_list))
+        except (OSError, ValueError) as exc:
+            raise InputError(f"cannot read the track list: {exc}", path=training_list) from None
+        commitment = TrainingListCommitment(count=c.count, root=c.root, algorithm=c.algorithm)
+    d = Disclosure(
+        provider=ProviderIdentity(name=provider),
+        model=ModelIdentity(name=model, version=model_version),
+        modalities=modalities,
+        training_data_size=size,
+        datasets=tuple(_dataset(t) for t in datasets),
+        crawled_data=CrawledData(
+            used=crawled or crawled_licensed,
+            licensed=crawled_licensed,
+            period_start=crawl_from,
+            period_end=crawl_to,
+            domains=domains,
+        ),
+        user_data=_source(user_data),
+        synthetic_data=_source(synthetic_data),
+        private_data=_source(private_data),
+        opt_out=OptOutPolicy(respected=opt_out, measures=opt_out_measures),
+        latest_collection_date=latest_collection,
+        public_summary=summary,
+        training_list=commitment,
+        issued_at=dt.datetime.now(dt.UTC).replace(microsecond=0).isoformat(),
+    )
+    data = d.to_dict()
+    Disclosure.from_dict(data)  # what we write must pass our own schema
+    write_text(out, dump_json(data))
+    stdout().print(f"Wrote {out}: {escape(d.summary())}")
+
+
+@disclosure.command("sign")
+@click.argument("document", type=click.Path(dir_okay=False))
+@click.option("-o", "--out", required=True, type=click.Path(dir_okay=False))
+@credential_options("Provider")
+@click.pass_context
+def sign(ctx: click.Context, document: str, out: str, key: str | None, cert: str | None) -> None:
+    """Sign a disclosure with the provider key (default: PROVSDK_HOME's provider key)."""
+    d = Disclosure.from_dict(read_json(document))
+    signer = load_signer(Role.PROVIDER, key=key, cert=cert, home=home_of(ctx), use_env=False)
+    write_text(out, sign_disclosure(d, signer))
+    stdout().print(f"Signed {out} as {escape(signer.leaf.subject.rfc4514_string())}")
+
+
+@disclosure.command("show")
+@click.argument("signed", type=click.Path(dir_okay=False))
+@click.option("--json", "as_json", is_flag=True)
+@click.pass_context
+def show(ctx: click.Context, signed: str, as_json: bool) -> None:
+    """Verify a signed disclosure against the provider trust store and show it."""
+    token = load_disclosure_token(signed)
+    checked = check_disclosure(token, TrustStore.from_home(Role.PROVIDER, home_of(ctx)))
+    if as_json:
+        click.echo(
+            dump_json(
+                {
+                    "disclosure": checked.disclosure.to_dict(),
+                    "trusted": checked.check.trusted,
+                    "problems": checked.check.problems(),
+                }
+            )
+        )
+    else:
+        out = stdout()
+        out.print(escape(checked.disclosure.summary()))
+        out.print(
+            f"signed by {escape(checked.check.signer or '?')}, trusted: {checked.check.trusted}"
+        )
+        for problem in checked.check.problems():
+            out.print(f"  [red]-[/red] {escape(problem)}")
+    ctx.exit(0 if checked.check.trusted else 1)
+
+
+@disclosure.command("prove")
+@click.option(
+    "--list",
+    "track_list",
+    required=True,
+    type=click.Path(dir_okay=False),
+    help="The full track list.",
+)
+@click.option("--entry", required=True, help="The track to prove, as written in the list.")
+@click.option("-o", "--out", required=True, type=click.Path(dir_okay=False))
+def prove(track_list: str, entry: str, out: str) -> None:
+    """Write an inclusion proof that ENTRY is in the committed training list."""
+    tracks = TrainingList.from_file(track_list)
+    try:
+        proof = tracks.prove(entry)
+    except LookupError:
+        raise InputError(f"{entry!r} is not in the list", path=track_list) from None
+    write_text(out, dump_json(proof.to_dict()))
+    stdout().print(f"Wrote {out}: entry {proof.index + 1} of {proof.count}, root {proof.root}")
+
+
+@disclosure.command("verify-proof")
+@click.option("--disclosure", "signed", required=True, type=click.Path(dir_okay=False))
+@click.option("--proof", required=True, type=click.Path(dir_okay=False))
+@click.pass_context
+def verify_proof(ctx: click.Context, signed: str, proof: str) -> None:
+    """Check a proof against the commitment in a trusted, signed disclosure (exit 0 or 1)."""
+    token = load_disclosure_token(signed)
+    checked = check_disclosure(token, TrustStore.from_home(Role.PROVIDER, home_of(ctx)))
+    committed = checked.disclosure.training_list
+    if committed is None:
+        raise ConfigurationError("the disclosure commits to no training list", path=signed)
+    try:
+        inclusion = InclusionProof.from_dict(read_json(proof))
+    except ValueError as exc:
+        raise InputError(f"not a valid proof: {exc}", path=proof) from None
+    commitment = Commitment(
+        count=committed.count, root=committed.root, algorithm=committed.algorithm
+    )
+    included = verify_inclusion(inclusion, commitment)
+    out = stdout()
+    if not checked.check.trusted:
+        out.print("[red]the disclosure is not signed by a trusted provider[/red]")
+    verdict = "is" if included else "is NOT shown to be"
+    model = escape(checked.disclosure.model.name)
+    out.print(f"{json.dumps(inclusion.entry)} {verdict} in the training list of {model}")
+    ctx.exit(0 if included and checked.check.trusted else 1)

@@ -1,0 +1,215 @@
+"""``provsdk grant``: write, sign, show and attach written rights grants."""
+
+from __future__ import annotations
+
+import glob
+from pathlib import Path
+
+import click
+from rich.markup import escape
+
+from provsdk.attach import attach_grant
+from provsdk.credentials import Role, TrustConfig, TrustStore, load_signer
+from provsdk.errors import InputError
+from provsdk.grants import (
+    contract_document,
+    create_grant,
+    load_grant_token,
+    parse_grant,
+    sign_grant,
+)
+from provsdk.models.grant import Grant
+from provsdk.statements import verify_statement
+from provsdk.verify import expand_paths
+from provsdk_cli.context import home_of, stdout
+from provsdk_cli.documents import read_json, write_text
+from provsdk_cli.options import credential_options
+from provsdk_cli.render import dump_json
+
+
+@click.group()
+def grant() -> None:
+    """Written rights grants (W3C ODRL agreements), signed by the licensor."""
+
+
+@grant.command("create")
+@click.option("--licensor", required=True, help="Who grants the rights.")
+@click.option("--licensee", required=True, help="Who receives them.")
+@click.option(
+    "--purpose", "purposes", multiple=True, required=True, help="e.g. commercial (repeatable)."
+)
+@click.option(
+    "--territory",
+    "territories",
+    multiple=True,
+    default=["WORLD"],
+    show_default=True,
+    help="ISO 3166 code (repeatable).",
+)
+@click.option("--from", "since", help="First day in force (default: from signing).")
+@click.option("--until", help="Last day in force.")
+@click.option(
+    "--channel", "channels", multiple=True, help="Channel or medium, e.g. streaming (repeatable)."
+)
+@click.option(
+    "--target", "target", type=click.Path(dir_okay=False), help="The one recording covered."
+)
+@click.option("--scope-model", help="Or: every output of this model made for the licensee.")
+@click.option(
+    "--prohibit", "prohibited", multiple=True, help="A purpose the licensee may not use it for."
+)
+@click.option("--attribution", help="Credit line the licensee must give.")
+@click.option("--indemnification", help="Indemnification terms.")
+@click.option(
+    "--document", type=click.Path(dir_okay=False), help="The signed contract (e.g. a PDF) to bind."
+)
+@click.option("-o", "--out", required=True, type=click.Path(dir_okay=False))
+def create(
+    licensor: str,
+    licensee: str,
+    purposes: tuple[str, ...],
+    territories: tuple[str, ...],
+    since: str | None,
+    until: str | None,
+    channels: tuple[str, ...],
+    target: str | None,
+    scope_model: str | None,
+    prohibited: tuple[str, ...],
+    attribution: str | None,
+    indemnification: str | None,
+    document: str | None,
+    out: str,
+) -> None:
+    """Write a grant (ODRL Agreement, JSON-LD) for signing by the licensor."""
+    g = create_grant(
+        licensor=licensor,
+        licensee=licensee,
+        purposes=purposes,
+        territories=territories,
+        since=since,
+        until=until,
+        channels=channels,
+        target_file=target,
+        scope_model=scope_model,
+        prohibited=prohibited,
+        attribution=attribution,
+        indemnification=indemnification,
+        document=document,
+    )
+    write_text(out, dump_json(g.to_odrl()))
+    stdout().print(f"Wrote {out}: {escape(_describe(g))}")
+
+
+def _describe(g: Grant) -> str:
+    term = f"until {g.valid_until}" if g.valid_until else "with no end date"
+    where = ", ".join(g.territories()) or "anywhere"
+    uses = ", ".join(g.purposes())
+    return f"{g.assigner.name} grants {g.assignee.name} {uses} use in {where}, {term}"
+
+
+@grant.command("sign")
+@click.argument("document", type=click.Path(dir_okay=False))
+@click.option("-o", "--out", required=True, type=click.Path(dir_okay=False))
+@credential_options("Licensor")
+@click.pass_context
+def sign(ctx: click.Context, document: str, out: str, key: str | None, cert: str | None) -> None:
+    """Sign a grant with the licensor key (default: PROVSDK_HOME's licensor key)."""
+    g = Grant.from_odrl(read_json(document), source=document)
+    signer = load_signer(Role.LICENSOR, key=key, cert=cert, home=home_of(ctx), use_env=False)
+    write_text(out, sign_grant(g, signer))
+    stdout().print(f"Signed {out} as {escape(signer.leaf.subject.rfc4514_string())}")
+
+
+@grant.command("show")
+@click.argument("signed", type=click.Path(dir_okay=False))
+@click.option("--json", "as_json", is_flag=True)
+@click.pass_context
+def show(ctx: click.Context, signed: str, as_json: bool) -> None:
+    """Verify a signed grant against the licensor trust store and show its terms."""
+    token = load_grant_token(signed)
+    g = parse_grant(token, source=signed)
+    check = verify_statement(token, TrustStore.from_home(Role.LICENSOR, home_of(ctx)))
+    if as_json:
+        click.echo(
+            dump_json(
+                {"grant": g.to_odrl(), "trusted": check.trusted, "problems": check.problems()}
+            )
+        )
+    else:
+        out = stdout()
+        out.print(escape(_describe(g)))
+        out.print(f"signed by {escape(check.signer or '?')}, trusted: {check.trusted}")
+        for problem in check.problems():
+            out.print(f"  [red]-[/red] {escape(problem)}")
+    ctx.exit(0 if check.trusted else 1)
+
+
+def _inputs(patterns: tuple[str, ...]) -> list[Path]:
+    """Files, folders (their audio files) and quoted globs such as 'assets/**/*.wav'."""
+    found: list[Path] = []
+    for pattern in patterns:
+        if not Path(pattern).exists() and glob.has_magic(pattern):
+            matches = sorted(glob.glob(pattern, recursive=True))  # noqa: PTH207 - patterns may be absolute
+            if not matches:
+                raise InputError("matches no file", path=pattern)
+            found.extend(expand_paths(matches))
+        else:
+            found.extend(expand_paths([pattern]))
+    return found
+
+
+@grant.command("attach")
+@click.argument("files", nargs=-1, required=True)
+@click.option(
+    "--grant",
+    "grant_file",
+    required=True,
+    type=click.Path(dir_okay=False),
+    help="Signed grant (JWS).",
+)
+@click.option(
+    "--document", type=click.Path(dir_okay=False), help="The contract the grant binds, to embed."
+)
+@click.option("-o", "--out", type=click.Path(), help="Output file, or folder for several files.")
+@click.option("--in-place", is_flag=True, help="Replace each file, atomically.")
+@credential_options("Producer")
+@click.pass_context
+def attach(
+    ctx: click.Context,
+    files: tuple[str, ...],
+    grant_file: str,
+    document: str | None,
+    out: str | None,
+    in_place: bool,
+    key: str | None,
+    cert: str | None,
+) -> None:
+    """Attach a signed grant to FILEs: a new manifest on top of each file's history.
+
+    Credentials: --key/--cert, else $PROVSDK_SIGNING_KEY/$PROVSDK_SIGNING_CERT, else
+    PROVSDK_HOME's producer key. Attaching a grant a file already carries changes nothing.
+    """
+    if in_place == (out is not None):
+        raise click.UsageError("give either -o OUT or --in-place")
+    home = home_of(ctx)
+    token = load_grant_token(grant_file)
+    contract = None
+    if document:
+        contract = contract_document(document)
+        bound = parse_grant(token).document
+        if bound is None or bound.sha256 != contract[0].sha256:
+            raise InputError("the grant does not bind this document", path=document)
+    signer = load_signer(Role.PRODUCER, key=key, cert=cert, home=home)
+    results = attach_grant(
+        _inputs(files),
+        token,
+        signer=signer,
+        trust=TrustConfig.load(home),
+        out=out,
+        in_place=in_place,
+        contract=contract,
+    )
+    console = stdout()
+    for r in results:
+        what = "attached" if r.attached else "already there, unchanged"
+        console.print(f"{escape(str(r.output))}: grant {what} ({r.grants} in all)")

@@ -1,0 +1,153 @@
+"""Attaching a grant to files that already carry a manifest, the way a CI build does.
+
+A signed manifest is never edited: each attach signs a new manifest whose parent ingredient
+is the file as it was, carrying forward its disclosure, grants and contracts and adding the
+new grant, so the history stays verifiable and the active manifest holds the full set.
+"""
+
+from __future__ import annotations
+
+import base64
+import datetime as dt
+import shutil
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from provsdk._version import __version__
+from provsdk.audio.essence import essence_digest
+from provsdk.audio.formats import AudioFormat
+from provsdk.credentials.signers import Signer
+from provsdk.credentials.trust import TrustConfig
+from provsdk.errors import ConfigurationError, InputError
+from provsdk.grants.statement import check_grant
+from provsdk.manifest.build import CONTRACT, DISCLOSURE, GRANT, TRAINING_MINING, ManifestSpec
+from provsdk.models.grant import ContractDocument
+from provsdk.models.origin import DigitalSourceType, SoftwareAgent, TrainingMining
+from provsdk.models.store import Manifest
+from provsdk.sign.atomic import atomic_output
+from provsdk.sign.writer import read_parent, sign_file
+from provsdk.verify.layers import findings
+
+__all__ = ["AttachResult", "attach_grant"]
+
+
+@dataclass(frozen=True)
+class AttachResult:
+    source: Path
+    output: Path
+    attached: bool  # False: the file already carried this grant, nothing was written
+    grants: int  # how many grants the output carries
+
+
+def _tokens(manifest: Manifest, label: str) -> list[str]:
+    return [
+        d["jws"] for d in manifest.assertions_named(label) if isinstance(d, dict) and "jws" in d
+    ]
+
+
+def _contracts(manifest: Manifest) -> list[tuple[ContractDocument, bytes]]:
+    carried = []
+    for data in manifest.assertions_named(CONTRACT):
+        try:
+            content = base64.b64decode(str(data["data"]), validate=True)
+            doc = ContractDocument(str(data["name"]), str(data["media_type"]), str(data["sha256"]))
+        except (KeyError, TypeError, ValueError):
+            continue  # an unreadable contract is reported by verification, not carried
+        carried.append((doc, content))
+    return carried
+
+
+def _attach_one(
+    source: Path,
+    dest: Path,
+    token: str,
+    signer: Signer,
+    trust: TrustConfig,
+    contract: tuple[ContractDocument, bytes] | None,
+    in_place: bool,
+) -> AttachResult:
+    from provsdk.audio.containers import probe
+
+    fmt: AudioFormat = probe(source).format
+    store = read_parent(source, fmt, trust.producer)
+    if store is None or store.active is None:
+        raise InputError(
+            "has no C2PA manifest to attach a grant to",
+            path=source,
+            hint="sign it first: provsdk sign FILE -o OUT --source-type ...",
+        )
+    active = store.active
+    grants = _tokens(active, GRANT)
+    if token in grants:
+        if dest != source:  # the output still appears, as an exact copy: nothing new to sign
+            with atomic_output(dest) as tmp:
+                shutil.copyfile(source, tmp)
+        return AttachResult(source, dest, attached=False, grants=len(grants))
+    evidence = findings(store, trust=trust, at=dt.datetime.now(dt.UTC))
+    producer = {n for n in (evidence.producer.common_name, evidence.producer.organization) if n}
+    checked = check_grant(
+        token,
+        trust.licensor,
+        at=dt.datetime.now(dt.UTC),
+        essence=essence_digest(source),
+        model=evidence.origin.model,
+        producer=producer,
+    )
+    if not checked.check.signature_valid:
+        raise InputError("the grant's signature does not verify; not attaching it", path=source)
+    if not checked.covers:
+        raise InputError(f"the grant does not cover this file: {checked.coverage}", path=source)
+    contracts = _contracts(active)
+    if contract is not None and contract[0].sha256 not in {d.sha256 for d, _ in contracts}:
+        contracts.append(contract)
+    disclosures = _tokens(active, DISCLOSURE)
+    spec = ManifestSpec(
+        title=dest.name,
+        source_type=DigitalSourceType.DIGITAL_CREATION,  # unused: an opened action has none
+        software_agent=SoftwareAgent("provsdk", __version__),
+        training_mining=TrainingMining.from_entries(
+            (active.assertion(TRAINING_MINING) or {}).get("entries")
+        ),
+        has_parent=True,
+        disclosure=disclosures[0] if disclosures else None,
+        grants=(*grants, token),
+        contracts=tuple(contracts),
+    )
+    sign_file(source, dest, spec, signer, anchors=trust.producer, in_place=in_place)
+    return AttachResult(source, dest, attached=True, grants=len(grants) + 1)
+
+
+def attach_grant(
+    files: Sequence[str | Path],
+    token: str,
+    *,
+    signer: Signer,
+    trust: TrustConfig,
+    out: str | Path | None = None,
+    in_place: bool = False,
+    contract: tuple[ContractDocument, bytes] | None = None,
+) -> list[AttachResult]:
+    """Attach the signed grant ``token`` to each file.
+
+    With ``in_place`` each file is replaced atomically; otherwise ``out`` is the output file
+    (one input) or an existing folder (several). Attaching a grant a file already carries
+    writes nothing. ``contract`` is the document the grant binds, embedded beside it.
+    """
+    paths = [Path(f) for f in files]
+    if in_place == (out is not None):
+        raise ConfigurationError("give either an output (-o) or --in-place")
+    if out is not None and len(paths) > 1 and not Path(out).is_dir():
+        raise ConfigurationError(
+            "with several files, the output must be an existing folder", path=out
+        )
+    results = []
+    for source in paths:
+        if in_place:
+            dest = source
+        elif Path(out or "").is_dir():
+            dest = Path(out or "") / source.name
+        else:
+            dest = Path(out or "")
+        results.append(_attach_one(source, dest, token, signer, trust, contract, in_place))
+    return results

@@ -1,0 +1,38 @@
+"""Training-data disclosures: what a model learned from, signed by its provider, and the
+Merkle commitment that lets a rightsholder be shown one track is in the training list."""
+
+from provsdk.disclosure.merkle import (
+    Commitment,
+    EntryNotFoundError,
+    InclusionProof,
+    TrainingList,
+    commitment_of,
+    read_entries,
+    verify_inclusion,
+)
+from provsdk.disclosure.statement import (
+    DISCLOSURE_STATEMENT,
+    DisclosureCheck,
+    check_disclosure,
+    load_disclosure_token,
+    no_training_data,
+    parse_disclosure,
+    sign_disclosure,
+)
+
+__all__ = [
+    "DISCLOSURE_STATEMENT",
+    "Commitment",
+    "DisclosureCheck",
+    "EntryNotFoundError",
+    "InclusionProof",
+    "TrainingList",
+    "check_disclosure",
+    "commitment_of",
+    "load_disclosure_token",
+    "no_training_data",
+    "parse_disclosure",
+    "read_entries",
+    "sign_disclosure",
+    "verify_inclusion",
+]

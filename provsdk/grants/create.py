@@ -1,0 +1,111 @@
+"""Writing a grant: an ODRL Agreement from the plain terms a person gives."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import uuid
+from collections.abc import Sequence
+from pathlib import Path
+
+from provsdk.audio.essence import essence_digest
+from provsdk.errors import ConfigurationError, InputError
+from provsdk.models.grant import (
+    SCOPE_UID,
+    Constraint,
+    ContractDocument,
+    Grant,
+    Party,
+    Rule,
+    Target,
+)
+
+__all__ = ["MAX_DOCUMENT_BYTES", "contract_document", "create_grant"]
+
+# A contract travels inside every manifest that carries the grant; keep that reasonable.
+MAX_DOCUMENT_BYTES = 10 * 1024 * 1024
+_MEDIA_TYPES = {".pdf": "application/pdf", ".txt": "text/plain", ".md": "text/markdown"}
+
+
+def contract_document(path: str | Path) -> tuple[ContractDocument, bytes]:
+    """The record binding a contract file to a grant, and the file's bytes."""
+    p = Path(path)
+    try:
+        size = p.stat().st_size
+        if size > MAX_DOCUMENT_BYTES:
+            raise InputError(f"contract is {size} bytes; the limit is {MAX_DOCUMENT_BYTES}", path=p)
+        data = p.read_bytes()
+    except OSError as exc:
+        raise InputError(f"cannot read the contract: {exc.strerror or exc}", path=p) from None
+    media_type = _MEDIA_TYPES.get(p.suffix.lower(), "application/octet-stream")
+    digest = hashlib.sha256(data).hexdigest()
+    return ContractDocument(name=p.name, media_type=media_type, sha256=digest), data
+
+
+def _date(value: str | dt.date, what: str) -> str:
+    try:
+        return (value if isinstance(value, dt.date) else dt.date.fromisoformat(value)).isoformat()
+    except ValueError:
+        raise ConfigurationError(f"{what} must be a date like 2030-12-31, not {value!r}") from None
+
+
+def create_grant(
+    *,
+    licensor: str,
+    licensee: str,
+    purposes: Sequence[str],
+    territories: Sequence[str] = ("WORLD",),
+    until: str | dt.date | None = None,
+    since: str | dt.date | None = None,
+    channels: Sequence[str] = (),
+    target_file: str | Path | None = None,
+    scope_model: str | None = None,
+    action: str = "use",
+    prohibited: Sequence[str] = (),
+    attribution: str | None = None,
+    indemnification: str | None = None,
+    document: str | Path | None = None,
+) -> Grant:
+    """An ODRL Agreement granting ``licensee`` the ``purposes`` in ``territories``.
+
+    The target is one recording (``target_file``: bound by the digest of its coded audio, so it
+    survives re-signing but not re-encoding) or a scope: every output of ``scope_model``
+    produced for ``licensee``. ``prohibited`` lists purposes the licensee may not use it for.
+    """
+    if not purposes:
+        raise ConfigurationError("a grant needs at least one purpose (e.g. commercial)")
+    if (target_file is None) == (scope_model is None):
+        raise ConfigurationError("give exactly one target: a file, or a model scope")
+    if target_file is not None:
+        target = Target(uid=essence_digest(target_file))
+    else:
+        target = Target(uid=SCOPE_UID, model=scope_model, licensee=licensee)
+    constraints = [
+        Constraint("purpose", "isAnyOf", tuple(purposes)),
+        Constraint("spatial", "isAnyOf", tuple(t.upper() for t in territories)),
+    ]
+    if since is not None:
+        constraints.append(Constraint("dateTime", "gteq", (_date(since, "--from"),)))
+    if until is not None:
+        constraints.append(Constraint("dateTime", "lteq", (_date(until, "--until"),)))
+    if since is not None and until is not None and _date(since, "") > _date(until, ""):
+        raise ConfigurationError("the grant would end before it starts")
+    if channels:
+        constraints.append(Constraint("media", "isAnyOf", tuple(channels)))
+    duties = (
+        (Rule("attribute", (Constraint("purpose", "eq", (attribution,)),)),) if attribution else ()
+    )
+    contract = contract_document(document)[0] if document is not None else None
+    return Grant(
+        uid=f"urn:uuid:{uuid.uuid4()}",
+        assigner=Party(licensor),
+        assignee=Party(licensee),
+        target=target,
+        permissions=(Rule(action, tuple(constraints), duties),),
+        prohibitions=tuple(
+            Rule("use", (Constraint("purpose", "isAnyOf", (p,)),)) for p in prohibited
+        ),
+        indemnification=indemnification,
+        document=contract,
+        issued_at=dt.datetime.now(dt.UTC).replace(microsecond=0).isoformat(),
+    )

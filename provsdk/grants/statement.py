@@ -1,0 +1,113 @@
+"""Signing and checking rights grants (signed by the licensor role)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Collection
+from dataclasses import dataclass
+from pathlib import Path
+
+from provsdk.credentials.signers import Signer
+from provsdk.credentials.trust import TrustStore
+from provsdk.errors import InputError
+from provsdk.models.grant import Grant
+from provsdk.statements import StatementCheck, read_statement, sign_statement, verify_statement
+
+__all__ = [
+    "GRANT_STATEMENT",
+    "GrantCheck",
+    "check_grant",
+    "load_grant_token",
+    "parse_grant",
+    "sign_grant",
+]
+
+GRANT_STATEMENT = "provsdk-rights-grant"
+
+
+def sign_grant(grant: Grant, signer: Signer) -> str:
+    """The grant as a compact JWS signed by the licensor's ``signer``."""
+    return sign_statement(grant.to_odrl(), signer, GRANT_STATEMENT)
+
+
+def parse_grant(token: str, *, source: str | None = None) -> Grant:
+    """The grant a JWS carries (not verified: see :func:`check_grant`)."""
+    statement = read_statement(token, source=source)
+    if statement.statement_type != GRANT_STATEMENT:
+        raise InputError(
+            f"not a rights grant (statement type {statement.statement_type!r})", path=source
+        )
+    return Grant.from_odrl(statement.payload, source=source)
+
+
+def load_grant_token(path: str | Path) -> str:
+    """The JWS text of a signed grant file, checked to parse as one."""
+    p = Path(path)
+    try:
+        token = p.read_text("ascii").strip()
+    except (OSError, UnicodeDecodeError) as exc:
+        raise InputError(f"cannot read the signed grant: {exc}", path=p) from None
+    parse_grant(token, source=str(p))
+    return token
+
+
+@dataclass(frozen=True)
+class GrantCheck:
+    """One grant judged for one file: signature and licensor trust, term, coverage."""
+
+    grant: Grant
+    check: StatementCheck
+    in_force: bool
+    covers: bool
+    coverage: str  # why it covers the file, or why not
+
+    def problems(self) -> list[str]:
+        found = [
+            f"grant.{p}" if not p.startswith("statement.") else p for p in self.check.problems()
+        ]
+        if not self.in_force:
+            term = f"{self.grant.valid_from or 'the start'} to {self.grant.valid_until or 'no end'}"
+            found.append(f"grant.not-in-force: in force from {term}")
+        if not self.covers:
+            found.append(f"grant.not-covering: {self.coverage}")
+        return found
+
+
+def _coverage(
+    grant: Grant, essence: str | None, model: str | None, producer: Collection[str]
+) -> tuple[bool, str]:
+    target = grant.target
+    if not target.is_scope:
+        if essence is None:
+            return False, "the file's audio could not be identified"
+        if essence == target.uid:
+            return True, "bound to this recording's audio"
+        return False, "bound to another recording (its audio digest differs)"
+    if target.model is not None and target.model != model:
+        return False, f"covers outputs of model {target.model!r}, this file is from {model!r}"
+    if target.licensee is not None and target.licensee not in producer:
+        return False, f"covers outputs produced for {target.licensee!r}, not for this producer"
+    return True, f"covers the outputs of {target.model or 'any model'} for {target.licensee}"
+
+
+def check_grant(
+    token: str,
+    licensor_trust: TrustStore,
+    *,
+    at: dt.datetime,
+    essence: str | None,
+    model: str | None,
+    producer: Collection[str] = (),
+) -> GrantCheck:
+    """Judge a grant for one file: ``essence`` is the file's audio digest, ``model`` the
+    generator model its manifest names, ``producer`` the names of whoever signed it.
+
+    The chain is checked against the *licensor* store only: a provider's or producer's key
+    never passes for a licensor's.
+    """
+    grant = parse_grant(token)
+    check = verify_statement(token, licensor_trust, at=at, expected_type=GRANT_STATEMENT)
+    covers, why = _coverage(grant, essence, model, producer)
+    return GrantCheck(
+        grant=grant, check=check, in_force=grant.in_force(at.date()), covers=covers, coverage=why
+    )

@@ -1,0 +1,279 @@
+"""A written rights grant: a W3C ODRL 2.2 ``Agreement`` between a licensor and a licensee.
+
+The record is the provsdk view; :meth:`Grant.to_odrl` and :meth:`Grant.from_odrl` convert to
+and from the JSON-LD document that is signed (schema: ``provsdk/schemas/rights-grant.schema.
+json``). Left operands used: ``purpose``, ``spatial`` (ISO 3166 codes, ``WORLD`` for
+anywhere), ``dateTime`` (the term), ``media`` (channels).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import Any
+
+__all__ = [
+    "ODRL_CONTEXT",
+    "Constraint",
+    "ContractDocument",
+    "Grant",
+    "Party",
+    "Rule",
+    "Target",
+]
+
+ODRL_CONTEXT: list[Any] = [
+    "http://www.w3.org/ns/odrl.jsonld",
+    {"vcard": "http://www.w3.org/2006/vcard/ns#", "provsdk": "urn:provsdk:odrl:"},
+]
+PROFILE = "urn:provsdk:odrl-profile:music-v1"
+SCOPE_UID = "urn:provsdk:scope:model-outputs"
+WORLD = "WORLD"
+
+
+@dataclass(frozen=True)
+class Party:
+    name: str
+    uid: str | None = None
+
+    def to_odrl(self) -> dict[str, Any]:
+        data: dict[str, Any] = {"@type": "Party", "vcard:fn": self.name}
+        if self.uid:
+            data["uid"] = self.uid
+        return data
+
+    @classmethod
+    def from_odrl(cls, data: dict[str, Any]) -> Party:
+        return cls(name=str(data["vcard:fn"]), uid=data.get("uid"))
+
+
+@dataclass(frozen=True)
+class Constraint:
+    left: str
+    operator: str
+    right: tuple[str, ...]
+
+    def to_odrl(self) -> dict[str, Any]:
+        if self.left == "dateTime":
+            value: Any = {"@value": self.right[0], "@type": "xsd:date"}
+        elif self.operator in ("isAnyOf", "isNoneOf", "isAllOf"):
+            value = list(self.right)
+        else:
+            value = self.right[0]
+        return {"leftOperand": self.left, "operator": self.operator, "rightOperand": value}
+
+    @classmethod
+    def from_odrl(cls, data: dict[str, Any]) -> Constraint:
+        value = data["rightOperand"]
+        if isinstance(value, dict):
+            right: tuple[str, ...] = (str(value["@value"]),)
+        elif isinstance(value, list):
+            right = tuple(str(v) for v in value)
+        else:
+            right = (str(value),)
+        return cls(left=str(data["leftOperand"]), operator=str(data["operator"]), right=right)
+
+    def allows(self, value: str) -> bool:
+        """Whether ``value`` satisfies a set constraint (purpose, spatial, media)."""
+        values = {v.upper() if self.left == "spatial" else v for v in self.right}
+        probe = value.upper() if self.left == "spatial" else value
+        if self.operator in ("eq", "isAnyOf", "isAllOf"):
+            return probe in values or (self.left == "spatial" and WORLD in values)
+        if self.operator in ("neq", "isNoneOf"):
+            return probe not in values
+        return False
+
+    def holds_on(self, day: dt.date) -> bool:
+        """Whether ``day`` satisfies a dateTime constraint (dates inclusive of the whole day)."""
+        bound = dt.date.fromisoformat(self.right[0][:10])
+        return {
+            "gteq": day >= bound,
+            "gt": day > bound,
+            "lteq": day <= bound,
+            "lt": day < bound,
+            "eq": day == bound,
+        }.get(self.operator, False)
+
+
+@dataclass(frozen=True)
+class Rule:
+    """An ODRL permission, prohibition or duty: an action under constraints."""
+
+    action: str
+    constraints: tuple[Constraint, ...] = ()
+    duties: tuple[Rule, ...] = ()
+
+    def to_odrl(self, target: str | None) -> dict[str, Any]:
+        data: dict[str, Any] = {"action": self.action}
+        if target:
+            data["target"] = target
+        if self.constraints:
+            data["constraint"] = [c.to_odrl() for c in self.constraints]
+        if self.duties:
+            data["duty"] = [d.to_odrl(None) for d in self.duties]
+        return data
+
+    @classmethod
+    def from_odrl(cls, data: dict[str, Any]) -> Rule:
+        return cls(
+            action=str(data["action"]),
+            constraints=tuple(Constraint.from_odrl(c) for c in data.get("constraint", [])),
+            duties=tuple(Rule.from_odrl(d) for d in data.get("duty", [])),
+        )
+
+    def values(self, left: str) -> list[Constraint]:
+        return [c for c in self.constraints if c.left == left]
+
+
+@dataclass(frozen=True)
+class Target:
+    """What a grant covers: one recording (by audio digest) or a declared scope."""
+
+    uid: str
+    model: str | None = None  # scope: outputs of this model...
+    licensee: str | None = None  # ...produced for this licensee
+
+    @property
+    def is_scope(self) -> bool:
+        return self.uid == SCOPE_UID
+
+    def to_odrl(self) -> dict[str, Any]:
+        if not self.is_scope:
+            return {"@type": "Asset", "uid": self.uid}
+        refinement = [
+            {"leftOperand": f"provsdk:{name}", "operator": "eq", "rightOperand": value}
+            for name, value in (("model", self.model), ("licensee", self.licensee))
+            if value is not None
+        ]
+        return {"@type": "AssetCollection", "uid": self.uid, "refinement": refinement}
+
+    @classmethod
+    def from_odrl(cls, data: dict[str, Any]) -> Target:
+        found = {
+            str(r["leftOperand"]).removeprefix("provsdk:"): str(r["rightOperand"])
+            for r in data.get("refinement", [])
+        }
+        return cls(uid=str(data["uid"]), model=found.get("model"), licensee=found.get("licensee"))
+
+
+@dataclass(frozen=True)
+class ContractDocument:
+    """The human-readable signed contract, bound to the grant by its digest."""
+
+    name: str
+    media_type: str
+    sha256: str
+
+
+@dataclass(frozen=True)
+class Grant:
+    uid: str
+    assigner: Party  # the licensor
+    assignee: Party  # the licensee
+    target: Target
+    permissions: tuple[Rule, ...]
+    prohibitions: tuple[Rule, ...] = ()
+    obligations: tuple[Rule, ...] = ()
+    indemnification: str | None = None
+    document: ContractDocument | None = None
+    issued_at: str | None = None
+
+    def _dates(self) -> list[Constraint]:
+        return [c for rule in self.permissions for c in rule.values("dateTime")]
+
+    @property
+    def valid_from(self) -> str | None:
+        starts = [c.right[0] for c in self._dates() if c.operator in ("gteq", "gt")]
+        return max(starts) if starts else None
+
+    @property
+    def valid_until(self) -> str | None:
+        ends = [c.right[0] for c in self._dates() if c.operator in ("lteq", "lt")]
+        return min(ends) if ends else None
+
+    def in_force(self, day: dt.date) -> bool:
+        return all(c.holds_on(day) for c in self._dates())
+
+    def permits(
+        self,
+        *,
+        purpose: str | None = None,
+        territory: str | None = None,
+        channel: str | None = None,
+    ) -> bool:
+        """Whether one permission allows all the asked uses and no prohibition forbids them."""
+        asked = {"purpose": purpose, "spatial": territory, "media": channel}
+
+        def allowed(rule: Rule) -> bool:
+            return all(
+                all(c.allows(value) for c in rule.values(left))
+                for left, value in asked.items()
+                if value is not None
+            )
+
+        def forbidden(rule: Rule) -> bool:
+            relevant = [left for left, value in asked.items() if value is not None]
+            matching = [c for c in rule.constraints if c.left in relevant]
+            return all(c.allows(str(asked[c.left])) for c in matching)
+
+        return any(allowed(p) for p in self.permissions) and not any(
+            forbidden(p) for p in self.prohibitions if p.action in ("use", "odrl:use")
+        )
+
+    def purposes(self) -> list[str]:
+        return sorted({v for p in self.permissions for c in p.values("purpose") for v in c.right})
+
+    def territories(self) -> list[str]:
+        return sorted({v for p in self.permissions for c in p.values("spatial") for v in c.right})
+
+    def to_odrl(self) -> dict[str, Any]:
+        target = self.target.uid
+        data: dict[str, Any] = {
+            "@context": ODRL_CONTEXT,
+            "@type": "Agreement",
+            "uid": self.uid,
+            "profile": PROFILE,
+            "assigner": self.assigner.to_odrl(),
+            "assignee": self.assignee.to_odrl(),
+            "target": self.target.to_odrl(),
+            "permission": [p.to_odrl(target) for p in self.permissions],
+        }
+        if self.prohibitions:
+            data["prohibition"] = [p.to_odrl(target) for p in self.prohibitions]
+        if self.obligations:
+            data["obligation"] = [o.to_odrl(None) for o in self.obligations]
+        if self.indemnification:
+            data["provsdk:indemnification"] = self.indemnification
+        if self.document:
+            data["provsdk:contract"] = {
+                "name": self.document.name,
+                "mediaType": self.document.media_type,
+                "sha256": self.document.sha256,
+            }
+        if self.issued_at:
+            data["provsdk:issued"] = self.issued_at
+        return data
+
+    @classmethod
+    def from_odrl(cls, data: dict[str, Any], *, source: str | None = None) -> Grant:
+        """Build from the JSON-LD document, after validating it against the published schema."""
+        from provsdk.schemas import validate
+
+        validate("rights-grant", data, source=source)
+        contract = data.get("provsdk:contract")
+        return cls(
+            uid=str(data["uid"]),
+            assigner=Party.from_odrl(data["assigner"]),
+            assignee=Party.from_odrl(data["assignee"]),
+            target=Target.from_odrl(data["target"]),
+            permissions=tuple(Rule.from_odrl(p) for p in data["permission"]),
+            prohibitions=tuple(Rule.from_odrl(p) for p in data.get("prohibition", [])),
+            obligations=tuple(Rule.from_odrl(p) for p in data.get("obligation", [])),
+            indemnification=data.get("provsdk:indemnification"),
+            document=ContractDocument(
+                name=contract["name"], media_type=contract["mediaType"], sha256=contract["sha256"]
+            )
+            if contract
+            else None,
+            issued_at=data.get("provsdk:issued"),
+        )

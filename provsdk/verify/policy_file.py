@@ -1,0 +1,79 @@
+"""Policies written by people: a TOML file, validated against the published policy schema.
+
+::
+
+    [producer]
+    require = "trusted"            # or "valid": intact, signer not necessarily trusted
+    [disclosure]
+    require = true
+    training = ["licensed", "public-domain", "none"]
+    [[grant]]
+    purpose = "commercial"
+    territory = "US"
+
+Present statements must always verify, whatever the file says: a policy can only add rules.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from pathlib import Path
+from typing import Any
+
+from provsdk.errors import ConfigurationError, InputError
+from provsdk.models.report import C2paState
+from provsdk.schemas import validate
+from provsdk.verify.policy import (
+    AllOf,
+    AllowedTraining,
+    Policy,
+    RequireAiGenerated,
+    RequireC2paState,
+    RequireDisclosure,
+    RequireGrant,
+    StatementsSound,
+)
+
+__all__ = ["load_policy", "policy_from_dict"]
+
+
+def policy_from_dict(data: dict[str, Any], *, name: str = "policy") -> Policy:
+    validate("policy", data, source=name)
+    producer = data.get("producer", {}).get("require", "trusted")
+    rules: list[Policy] = [
+        RequireC2paState(C2paState.TRUSTED if producer == "trusted" else C2paState.VALID),
+        StatementsSound(),
+    ]
+    if data.get("origin", {}).get("require_ai_generated"):
+        rules.append(RequireAiGenerated())
+    disclosure = data.get("disclosure", {})
+    if disclosure.get("require"):
+        rules.append(RequireDisclosure())
+    if "training" in disclosure:
+        rules.append(AllowedTraining(frozenset(disclosure["training"])))
+    rules.extend(
+        RequireGrant(
+            purpose=g.get("purpose"),
+            territory=g.get("territory", "").upper() or None,
+            channel=g.get("channel"),
+            licensors=frozenset(g.get("licensors", [])),
+            name=f"grant[{i + 1}]",
+        )
+        for i, g in enumerate(data.get("grant", []))
+    )
+    return AllOf(rules=tuple(rules), name=str(data.get("name", name)))
+
+
+def load_policy(path: str | Path) -> Policy:
+    """The policy in the TOML file at ``path``."""
+    p = Path(path)
+    try:
+        data = tomllib.loads(p.read_text("utf-8"))
+    except OSError as exc:
+        raise ConfigurationError(f"cannot read the policy: {exc.strerror or exc}", path=p) from None
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise ConfigurationError(f"the policy is not valid TOML: {exc}", path=p) from None
+    try:
+        return policy_from_dict(data, name=p.stem)
+    except InputError as exc:
+        raise ConfigurationError(exc.message, path=p) from None

@@ -1,0 +1,174 @@
+"""Layers 4 and 5, pure: the disclosure and the grants a manifest carries, judged offline.
+
+Each statement is checked against the trust store of the role that must have signed it: the
+disclosure against provider anchors, grants against licensor anchors. A readable copy kept
+beside a JWS is compared with the signed payload; the signed payload is what counts.
+"""
+
+from __future__ import annotations
+
+import base64
+import datetime as dt
+import hashlib
+from collections.abc import Collection
+from typing import Any
+
+from provsdk.credentials.trust import TrustStore
+from provsdk.disclosure.statement import check_disclosure
+from provsdk.errors import InputError
+from provsdk.grants.statement import check_grant
+from provsdk.manifest.build import CONTRACT, DISCLOSURE, GRANT
+from provsdk.models.report import DisclosureLayer, GrantFinding, GrantsLayer, Reason
+from provsdk.models.store import Manifest
+
+__all__ = ["disclosure_layer", "grants_layer"]
+
+
+def _reason(text: str) -> Reason:
+    code, _, message = text.partition(": ")
+    return Reason(code, message or code)
+
+
+def _token_and_copy(data: Any, kind: str) -> tuple[str | None, list[Reason]]:
+    if not isinstance(data, dict) or not isinstance(data.get("jws"), str):
+        return None, [
+            Reason(f"{kind}.malformed", f"the {kind} assertion holds no signed statement")
+        ]
+    return data["jws"], []
+
+
+def _copy_problems(data: dict[str, Any], payload: dict[str, Any], kind: str) -> list[Reason]:
+    copy = data.get("statement")
+    if copy is not None and copy != payload:
+        return [Reason(f"{kind}.copy-mismatch", "the readable copy differs from what was signed")]
+    return []
+
+
+def disclosure_layer(
+    manifest: Manifest | None, provider_trust: TrustStore, at: dt.datetime
+) -> DisclosureLayer:
+    data = manifest.assertion(DISCLOSURE) if manifest else None
+    if data is None:
+        return DisclosureLayer(present=False)
+    token, problems = _token_and_copy(data, "disclosure")
+    if token is None:
+        return DisclosureLayer(present=True, problems=tuple(problems))
+    try:
+        checked = check_disclosure(token, provider_trust, at)
+    except InputError as exc:
+        return DisclosureLayer(
+            present=True, problems=(Reason("disclosure.malformed", exc.message),)
+        )
+    d, check = checked.disclosure, checked.check
+    problems += _copy_problems(data, check.statement.payload, "disclosure")
+    problems += [
+        _reason(p if p.startswith("statement.") else f"disclosure.{p}") for p in check.problems()
+    ]
+    return DisclosureLayer(
+        present=True,
+        signature_valid=check.signature_valid,
+        trusted=check.trusted,
+        signer=check.signer,
+        provider=d.provider.name,
+        model=d.model.name,
+        model_version=d.model.version,
+        training_bases=tuple(sorted(d.training_bases())),
+        opt_out_respected=d.opt_out.respected,
+        training_list_count=d.training_list.count if d.training_list else None,
+        summary=d.summary(),
+        problems=tuple(problems),
+    )
+
+
+def _contracts(manifest: Manifest) -> dict[str, str]:
+    """sha256 → name of the contract documents the manifest carries, by their actual bytes."""
+    found: dict[str, str] = {}
+    for data in manifest.assertions_named(CONTRACT):
+        try:
+            content = base64.b64decode(str(data.get("data", "")), validate=True)
+        except (ValueError, AttributeError):
+            continue
+        found[hashlib.sha256(content).hexdigest()] = str(data.get("name", "contract"))
+    return found
+
+
+def _grant_finding(
+    token: str,
+    data: dict[str, Any],
+    licensor_trust: TrustStore,
+    at: dt.datetime,
+    essence: str | None,
+    model: str | None,
+    producer: Collection[str],
+    contracts: dict[str, str],
+) -> GrantFinding | Reason:
+    try:
+        checked = check_grant(
+            token, licensor_trust, at=at, essence=essence, model=model, producer=producer
+        )
+    except InputError as exc:
+        return Reason("grant.malformed", exc.message)
+    grant = checked.grant
+    problems = _copy_problems(data, checked.check.statement.payload, "grant")
+    problems += [_reason(p) for p in checked.problems()]
+    contract = None
+    if grant.document is not None:
+        contract = contracts.get(grant.document.sha256)
+        if contract is None:
+            problems.append(
+                Reason(
+                    "grant.contract-missing",
+                    f"the contract {grant.document.name!r} it binds is not in the file",
+                )
+            )
+    return GrantFinding(
+        uid=grant.uid,
+        licensor=grant.assigner.name,
+        licensee=grant.assignee.name,
+        signer=checked.check.signer,
+        signature_valid=checked.check.signature_valid,
+        trusted=checked.check.trusted,
+        in_force=checked.in_force,
+        covers=checked.covers,
+        coverage=checked.coverage,
+        valid_from=grant.valid_from,
+        valid_until=grant.valid_until,
+        purposes=tuple(grant.purposes()),
+        territories=tuple(grant.territories()),
+        contract=contract,
+        problems=tuple(problems),
+        grant=grant,
+    )
+
+
+def grants_layer(
+    manifest: Manifest | None,
+    licensor_trust: TrustStore,
+    at: dt.datetime,
+    *,
+    essence: str | None,
+    model: str | None,
+    producer: Collection[str],
+) -> GrantsLayer:
+    """Every grant assertion of ``manifest``, each judged for this file."""
+    assertions = manifest.assertions_named(GRANT) if manifest else []
+    if not assertions or manifest is None:
+        return GrantsLayer(present=False)
+    contracts = _contracts(manifest)
+    findings: list[GrantFinding] = []
+    unreadable: list[Reason] = []
+    for data in assertions:
+        token, problems = _token_and_copy(data, "grant")
+        if token is None:
+            unreadable.extend(problems)
+            continue
+        result = _grant_finding(
+            token, data, licensor_trust, at, essence, model, producer, contracts
+        )
+        if isinstance(result, Reason):
+            unreadable.append(result)
+        else:
+            findings.append(result)
+    return GrantsLayer(
+        present=True, count=len(assertions), grants=tuple(findings), problems=tuple(unreadable)
+    )
