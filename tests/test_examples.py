@@ -1,28 +1,141 @@
-"""The examples run as documented and do what they say."""
+"""The examples run as documented and do what they say: one per user story."""
 
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
 
-from provsdk.home import ProvsdkHome
+import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
+EXAMPLES = ROOT / "examples"
 
 
-def test_generate_and_verify_example(dev_home: ProvsdkHome, tmp_path: Path) -> None:
+def _env(**extra: str) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("PROVSDK_")}
-    env["PROVSDK_HOME"] = str(dev_home.root)
-    result = subprocess.run(
-        [sys.executable, str(ROOT / "examples" / "generate_and_verify.py"), str(tmp_path)],
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=300,
-    )
+    # The scripts call `provsdk` by name, as a user's shell would.
+    env["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{env.get('PATH', '')}"
+    env.update(extra)
+    return env
+
+
+def _run(
+    args: list[str], env: dict[str, str], cwd: Path | None = None
+) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(args, capture_output=True, text=True, env=env, cwd=cwd, timeout=300)
+
+
+@pytest.fixture(scope="module")
+def studio(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    """A studio's home (org "Game Studio"), two generated tracks, and a signed scope grant."""
+    base = tmp_path_factory.mktemp("studio")
+    home = base / "home"
+    env = _env(PROVSDK_HOME=str(home))
+    provsdk = [sys.executable, "-m", "provsdk"]
+    assert _run([*provsdk, "keys", "init", "--org", "Game Studio"], env).returncode == 0
+    assets = base / "assets"
+    (assets / "music").mkdir(parents=True)
+    for i, name in enumerate(["music/theme.wav", "menu.mp3"]):
+        out = assets / name
+        done = _run(
+            [*provsdk, "generate", f"epic theme {i}", "-o", str(out), "--duration", "2"], env
+        )
+        assert done.returncode == 0, done.stderr
+    grant = base / "grant.jws"
+    made = _run(
+        [*provsdk, "grant", "create", "--licensor", "Acme Label", "--licensee", "Game Studio",
+         "--purpose", "commercial", "--territory", "US", "--until", "2030-12-31",
+         "--scope-model", "provsdk-local 1.0", "-o", str(base / "grant.json")],
+        env,
+    )  # fmt: skip
+    assert made.returncode == 0, made.stderr
+    signed = _run([*provsdk, "grant", "sign", str(base / "grant.json"), "-o", str(grant)], env)
+    assert signed.returncode == 0, signed.stderr
+    return {"base": base, "home": home, "assets": assets, "grant": grant}
+
+
+def test_generate_and_verify_example(studio: dict[str, Path], tmp_path: Path) -> None:
+    env = _env(PROVSDK_HOME=str(studio["home"]))
+    result = _run([sys.executable, str(EXAMPLES / "generate_and_verify.py"), str(tmp_path)], env)
     assert result.returncode == 0, result.stdout + result.stderr
     assert "verdict pass, C2PA state Trusted" in result.stdout
     assert "AI-generated: True" in result.stdout
     assert (tmp_path / "beat.mp3").is_file()
+
+
+def test_ci_script_attaches_and_gates_with_environment_credentials(
+    studio: dict[str, Path], tmp_path: Path
+) -> None:
+    # The CI machine has trust anchors but no keys on disk: the producer key is a secret.
+    ci_home = tmp_path / "ci-home"
+    shutil.copytree(studio["home"] / "trust", ci_home / "trust")
+    assets = tmp_path / "assets"
+    shutil.copytree(studio["assets"], assets)
+    keys = studio["home"] / "keys"
+    env = _env(
+        PROVSDK_HOME=str(ci_home),
+        PROVSDK_SIGNING_KEY=(keys / "producer.key").read_text(),
+        PROVSDK_SIGNING_CERT=(keys / "producer.pem").read_text(),
+    )
+    report = tmp_path / "report.xml"
+    script = str(EXAMPLES / "ci" / "attach_and_gate.sh")
+    policy = str(EXAMPLES / "ci" / "provsdk.toml")
+    result = _run(["bash", script, str(assets), str(studio["grant"]), policy, str(report)], env)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "PRIVATE KEY" not in result.stdout + result.stderr + report.read_text()
+    assert 'tests="2" failures="0"' in report.read_text()
+
+    checked = _run(
+        [sys.executable, str(EXAMPLES / "verify_received.py"), str(assets / "menu.mp3"), policy],
+        env,
+    )
+    assert checked.returncode == 0, checked.stdout + checked.stderr
+    assert "grant: Acme Label -> Game Studio: commercial in US" in checked.stdout
+
+
+def test_ci_script_fails_the_build_when_an_asset_lacks_a_grant(
+    studio: dict[str, Path], tmp_path: Path
+) -> None:
+    env = _env(PROVSDK_HOME=str(studio["home"]))
+    policy = str(EXAMPLES / "ci" / "provsdk.toml")
+    unlicensed = tmp_path / "unlicensed.wav"
+    shutil.copyfile(studio["assets"] / "music" / "theme.wav", unlicensed)
+    result = _run(
+        [sys.executable, str(EXAMPLES / "verify_received.py"), str(unlicensed), policy], env
+    )
+    assert result.returncode == 1
+    assert "FAIL policy.grant" in result.stdout
+
+
+@pytest.mark.skipif(shutil.which("git") is None, reason="git is not installed")
+def test_pre_commit_hook_refuses_audio_without_a_grant(
+    studio: dict[str, Path], tmp_path: Path
+) -> None:
+    repo = tmp_path / "repo"
+    repo.mkdir()
+    env = _env(
+        PROVSDK_HOME=str(studio["home"]), PROVSDK_POLICY=str(EXAMPLES / "ci" / "provsdk.toml")
+    )
+    env.update(GIT_AUTHOR_NAME="t", GIT_AUTHOR_EMAIL="t@example.invalid",
+               GIT_COMMITTER_NAME="t", GIT_COMMITTER_EMAIL="t@example.invalid")  # fmt: skip
+    assert _run(["git", "init", "-q"], env, cwd=repo).returncode == 0
+    shutil.copyfile(studio["assets"] / "menu.mp3", repo / "menu.mp3")  # no grant attached yet
+    assert _run(["git", "add", "menu.mp3"], env, cwd=repo).returncode == 0
+    hook = ["bash", str(EXAMPLES / "ci" / "pre-commit-hook.sh")]
+    refused = _run(hook, env, cwd=repo)
+    assert refused.returncode == 1
+    assert "do not carry the grants" in refused.stderr
+
+    granted = _run(
+        [sys.executable, "-m", "provsdk", "grant", "attach", "menu.mp3", "--grant",
+         str(studio["grant"]), "--in-place"],
+        env,
+        cwd=repo,
+    )  # fmt: skip
+    assert granted.returncode == 0, granted.stderr
+    assert _run(["git", "add", "menu.mp3"], env, cwd=repo).returncode == 0
+    accepted = _run(hook, env, cwd=repo)
+    assert accepted.returncode == 0, accepted.stdout + accepted.stderr

@@ -1,0 +1,13 @@
+#!/usr/bin/env bash
+# Attach the licensor's grant to every audio asset, then fail the build unless every asset
+# carries a valid grant for the uses the product needs.
+#
+# Credentials come from the environment only, as a CI secret store provides them:
+#   PROVSDK_SIGNING_KEY, PROVSDK_SIGNING_CERT  the producer key and chain (PEM text or paths)
+#   PROVSDK_HOME                               a folder holding trust/<role>.pem anchors
+# Usage: attach_and_gate.sh ASSETS_DIR GRANT.jws POLICY.toml REPORT.xml
+set -euo pipefail
+assets=$1 grant=$2 policy=$3 report=$4
+
+provsdk grant attach "$assets" --grant "$grant" --in-place
+provsdk verify --policy "$policy" --junit "$report" "$assets"
