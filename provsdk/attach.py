@@ -17,6 +17,7 @@ from pathlib import Path
 from provsdk._version import __version__
 from provsdk.audio.essence import essence_digest
 from provsdk.audio.formats import AudioFormat
+from provsdk.credentials.profile import subject_names
 from provsdk.credentials.signers import Signer
 from provsdk.credentials.trust import TrustConfig
 from provsdk.errors import ConfigurationError, InputError
@@ -85,7 +86,8 @@ def _attach_one(
                 shutil.copyfile(source, tmp)
         return AttachResult(source, dest, attached=False, grants=len(grants))
     evidence = findings(store, trust=trust, at=dt.datetime.now(dt.UTC))
-    producer = {n for n in (evidence.producer.common_name, evidence.producer.organization) if n}
+    # Coverage is judged for whoever signs the new manifest: that is who verify will see.
+    producer = set(subject_names(signer.leaf))
     checked = check_grant(
         token,
         trust.licensor,
@@ -96,6 +98,13 @@ def _attach_one(
     )
     if not checked.check.signature_valid:
         raise InputError("the grant's signature does not verify; not attaching it", path=source)
+    if not checked.check.chain.trusted:
+        problems = "; ".join(checked.check.chain.problems) or "untrusted"
+        raise InputError(
+            f"the grant's signer is not a trusted licensor here ({problems}); not attaching it",
+            path=source,
+            hint="add the licensor's root to PROVSDK_HOME/trust/licensor.pem",
+        )
     if not checked.covers:
         raise InputError(f"the grant does not cover this file: {checked.coverage}", path=source)
     contracts = _contracts(active)
@@ -141,6 +150,16 @@ def attach_grant(
         raise ConfigurationError(
             "with several files, the output must be an existing folder", path=out
         )
+    if out is not None and Path(out).is_dir():
+        seen: dict[str, Path] = {}
+        for source in paths:
+            if source.name in seen:  # checked before anything is written
+                raise ConfigurationError(
+                    f"{seen[source.name]} and {source} would both be written as {source.name}",
+                    path=out,
+                    hint="attach in place, or one folder at a time",
+                )
+            seen[source.name] = source
     results = []
     for source in paths:
         if in_place:

@@ -9,7 +9,6 @@ in a KMS or HSM signs statements the same way it signs manifests.
 
 from __future__ import annotations
 
-import base64
 import datetime as dt
 import json
 import secrets
@@ -23,6 +22,7 @@ from joserfc.jws import JWSAlgModel, JWSRegistry  # type: ignore[attr-defined]
 
 from provsdk.credentials.algorithms import Algorithm
 from provsdk.credentials.chain import ChainCheck, chain_from_x5c, validate_chain, x5c_from_chain
+from provsdk.credentials.profile import subject_names
 from provsdk.credentials.signers import Signer
 from provsdk.credentials.trust import TrustStore
 from provsdk.errors import InputError
@@ -103,6 +103,8 @@ class StatementCheck:
     statement: UnverifiedStatement
     signature_valid: bool
     chain: ChainCheck
+    # The organisation and common name of the signing certificate: who really signed.
+    signer_names: tuple[str, ...] = ()
 
     @property
     def trusted(self) -> bool:
@@ -180,12 +182,8 @@ def verify_statement(
         except (JoseError, ValueError):
             signature_valid = False
     return StatementCheck(
-        statement=statement, signature_valid=signature_valid, chain=validate_chain(chain, store, at)
+        statement=statement,
+        signature_valid=signature_valid,
+        chain=validate_chain(chain, store, at),
+        signer_names=subject_names(chain[0]) if chain else (),
     )
-
-
-def b64_digest(data: bytes) -> str:
-    """A short, stable identifier for a statement (used to spot the same grant twice)."""
-    import hashlib
-
-    return base64.urlsafe_b64encode(hashlib.sha256(data).digest()).decode().rstrip("=")

@@ -11,9 +11,9 @@ from __future__ import annotations
 import datetime as dt
 
 from cryptography import x509
-from cryptography.x509.oid import ExtendedKeyUsageOID, ObjectIdentifier
+from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID, ObjectIdentifier
 
-__all__ = ["C2PA_CLAIM_SIGNING", "DOCUMENT_SIGNING", "profile_problems"]
+__all__ = ["C2PA_CLAIM_SIGNING", "DOCUMENT_SIGNING", "profile_problems", "subject_names"]
 
 DOCUMENT_SIGNING = ObjectIdentifier("1.3.6.1.5.5.7.3.36")
 C2PA_CLAIM_SIGNING = ObjectIdentifier("1.3.6.1.4.1.62558.2.1")
@@ -53,3 +53,9 @@ def profile_problems(leaf: x509.Certificate, now: dt.datetime | None = None) -> 
     if leaf.not_valid_before_utc > now:
         problems.append(f"it is not valid before {leaf.not_valid_before_utc:%Y-%m-%d}")
     return problems
+
+
+def subject_names(cert: x509.Certificate) -> tuple[str, ...]:
+    """The organisation and common name a certificate vouches for: who really signed."""
+    wanted = (NameOID.ORGANIZATION_NAME, NameOID.COMMON_NAME)
+    return tuple(str(a.value) for oid in wanted for a in cert.subject.get_attributes_for_oid(oid))

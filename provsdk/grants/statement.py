@@ -62,9 +62,7 @@ class GrantCheck:
     coverage: str  # why it covers the file, or why not
 
     def problems(self) -> list[str]:
-        found = [
-            f"grant.{p}" if not p.startswith("statement.") else p for p in self.check.problems()
-        ]
+        found = [f"grant.{p}" for p in self.check.problems()]
         if not self.in_force:
             term = f"{self.grant.valid_from or 'the start'} to {self.grant.valid_until or 'no end'}"
             found.append(f"grant.not-in-force: in force from {term}")

@@ -56,7 +56,7 @@ class Constraint:
     def to_odrl(self) -> dict[str, Any]:
         if self.left == "dateTime":
             value: Any = {"@value": self.right[0], "@type": "xsd:date"}
-        elif self.operator in ("isAnyOf", "isNoneOf", "isAllOf"):
+        elif self.operator in ("isAnyOf", "isNoneOf", "isAllOf") or len(self.right) > 1:
             value = list(self.right)
         else:
             value = self.right[0]
@@ -123,6 +123,10 @@ class Rule:
 
     def values(self, left: str) -> list[Constraint]:
         return [c for c in self.constraints if c.left == left]
+
+    def in_force(self, day: dt.date) -> bool:
+        """Whether ``day`` is within this rule's own term (its dateTime constraints)."""
+        return all(c.holds_on(day) for c in self.values("dateTime"))
 
 
 @dataclass(frozen=True)
@@ -192,7 +196,8 @@ class Grant:
         return min(ends) if ends else None
 
     def in_force(self, day: dt.date) -> bool:
-        return all(c.holds_on(day) for c in self._dates())
+        """Whether any permission is in force on ``day`` (each has its own term)."""
+        return any(rule.in_force(day) for rule in self.permissions)
 
     def permits(
         self,
@@ -200,11 +205,20 @@ class Grant:
         purpose: str | None = None,
         territory: str | None = None,
         channel: str | None = None,
+        day: dt.date | None = None,
     ) -> bool:
-        """Whether one permission allows all the asked uses and no prohibition forbids them."""
+        """Whether one permission, in force on ``day`` if given, allows all the asked uses,
+        and no prohibition forbids them.
+
+        A prohibition forbids an asked use only when everything it constrains was asked and
+        matches: "never for political use" says nothing about a question on territory alone.
+        Only ``use`` prohibitions are weighed; others are shown to people, not judged.
+        """
         asked = {"purpose": purpose, "spatial": territory, "media": channel}
 
         def allowed(rule: Rule) -> bool:
+            if day is not None and not rule.in_force(day):
+                return False
             return all(
                 all(c.allows(value) for c in rule.values(left))
                 for left, value in asked.items()
@@ -212,9 +226,12 @@ class Grant:
             )
 
         def forbidden(rule: Rule) -> bool:
-            relevant = [left for left, value in asked.items() if value is not None]
-            matching = [c for c in rule.constraints if c.left in relevant]
-            return all(c.allows(str(asked[c.left])) for c in matching)
+            if day is not None and not rule.in_force(day):
+                return False
+            judged = [c for c in rule.constraints if c.left != "dateTime"]
+            if any(asked.get(c.left) is None for c in judged):
+                return False
+            return all(c.allows(str(asked[c.left])) for c in judged)
 
         return any(allowed(p) for p in self.permissions) and not any(
             forbidden(p) for p in self.prohibitions if p.action in ("use", "odrl:use")

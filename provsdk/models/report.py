@@ -123,9 +123,10 @@ class GrantFinding:
     """One rights grant as judged for this file."""
 
     uid: str
-    licensor: str
+    licensor: str  # as the grant declares it
     licensee: str
-    signer: str | None
+    signer: str | None  # the signing certificate's subject
+    signer_names: tuple[str, ...]  # its organisation and common name
     signature_valid: bool
     trusted: bool  # the chain leads to a *licensor* anchor
     in_force: bool

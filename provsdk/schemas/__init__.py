@@ -6,8 +6,10 @@ from a file or a signed statement is validated before it becomes a record.
 
 from __future__ import annotations
 
+import datetime as dt
 import functools
 import json
+import urllib.parse
 from importlib import resources
 from typing import Any
 
@@ -28,13 +30,48 @@ def schema(name: str) -> dict[str, Any]:
     return loaded
 
 
+def _is_date(value: object) -> bool:
+    if not isinstance(value, str):
+        return True  # type mismatches are the "type" keyword's to report
+    try:
+        dt.date.fromisoformat(value)
+    except ValueError:
+        return False
+    return len(value) == 10
+
+
+def _is_date_time(value: object) -> bool:
+    if not isinstance(value, str):
+        return True
+    try:
+        parsed = dt.datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        return False
+    return "T" in value.upper() and parsed.tzinfo is not None  # RFC 3339 needs an offset
+
+
+def _is_uri(value: object) -> bool:
+    if not isinstance(value, str):
+        return True
+    parts = urllib.parse.urlsplit(value)
+    return bool(parts.scheme and (parts.netloc or parts.path)) and not any(
+        c.isspace() for c in value
+    )
+
+
 @functools.cache
 def _validator(name: str) -> Any:
     import jsonschema
 
+    # Our own checks for the formats the schemas use: jsonschema only enforces date-time and
+    # uri when optional packages happen to be installed, and a schema must mean one thing.
+    formats = jsonschema.FormatChecker(formats=())
+    formats.checks("date")(_is_date)
+    formats.checks("date-time")(_is_date_time)
+    formats.checks("uri")(_is_uri)
     cls = jsonschema.validators.validator_for(schema(name))
     cls.check_schema(schema(name))
-    return cls(schema(name), format_checker=cls.FORMAT_CHECKER)
+    return cls(schema(name), format_checker=formats)
 
 
 def validate(name: str, data: Any, *, source: str | None = None) -> None:

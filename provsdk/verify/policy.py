@@ -6,6 +6,7 @@ combine rules; both fail closed when empty, so a policy that says nothing passes
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Protocol
@@ -198,21 +199,24 @@ class RequireGrant:
         ]
         return ", ".join(parts) or "any use"
 
-    def _why_not(self, grant: GrantFinding) -> str | None:
+    def _why_not(self, grant: GrantFinding, day: dt.date | None) -> str | None:
         broken = [p.code for p in grant.problems]
         if broken:
             return ", ".join(broken)
-        if self.licensors and grant.licensor not in self.licensors:
-            return f"licensor {grant.licensor!r} is not one the policy allows"
+        # Who signed, not who the grant says it is from: any trusted key could write a name.
+        if self.licensors and not set(grant.signer_names) & self.licensors:
+            signer = ", ".join(grant.signer_names) or "an unnamed key"
+            return f"signed by {signer}, not by a licensor the policy allows"
         if not grant.grant.permits(
-            purpose=self.purpose, territory=self.territory, channel=self.channel
+            purpose=self.purpose, territory=self.territory, channel=self.channel, day=day
         ):
             granted = ", ".join(grant.territories) or "no territory"
             return f"permits {', '.join(grant.purposes)} in {granted}, not {self._describe()}"
         return None
 
     def failures(self, evidence: Findings) -> list[Reason]:
-        reasons = {g.uid: self._why_not(g) for g in evidence.grants.grants}
+        day = dt.date.fromisoformat(evidence.checked_at[:10]) if evidence.checked_at else None
+        reasons = {g.uid: self._why_not(g, day) for g in evidence.grants.grants}
         if any(why is None for why in reasons.values()):
             return []
         at = (evidence.checked_at or "")[:10]

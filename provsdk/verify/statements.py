@@ -61,9 +61,9 @@ def disclosure_layer(
         )
     d, check = checked.disclosure, checked.check
     problems += _copy_problems(data, check.statement.payload, "disclosure")
-    problems += [
-        _reason(p if p.startswith("statement.") else f"disclosure.{p}") for p in check.problems()
-    ]
+    problems += [_reason(f"disclosure.{p}") for p in check.problems()]
+    # What an unverifiable disclosure claims is not evidence: report who and why, not what.
+    claims = check.signature_valid
     return DisclosureLayer(
         present=True,
         signature_valid=check.signature_valid,
@@ -72,10 +72,10 @@ def disclosure_layer(
         provider=d.provider.name,
         model=d.model.name,
         model_version=d.model.version,
-        training_bases=tuple(sorted(d.training_bases())),
-        opt_out_respected=d.opt_out.respected,
-        training_list_count=d.training_list.count if d.training_list else None,
-        summary=d.summary(),
+        training_bases=tuple(sorted(d.training_bases())) if claims else (),
+        opt_out_respected=d.opt_out.respected if claims else None,
+        training_list_count=d.training_list.count if d.training_list and claims else None,
+        summary=d.summary() if claims else "unverified: the disclosure's signature does not verify",
         problems=tuple(problems),
     )
 
@@ -126,6 +126,7 @@ def _grant_finding(
         licensor=grant.assigner.name,
         licensee=grant.assignee.name,
         signer=checked.check.signer,
+        signer_names=checked.check.signer_names,
         signature_valid=checked.check.signature_valid,
         trusted=checked.check.trusted,
         in_force=checked.in_force,
