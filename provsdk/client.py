@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from provsdk.audio.codec import encode
+from provsdk.audio.codec import decode, encode
 from provsdk.audio.formats import AudioFormat, format_for_name
 from provsdk.credentials.roles import Role
 from provsdk.credentials.signers import Signer, load_signer
@@ -20,7 +21,7 @@ from provsdk.manifest.build import ManifestSpec
 from provsdk.models.origin import TrainingMining
 from provsdk.models.track import Track
 from provsdk.providers import Provider, get_provider
-from provsdk.providers.base import Generation, GenerationRequest
+from provsdk.providers.base import EncodedAudio, Generation, GenerationRequest, PcmAudio
 from provsdk.sign import sign_file
 from provsdk.sign.atomic import TEMP_SUFFIX
 from provsdk.verify import verify_file
@@ -116,40 +117,71 @@ class Client:
         (a provider-signed JWS) replaces the provider's own; ``grants`` are licensor-signed
         JWS to embed.
         """
-        dest = Path(out)
-        fmt = _output_format(dest, format)
+        dest, fmt = Path(out), _output_format(Path(out), format)
+        request = GenerationRequest(
+            prompt, duration, seed, sample_rate, channels, model, format=fmt, licensee=None
+        )
         signer = self.signer  # fail on missing credentials before spending a generation
-        generation = self.provider.generate(
-            GenerationRequest(prompt, duration, seed, sample_rate, channels, model)
-        )
-        record = generation.record
-        if not self.include_prompt:
-            record = type(record)(**{**record.__dict__, "prompt": None})
-        spec = ManifestSpec(
-            title=dest.name,
-            source_type=generation.source_type,
-            software_agent=generation.software_agent,
-            training_mining=self.training_mining,
-            generation=record,
-            disclosure=disclosure or self._sign_disclosure(generation),
-            grants=tuple(grants),
-        )
-        folder = dest.parent
-        with _scratch_file(folder, fmt) as encoded:
-            encode(generation.audio.samples, generation.audio.sample_rate, fmt, encoded)
-            sign_file(
-                encoded, dest, spec, signer, tsa_url=self.tsa_url, anchors=self.trust.producer
+        generation = self.provider.generate(request)
+        return self.finish(generation, dest, fmt, signer, disclosure=disclosure, grants=grants)
+
+    def finish(
+        self,
+        generation: Generation,
+        dest: Path,
+        fmt: AudioFormat,
+        signer: Signer,
+        *,
+        disclosure: str | None = None,
+        grants: Sequence[str] = (),
+    ) -> Track:
+        """Encode (if needed), sign and verify a generation into ``dest``.
+
+        Takes ownership of an encoded file the provider left: it is removed either way.
+        """
+        try:
+            record = generation.record
+            if not self.include_prompt:
+                record = dataclasses.replace(record, prompt=None)
+            spec = ManifestSpec(
+                title=dest.name,
+                source_type=generation.source_type,
+                software_agent=generation.software_agent,
+                training_mining=self.training_mining,
+                generation=record,
+                disclosure=disclosure or self._sign_disclosure(generation),
+                grants=(*generation.grants, *grants),
             )
+            with _scratch_file(dest.parent, fmt) as scratch:
+                source = _encoded(generation.audio, fmt, scratch)
+                signed = sign_file(
+                    source, dest, spec, signer, tsa_url=self.tsa_url, anchors=self.trust.producer
+                )
+        finally:
+            if isinstance(generation.audio, EncodedAudio):
+                generation.audio.path.unlink(missing_ok=True)
         report = verify_file(dest, trust=self.trust, policy=self.policy)
         return Track(
             path=dest,
             format=fmt,
-            duration=generation.audio.duration,
-            sample_rate=generation.audio.sample_rate,
-            channels=generation.audio.channels,
+            duration=signed.audio.duration or 0.0,
+            sample_rate=signed.audio.sample_rate or 0,
+            channels=signed.audio.channels or 0,
             generation=record,
             report=report,
         )
+
+
+def _encoded(audio: PcmAudio | EncodedAudio, fmt: AudioFormat, scratch: Path) -> Path:
+    """A file of ``audio`` in ``fmt``: the provider's own when it already is, else ``scratch``."""
+    if isinstance(audio, EncodedAudio):
+        if audio.format is fmt:
+            return audio.path
+        samples, rate = decode(audio.path, audio.format)
+        encode(samples, rate, fmt, scratch)
+        return scratch
+    encode(audio.samples, audio.sample_rate, fmt, scratch)
+    return scratch
 
 
 def _output_format(dest: Path, fmt: str | AudioFormat | None) -> AudioFormat:

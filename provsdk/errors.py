@@ -16,6 +16,14 @@ The tree, with the command-line exit code each maps to::
     ├── SigningError                (2) the C2PA library refused to sign
     ├── OutputError                 (2) the output could not be written (disk full, permissions)
     └── ProviderError               (3) a generator failed to produce audio
+        ├── AuthenticationError     (3)   the provider refused our credentials
+        ├── RateLimitError          (3)   too many requests, even after waiting as asked
+        ├── ContentFilteredError    (3)   the provider refused the prompt or the output
+        ├── ProviderTimeoutError    (3)   no answer in time
+        └── ProviderResponseError   (3)   an answer we cannot use (status, body, audio)
+
+Every ProviderError carries the provider's name and, when the provider gave one, its request
+id, so a support ticket can name the exact request.
 """
 
 from __future__ import annotations
@@ -23,13 +31,18 @@ from __future__ import annotations
 from pathlib import Path
 
 __all__ = [
+    "AuthenticationError",
     "ConfigurationError",
+    "ContentFilteredError",
     "CorruptAudioError",
     "CredentialError",
     "InputError",
     "OutputError",
     "ProviderError",
+    "ProviderResponseError",
+    "ProviderTimeoutError",
     "ProvsdkError",
+    "RateLimitError",
     "SigningError",
     "UnsupportedFormatError",
 ]
@@ -111,3 +124,48 @@ class ProviderError(ProvsdkError):
         self.request_id = request_id
         suffix = f" (request id {request_id})" if request_id else ""
         super().__init__(f"{provider}: {message}{suffix}", path=path, hint=hint)
+
+
+class AuthenticationError(ProviderError):
+    """The provider refused the API key (HTTP 401/403)."""
+
+
+class RateLimitError(ProviderError):
+    """The provider kept answering 429; ``retry_after`` is its last advice, in seconds."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        provider: str,
+        request_id: str | None = None,
+        retry_after: float | None = None,
+        hint: str | None = None,
+    ):
+        self.retry_after = retry_after
+        super().__init__(message, provider=provider, request_id=request_id, hint=hint)
+
+
+class ContentFilteredError(ProviderError):
+    """The provider's moderation refused the prompt or withheld the output."""
+
+
+class ProviderTimeoutError(ProviderError):
+    """The provider did not answer within the timeout."""
+
+
+class ProviderResponseError(ProviderError):
+    """An answer that cannot be used: an unexpected status, a malformed body, audio that is
+    truncated, oversized or not of the announced type."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        provider: str,
+        request_id: str | None = None,
+        status: int | None = None,
+        hint: str | None = None,
+    ):
+        self.status = status
+        super().__init__(message, provider=provider, request_id=request_id, hint=hint)

@@ -15,12 +15,12 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from provsdk.audio.formats import AudioFormat
-from provsdk.errors import OutputError
+from provsdk.errors import CorruptAudioError, OutputError
 
 if TYPE_CHECKING:
     from numpy.typing import NDArray
 
-__all__ = ["encode", "ffmpeg_executable"]
+__all__ = ["decode", "encode", "ffmpeg_executable"]
 
 # ffmpeg muxer and codec per format; bitexact flags keep the output free of encoder version
 # strings and timestamps, so the same samples give the same bytes.
@@ -28,6 +28,14 @@ _FFMPEG: dict[AudioFormat, tuple[str, str | None, str | None]] = {
     AudioFormat.MP3: ("mp3", "libmp3lame", "192k"),
     AudioFormat.FLAC: ("flac", "flac", None),
     AudioFormat.M4A: ("ipod", "aac", "192k"),
+}
+# ffmpeg demuxer and decoder per format: naming the decoder keeps pydub from calling ffprobe,
+# which the imageio-ffmpeg wheel does not ship.
+_DECODERS: dict[AudioFormat, tuple[str, str]] = {
+    AudioFormat.WAV: ("wav", "pcm_s16le"),
+    AudioFormat.MP3: ("mp3", "mp3"),
+    AudioFormat.FLAC: ("flac", "flac"),
+    AudioFormat.M4A: ("mp4", "aac"),
 }
 _BITEXACT = ["-map_metadata", "-1", "-fflags", "+bitexact", "-flags:a", "+bitexact"]
 
@@ -79,3 +87,16 @@ def encode(samples: NDArray[np.int16], sample_rate: int, fmt: AudioFormat, dest:
     except Exception as exc:  # pydub raises CouldntEncodeError with ffmpeg's whole log
         last = str(exc).strip().splitlines()[-1:] or ["unknown error"]
         raise OutputError(f"ffmpeg could not encode {fmt}: {last[0]}", path=dest) from exc
+
+
+def decode(path: Path, fmt: AudioFormat) -> tuple[NDArray[np.int16], int]:
+    """The int16 samples, shaped (frames, channels), and the sample rate of ``path``."""
+    demuxer, decoder = _DECODERS[fmt]
+    try:
+        segment = _audio_segment().from_file(str(path), format=demuxer, codec=decoder)
+    except Exception as exc:  # pydub raises CouldntDecodeError with ffmpeg's whole log
+        last = str(exc).strip().splitlines()[-1:] or ["unknown error"]
+        raise CorruptAudioError(f"ffmpeg could not decode {fmt}: {last[0]}", path=path) from exc
+    segment = segment.set_sample_width(2)
+    samples = np.frombuffer(segment.raw_data, dtype=np.int16).reshape(-1, segment.channels)
+    return samples, int(segment.frame_rate)

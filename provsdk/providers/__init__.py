@@ -4,11 +4,21 @@ Factories import their module only when asked for, so listing providers stays ch
 provider's optional dependencies are only needed by those who use it.
 """
 
-from provsdk.providers.base import Capability, Generation, GenerationRequest, PcmAudio, Provider
+from provsdk.providers.base import (
+    AsyncProvider,
+    Capability,
+    EncodedAudio,
+    Generation,
+    GenerationRequest,
+    PcmAudio,
+    Provider,
+)
 from provsdk.providers.registry import get_provider, provider_names, register_provider
 
 __all__ = [
+    "AsyncProvider",
     "Capability",
+    "EncodedAudio",
     "Generation",
     "GenerationRequest",
     "PcmAudio",

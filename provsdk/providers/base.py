@@ -4,17 +4,27 @@ from __future__ import annotations
 
 import enum
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Protocol
+from pathlib import Path
+from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
 import numpy as np
 
+from provsdk.audio.formats import AudioFormat
 from provsdk.models.disclosure import Disclosure
 from provsdk.models.origin import DigitalSourceType, GenerationRecord, SoftwareAgent
 
 if TYPE_CHECKING:
     from numpy.typing import NDArray
 
-__all__ = ["Capability", "Generation", "GenerationRequest", "PcmAudio", "Provider"]
+__all__ = [
+    "AsyncProvider",
+    "Capability",
+    "EncodedAudio",
+    "Generation",
+    "GenerationRequest",
+    "PcmAudio",
+    "Provider",
+]
 
 
 class Capability(enum.Enum):
@@ -32,6 +42,8 @@ class GenerationRequest:
     sample_rate: int = 44100
     channels: int = 2
     model: str | None = None
+    format: AudioFormat | None = None  # the format wanted, for providers that encode
+    licensee: str | None = None  # who the output is for, for providers that grant rights
 
 
 @dataclass(frozen=True)
@@ -51,10 +63,25 @@ class PcmAudio:
 
 
 @dataclass(frozen=True)
+class EncodedAudio:
+    """An encoded file a remote provider sent, already checked to be ``format``.
+
+    ``path`` is a temporary file the provider created; whoever consumes the generation removes
+    it (the client does, after signing).
+    """
+
+    path: Path
+    format: AudioFormat
+    duration: float | None
+    sample_rate: int | None
+    channels: int | None
+
+
+@dataclass(frozen=True)
 class Generation:
     """What a provider returns: the audio and everything the manifest should say about it."""
 
-    audio: PcmAudio
+    audio: PcmAudio | EncodedAudio
     record: GenerationRecord
     source_type: DigitalSourceType
     software_agent: SoftwareAgent
@@ -63,6 +90,8 @@ class Generation:
     # Or, for a provider run by the caller (the local one), the disclosure for the caller's
     # provider key to sign.
     unsigned_disclosure: Disclosure | None = None
+    # Rights grants the provider issued for this output (licensor-signed JWS).
+    grants: tuple[str, ...] = ()
 
 
 class Provider(Protocol):
@@ -72,3 +101,12 @@ class Provider(Protocol):
     capabilities: frozenset[Capability]
 
     def generate(self, request: GenerationRequest) -> Generation: ...
+
+
+@runtime_checkable
+class AsyncProvider(Protocol):
+    """A generator with a native async path (HTTP providers); others run in a thread."""
+
+    name: str
+
+    async def agenerate(self, request: GenerationRequest) -> Generation: ...
