@@ -15,7 +15,7 @@ writer of signed files), ``verify`` (layers and policy), ``providers`` (generato
 
 from provsdk._version import __version__
 from provsdk.audio.formats import AudioFormat
-from provsdk.client import Client
+from provsdk.client import AsyncClient, Client
 from provsdk.credentials import (
     Algorithm,
     CallbackSigner,
@@ -54,6 +54,7 @@ from provsdk.verify import verify_file
 
 __all__ = [
     "Algorithm",
+    "AsyncClient",
     "AudioFormat",
     "C2paState",
     "CallbackSigner",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import dataclasses
 import tempfile
@@ -21,13 +22,19 @@ from provsdk.manifest.build import ManifestSpec
 from provsdk.models.origin import TrainingMining
 from provsdk.models.track import Track
 from provsdk.providers import Provider, get_provider
-from provsdk.providers.base import EncodedAudio, Generation, GenerationRequest, PcmAudio
+from provsdk.providers.base import (
+    AsyncProvider,
+    EncodedAudio,
+    Generation,
+    GenerationRequest,
+    PcmAudio,
+)
 from provsdk.sign import sign_file
 from provsdk.sign.atomic import TEMP_SUFFIX
 from provsdk.verify import verify_file
 from provsdk.verify.policy import DEFAULT_POLICY, Policy
 
-__all__ = ["Client"]
+__all__ = ["AsyncClient", "Client"]
 
 
 class Client:
@@ -109,17 +116,18 @@ class Client:
         model: str | None = None,
         disclosure: str | None = None,
         grants: Sequence[str] = (),
+        licensee: str | None = None,
     ) -> Track:
         """Generate ``prompt`` into ``out``, signed and verified.
 
         The format comes from ``format`` or else from ``out``'s suffix. The file appears at
         ``out`` only once it is signed; on any failure nothing is left behind. ``disclosure``
         (a provider-signed JWS) replaces the provider's own; ``grants`` are licensor-signed
-        JWS to embed.
+        JWS to embed; ``licensee`` is who the output is for, for providers that grant rights.
         """
         dest, fmt = Path(out), _output_format(Path(out), format)
         request = GenerationRequest(
-            prompt, duration, seed, sample_rate, channels, model, format=fmt, licensee=None
+            prompt, duration, seed, sample_rate, channels, model, format=fmt, licensee=licensee
         )
         signer = self.signer  # fail on missing credentials before spending a generation
         generation = self.provider.generate(request)
@@ -169,6 +177,49 @@ class Client:
             channels=signed.audio.channels or 0,
             generation=record,
             report=report,
+        )
+
+
+class AsyncClient:
+    """The async twin of :class:`Client`: same options, ``await client.generate(...)``.
+
+    Providers with a native async path (HTTP) are awaited; others run in a worker thread, as do
+    encoding, signing and verifying, so many generations can be in flight at once.
+    """
+
+    def __init__(self, provider: str | Provider = "local", **options: Any) -> None:
+        self.client = Client(provider, **options)
+
+    async def generate(
+        self,
+        prompt: str,
+        *,
+        out: str | Path,
+        duration: float = 30.0,
+        seed: int | None = None,
+        format: str | AudioFormat | None = None,
+        sample_rate: int = 44100,
+        channels: int = 2,
+        model: str | None = None,
+        disclosure: str | None = None,
+        grants: Sequence[str] = (),
+        licensee: str | None = None,
+    ) -> Track:
+        """See :meth:`Client.generate`."""
+        dest, fmt = Path(out), _output_format(Path(out), format)
+        request = GenerationRequest(
+            prompt, duration, seed, sample_rate, channels, model, format=fmt, licensee=licensee
+        )
+        client = self.client
+        # Load credentials and trust here, once, not racing in worker threads.
+        signer, _ = client.signer, client.trust
+        provider = client.provider
+        if isinstance(provider, AsyncProvider):
+            generation = await provider.agenerate(request)
+        else:
+            generation = await asyncio.to_thread(provider.generate, request)
+        return await asyncio.to_thread(
+            client.finish, generation, dest, fmt, signer, disclosure=disclosure, grants=grants
         )
 
 

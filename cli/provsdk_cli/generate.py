@@ -1,28 +1,51 @@
-"""``provsdk generate``: a track from a prompt, signed and verified."""
+"""``provsdk generate``: a track from a prompt, or a batch from a CSV, signed and verified."""
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
+from typing import Any
 
 import click
+from rich.console import Console
+from rich.markup import escape
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from provsdk.client import Client
+from provsdk.audio.formats import AudioFormat, format_for_name
+from provsdk.batch import BatchResult, read_batch, run_batch
+from provsdk.client import AsyncClient, Client
 from provsdk.disclosure import load_disclosure_token
 from provsdk.grants import load_grant_token
+from provsdk.models.track import Track
 from provsdk.providers import provider_names
 from provsdk_cli.context import home_of, stdout
 from provsdk_cli.render import dump_json, print_report
 
 
+def _track_json(track: Track) -> dict[str, Any]:
+    return {
+        "path": str(track.path),
+        "format": track.format.extension,
+        "duration": track.duration,
+        "seed": track.generation.seed,
+        "request_id": track.generation.request_id,
+        "report": track.report.to_dict(),
+    }
+
+
 @click.command()
-@click.argument("prompt")
-@click.option("-o", "--out", required=True, type=click.Path(dir_okay=False), help="Output file.")
+@click.argument("prompt", required=False)
+@click.option("-o", "--out", type=click.Path(dir_okay=False), help="Output file.")
 @click.option(
     "--provider",
     default="local",
     show_default=True,
     help=f"Generator ({', '.join(provider_names())}).",
 )
+@click.option("--endpoint", help="Base URL of a licensed-generator server (provider http).")
+@click.option("--api-key", help="API key for the provider (default: its environment variable).")
+@click.option("--model", help="Provider model (default: the provider's default).")
+@click.option("--licensee", help="Who the output is for (providers that issue grants).")
 @click.option(
     "--duration", default=30.0, show_default=True, type=click.FloatRange(0.5, 3600), help="Seconds."
 )
@@ -35,7 +58,7 @@ from provsdk_cli.render import dump_json, print_report
     "--format",
     "fmt",
     type=click.Choice(["wav", "mp3", "flac", "m4a"]),
-    help="Output format (default: from the output's suffix).",
+    help="Output format (default: from the output's suffix; wav in batches).",
 )
 @click.option("--no-prompt", is_flag=True, help="Leave the prompt out of the manifest.")
 @click.option(
@@ -50,44 +73,76 @@ from provsdk_cli.render import dump_json, print_report
     type=click.Path(dir_okay=False),
     help="Licensor-signed grant (JWS) to embed (repeatable).",
 )
-@click.option("--json", "as_json", is_flag=True, help="Print the track and its report as JSON.")
+@click.option(
+    "--batch",
+    type=click.Path(dir_okay=False),
+    help="CSV of rows to generate (prompt[,out,duration,seed,format,licensee]).",
+)
+@click.option("--out-dir", type=click.Path(file_okay=False), help="Folder for batch outputs.")
+@click.option("--concurrency", default=4, show_default=True, type=click.IntRange(1, 64))
+@click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
 @click.pass_context
 def generate(
     ctx: click.Context,
-    prompt: str,
-    out: str,
+    prompt: str | None,
+    out: str | None,
     provider: str,
+    endpoint: str | None,
+    api_key: str | None,
+    model: str | None,
+    licensee: str | None,
     duration: float,
     seed: int | None,
     fmt: str | None,
     no_prompt: bool,
     disclosure: str | None,
     grants: tuple[str, ...],
+    batch: str | None,
+    out_dir: str | None,
+    concurrency: int,
     as_json: bool,
 ) -> None:
-    """Generate PROMPT into OUT with a signed C2PA manifest, then verify it."""
-    client = Client(provider, home=home_of(ctx), include_prompt=not no_prompt)
-    track = client.generate(
+    """Generate PROMPT into OUT with a signed C2PA manifest, then verify it.
+
+    With --batch, generate every row of a CSV into --out-dir, --concurrency at a time: rows
+    that fail are reported (exit 3) and the others kept; outputs that already verify are
+    skipped, so re-running redoes only what failed.
+    """
+    options = {k: v for k, v in (("endpoint", endpoint), ("api_key", api_key)) if v}
+    common: dict[str, Any] = {
+        "home": home_of(ctx),
+        "include_prompt": not no_prompt,
+        "provider_options": options,
+    }
+    embed: dict[str, Any] = {
+        "disclosure": load_disclosure_token(disclosure) if disclosure else None,
+        "grants": [load_grant_token(g) for g in grants],
+    }
+    if batch is not None:
+        if prompt is not None or out is not None or out_dir is None:
+            raise click.UsageError("--batch takes --out-dir, and no PROMPT or -o")
+        Path(out_dir).mkdir(parents=True, exist_ok=True)
+        default = format_for_name(fmt) if fmt else AudioFormat.WAV
+        items = read_batch(batch, out_dir, fmt=default, duration=duration)
+        client = AsyncClient(provider, **common)
+        _ = client.client.signer, client.client.trust  # a missing key fails once, not per row
+        results = _run_batch(client, items, concurrency, as_json)
+        failed = [r for r in results if r.status == "failed"]
+        ctx.exit(3 if failed else 0)
+    if prompt is None or out is None:
+        raise click.UsageError("give a PROMPT and -o OUT (or --batch CSV --out-dir DIR)")
+    track = Client(provider, **common).generate(
         prompt,
         out=Path(out),
         duration=duration,
         seed=seed,
         format=fmt,
-        disclosure=load_disclosure_token(disclosure) if disclosure else None,
-        grants=[load_grant_token(g) for g in grants],
+        model=model,
+        licensee=licensee,
+        **embed,
     )
     if as_json:
-        click.echo(
-            dump_json(
-                {
-                    "path": str(track.path),
-                    "format": track.format.extension,
-                    "duration": track.duration,
-                    "seed": track.generation.seed,
-                    "report": track.report.to_dict(),
-                }
-            )
-        )
+        click.echo(dump_json(_track_json(track)))
     else:
         console = stdout()
         console.print(
@@ -96,3 +151,57 @@ def generate(
         )
         print_report(console, track.report)
     ctx.exit(0 if track.report.passed else 1)
+
+
+def _run_batch(
+    client: AsyncClient, items: list[Any], concurrency: int, as_json: bool
+) -> list[BatchResult]:
+    # The bar goes to stderr so that --json output on stdout stays a clean document.
+    progress = Progress(
+        TextColumn("generating"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=Console(stderr=True),
+        transient=True,
+    )
+    with progress:
+        task = progress.add_task("batch", total=len(items))
+        results = asyncio.run(
+            run_batch(
+                client,
+                items,
+                concurrency=concurrency,
+                on_result=lambda _: progress.advance(task),
+            )
+        )
+    if as_json:
+        click.echo(
+            dump_json(
+                {
+                    "rows": [
+                        {
+                            "row": r.item.row,
+                            "out": str(r.item.out),
+                            "status": r.status,
+                            "error": r.error,
+                            "seed": r.track.generation.seed if r.track else None,
+                        }
+                        for r in results
+                    ]
+                }
+            )
+        )
+    else:
+        console = stdout()
+        for r in results:
+            detail = f": {escape(r.error)}" if r.error else ""
+            console.print(f"row {r.item.row:>4}  {r.status:<9} {escape(str(r.item.out))}{detail}")
+        counts = {
+            s: sum(r.status == s for r in results) for s in ("generated", "skipped", "failed")
+        }
+        console.print(", ".join(f"{n} {s}" for s, n in counts.items()))
+    for r in results:
+        if r.status == "failed":
+            click.echo(f"provsdk: {r.item.out}: row {r.item.row}: {r.error}", err=True)
+    return results
