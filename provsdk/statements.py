@@ -13,6 +13,7 @@ import datetime as dt
 import json
 import secrets
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from joserfc import jws
@@ -32,7 +33,9 @@ __all__ = [
     "UnverifiedStatement",
     "canonical_json",
     "read_statement",
+    "read_token_file",
     "sign_statement",
+    "typed_payload",
     "verify_statement",
 ]
 
@@ -134,6 +137,25 @@ def read_statement(token: str, *, source: str | None = None) -> UnverifiedStatem
         raise InputError("the signed statement's payload is not a JSON object", path=source)
     header = dict(parsed.headers())
     return UnverifiedStatement(header=header, payload=payload, statement_type=header.get("typ"))
+
+
+def typed_payload(
+    token: str, statement_type: str, what: str, *, source: str | None = None
+) -> dict[str, Any]:
+    """The payload of a JWS that must be a ``statement_type`` (``what`` names it in errors)."""
+    statement = read_statement(token, source=source)
+    if statement.statement_type != statement_type:
+        raise InputError(f"not a {what} (statement type {statement.statement_type!r})", path=source)
+    return statement.payload
+
+
+def read_token_file(path: str | Path, what: str) -> str:
+    """The JWS text of a signed statement file."""
+    p = Path(path)
+    try:
+        return p.read_text("ascii").strip()
+    except (OSError, UnicodeDecodeError) as exc:
+        raise InputError(f"cannot read the signed {what}: {exc}", path=p) from None
 
 
 def _public_key(chain_check_leaf: Any) -> Any:

@@ -36,7 +36,7 @@ from provsdk.models.disclosure import (
 from provsdk_cli.context import home_of, stdout
 from provsdk_cli.documents import read_json, write_text
 from provsdk_cli.options import credential_options
-from provsdk_cli.render import dump_json
+from provsdk_cli.render import dump_json, show_statement
 
 _DATASET_KEYS = {"name", "basis", "licensor", "licence", "size", "url"}
 
@@ -186,25 +186,8 @@ def show(ctx: click.Context, signed: str, as_json: bool) -> None:
     """Verify a signed disclosure against the provider trust store and show it."""
     token = load_disclosure_token(signed)
     checked = check_disclosure(token, TrustStore.from_home(Role.PROVIDER, home_of(ctx)))
-    if as_json:
-        click.echo(
-            dump_json(
-                {
-                    "disclosure": checked.disclosure.to_dict(),
-                    "trusted": checked.check.trusted,
-                    "problems": checked.check.problems(),
-                }
-            )
-        )
-    else:
-        out = stdout()
-        out.print(escape(checked.disclosure.summary()))
-        out.print(
-            f"signed by {escape(checked.check.signer or '?')}, trusted: {checked.check.trusted}"
-        )
-        for problem in checked.check.problems():
-            out.print(f"  [red]-[/red] {escape(problem)}")
-    ctx.exit(0 if checked.check.trusted else 1)
+    d = checked.disclosure
+    ctx.exit(show_statement("disclosure", d.to_dict(), d.summary(), checked.check, as_json))
 
 
 @disclosure.command("prove")

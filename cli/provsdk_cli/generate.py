@@ -19,6 +19,7 @@ from provsdk.grants import load_grant_token
 from provsdk.models.track import Track
 from provsdk.providers import provider_names
 from provsdk_cli.context import home_of, stdout
+from provsdk_cli.options import statement_options
 from provsdk_cli.render import dump_json, print_report
 
 
@@ -61,18 +62,7 @@ def _track_json(track: Track) -> dict[str, Any]:
     help="Output format (default: from the output's suffix; wav in batches).",
 )
 @click.option("--no-prompt", is_flag=True, help="Leave the prompt out of the manifest.")
-@click.option(
-    "--disclosure",
-    type=click.Path(dir_okay=False),
-    help="Provider-signed disclosure (JWS) to embed instead of the provider's own.",
-)
-@click.option(
-    "--grant",
-    "grants",
-    multiple=True,
-    type=click.Path(dir_okay=False),
-    help="Licensor-signed grant (JWS) to embed (repeatable).",
-)
+@statement_options
 @click.option(
     "--batch",
     type=click.Path(dir_okay=False),

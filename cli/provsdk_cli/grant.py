@@ -24,7 +24,7 @@ from provsdk.verify import expand_paths
 from provsdk_cli.context import home_of, stdout
 from provsdk_cli.documents import read_json, write_text
 from provsdk_cli.options import credential_options
-from provsdk_cli.render import dump_json
+from provsdk_cli.render import dump_json, show_statement
 
 
 @click.group()
@@ -129,19 +129,7 @@ def show(ctx: click.Context, signed: str, as_json: bool) -> None:
     token = load_grant_token(signed)
     g = parse_grant(token, source=signed)
     check = verify_statement(token, TrustStore.from_home(Role.LICENSOR, home_of(ctx)))
-    if as_json:
-        click.echo(
-            dump_json(
-                {"grant": g.to_odrl(), "trusted": check.trusted, "problems": check.problems()}
-            )
-        )
-    else:
-        out = stdout()
-        out.print(escape(_describe(g)))
-        out.print(f"signed by {escape(check.signer or '?')}, trusted: {check.trusted}")
-        for problem in check.problems():
-            out.print(f"  [red]-[/red] {escape(problem)}")
-    ctx.exit(0 if check.trusted else 1)
+    ctx.exit(show_statement("grant", g.to_odrl(), _describe(g), check, as_json))
 
 
 def _inputs(patterns: tuple[str, ...]) -> list[Path]:

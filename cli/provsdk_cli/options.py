@@ -8,7 +8,7 @@ from typing import Any, TypeVar
 
 import click
 
-__all__ = ["CheckDate", "credential_options"]
+__all__ = ["CheckDate", "credential_options", "statement_options"]
 
 
 class CheckDate(click.ParamType[dt.datetime]):
@@ -50,3 +50,19 @@ def credential_options(role: str) -> Callable[[F], F]:
         )(f)
 
     return decorate
+
+
+def statement_options(f: F) -> F:
+    """``--disclosure``/``--grant``: signed statements to embed in the manifest."""
+    f = click.option(
+        "--grant",
+        "grants",
+        multiple=True,
+        type=click.Path(dir_okay=False),
+        help="Licensor-signed grant (JWS) to embed (repeatable).",
+    )(f)
+    return click.option(
+        "--disclosure",
+        type=click.Path(dir_okay=False),
+        help="Provider-signed training-data disclosure (JWS) to embed.",
+    )(f)

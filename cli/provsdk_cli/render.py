@@ -5,12 +5,14 @@ from __future__ import annotations
 import json
 from typing import Any
 
+import click
 from rich.console import Console
 from rich.markup import escape
 
 from provsdk.models.report import C2paState, VerificationReport
+from provsdk.statements import StatementCheck
 
-__all__ = ["dump_json", "print_report"]
+__all__ = ["dump_json", "print_report", "show_statement"]
 
 _STATE_STYLE = {
     C2paState.TRUSTED: "green",
@@ -117,3 +119,20 @@ def print_report(console: Console, report: VerificationReport) -> None:
         console.print(f"    [red]-[/red] {escape(str(reason))}")
     for note in report.notes:
         console.print(f"    [yellow]![/yellow] {escape(str(note))}")
+
+
+def show_statement(
+    kind: str, document: dict[str, Any], description: str, check: StatementCheck, as_json: bool
+) -> int:
+    """Print a checked statement (JSON or for people); the exit code: 0 trusted, else 1."""
+    if as_json:
+        click.echo(
+            dump_json({kind: document, "trusted": check.trusted, "problems": check.problems()})
+        )
+    else:
+        out = Console(soft_wrap=True, highlight=False)
+        out.print(escape(description))
+        out.print(f"signed by {escape(check.signer or '?')}, trusted: {check.trusted}")
+        for problem in check.problems():
+            out.print(f"  [red]-[/red] {escape(problem)}")
+    return 0 if check.trusted else 1

@@ -13,6 +13,7 @@ from provsdk.manifest.build import ManifestSpec
 from provsdk.models.origin import DigitalSourceType, SoftwareAgent
 from provsdk.sign import sign_file
 from provsdk_cli.context import home_of, stdout
+from provsdk_cli.options import statement_options
 
 _SOURCE_TYPES = [t.short for t in DigitalSourceType]
 
@@ -38,18 +39,7 @@ _SOURCE_TYPES = [t.short for t in DigitalSourceType]
 )
 @click.option("--generator-version", default="unknown", show_default=True, help="Its version.")
 @click.option("--title", help="Manifest title (default: the output's file name).")
-@click.option(
-    "--disclosure",
-    type=click.Path(dir_okay=False),
-    help="Provider-signed disclosure (JWS) to embed.",
-)
-@click.option(
-    "--grant",
-    "grants",
-    multiple=True,
-    type=click.Path(dir_okay=False),
-    help="Licensor-signed grant (JWS) to embed (repeatable).",
-)
+@statement_options
 @click.option("--key", type=click.Path(dir_okay=False), help="Producer private key (PEM).")
 @click.option(
     "--cert", type=click.Path(dir_okay=False), help="Producer certificate chain (PEM, leaf first)."

@@ -9,14 +9,19 @@ from pathlib import Path
 from provsdk._version import __version__
 from provsdk.credentials.signers import Signer
 from provsdk.credentials.trust import TrustStore
-from provsdk.errors import InputError
 from provsdk.models.disclosure import (
     Disclosure,
     ModelIdentity,
     OptOutPolicy,
     ProviderIdentity,
 )
-from provsdk.statements import StatementCheck, read_statement, sign_statement, verify_statement
+from provsdk.statements import (
+    StatementCheck,
+    read_token_file,
+    sign_statement,
+    typed_payload,
+    verify_statement,
+)
 
 __all__ = [
     "DISCLOSURE_STATEMENT",
@@ -38,23 +43,14 @@ def sign_disclosure(disclosure: Disclosure, signer: Signer) -> str:
 
 def parse_disclosure(token: str, *, source: str | None = None) -> Disclosure:
     """The disclosure a JWS carries (not verified: see :func:`check_disclosure`)."""
-    statement = read_statement(token, source=source)
-    if statement.statement_type != DISCLOSURE_STATEMENT:
-        raise InputError(
-            f"not a training-data disclosure (statement type {statement.statement_type!r})",
-            path=source,
-        )
-    return Disclosure.from_dict(statement.payload)
+    payload = typed_payload(token, DISCLOSURE_STATEMENT, "training-data disclosure", source=source)
+    return Disclosure.from_dict(payload)
 
 
 def load_disclosure_token(path: str | Path) -> str:
     """The JWS text of a signed disclosure file, checked to parse as one."""
-    p = Path(path)
-    try:
-        token = p.read_text("ascii").strip()
-    except (OSError, UnicodeDecodeError) as exc:
-        raise InputError(f"cannot read the signed disclosure: {exc}", path=p) from None
-    parse_disclosure(token, source=str(p))
+    token = read_token_file(path, "disclosure")
+    parse_disclosure(token, source=str(path))
     return token
 
 

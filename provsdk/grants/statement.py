@@ -9,9 +9,14 @@ from pathlib import Path
 
 from provsdk.credentials.signers import Signer
 from provsdk.credentials.trust import TrustStore
-from provsdk.errors import InputError
 from provsdk.models.grant import Grant
-from provsdk.statements import StatementCheck, read_statement, sign_statement, verify_statement
+from provsdk.statements import (
+    StatementCheck,
+    read_token_file,
+    sign_statement,
+    typed_payload,
+    verify_statement,
+)
 
 __all__ = [
     "GRANT_STATEMENT",
@@ -32,22 +37,14 @@ def sign_grant(grant: Grant, signer: Signer) -> str:
 
 def parse_grant(token: str, *, source: str | None = None) -> Grant:
     """The grant a JWS carries (not verified: see :func:`check_grant`)."""
-    statement = read_statement(token, source=source)
-    if statement.statement_type != GRANT_STATEMENT:
-        raise InputError(
-            f"not a rights grant (statement type {statement.statement_type!r})", path=source
-        )
-    return Grant.from_odrl(statement.payload, source=source)
+    payload = typed_payload(token, GRANT_STATEMENT, "rights grant", source=source)
+    return Grant.from_odrl(payload, source=source)
 
 
 def load_grant_token(path: str | Path) -> str:
     """The JWS text of a signed grant file, checked to parse as one."""
-    p = Path(path)
-    try:
-        token = p.read_text("ascii").strip()
-    except (OSError, UnicodeDecodeError) as exc:
-        raise InputError(f"cannot read the signed grant: {exc}", path=p) from None
-    parse_grant(token, source=str(p))
+    token = read_token_file(path, "grant")
+    parse_grant(token, source=str(path))
     return token
 
 
