@@ -16,7 +16,7 @@ import click
 
 from provsdk import __version__
 from provsdk.errors import ProvsdkError
-from provsdk_cli import disclosure, generate, grant, inspect, keys, sign, verify
+from provsdk_cli import disclosure, generate, grant, inspect, keys, serve, sign, verify
 
 __all__ = ["EXIT_FAILED", "EXIT_OK", "EXIT_PROVIDER", "EXIT_USAGE", "main"]
 
@@ -74,6 +74,7 @@ cli.add_command(verify.verify)
 cli.add_command(inspect.inspect)
 cli.add_command(disclosure.disclosure)
 cli.add_command(grant.grant)
+cli.add_command(serve.serve)
 
 
 def main() -> None:

@@ -1,0 +1,231 @@
+"""The reference server of the licensed generator protocol (docs/protocol.md), as a FastAPI app.
+
+``create_app`` touches neither keys nor disk, so the OpenAPI document can be produced anywhere;
+the keys are loaded, the disclosure signed and the worker pool started when the app starts.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Annotated, Any
+
+import anyio.to_thread
+from fastapi import APIRouter, Depends, FastAPI, Header, Request, Response
+from fastapi.responses import FileResponse
+from fastapi.security import HTTPBearer
+
+from provsdk.models.origin import DigitalSourceType
+from provsdk.providers.local import GENERATOR_NAME, GENERATOR_VERSION
+from provsdk.server.auth import Caller, KeyCheck, RateLimiter
+from provsdk.server.config import ServerConfig
+from provsdk.server.errors import ApiError, install_handlers
+from provsdk.server.jobs import MODEL_ID, Generations, Job, load_credentials
+from provsdk.server.middleware import CALLER_KEY, ProtocolMiddleware
+from provsdk.server.schemas import (
+    ErrorBody,
+    GenerationCreated,
+    GenerationError,
+    GenerationRequest,
+    GenerationStatus,
+    GrantBody,
+    LicenceOfferBody,
+    ModelBody,
+    ModelList,
+)
+
+__all__ = ["TITLE", "VERSION", "create_app"]
+
+TITLE = "provsdk licensed generator protocol"
+VERSION = "1"
+_FORMATS: list[Any] = ["wav", "mp3", "flac", "m4a"]
+
+
+def _errors(*statuses: int) -> dict[int | str, dict[str, Any]]:
+    described: dict[int | str, dict[str, Any]] = {
+        status: {"model": ErrorBody, "description": _DESCRIPTIONS[status]} for status in statuses
+    }
+    # "default" also keeps FastAPI from documenting its own 422 shape, which we never send.
+    described["default"] = {"model": ErrorBody, "description": "Any other error."}
+    return described
+
+
+_DESCRIPTIONS = {
+    400: "invalid_request: a malformed or out-of-range request.",
+    401: "unauthorized: a missing or unknown API key.",
+    404: "not_found: no such generation, or nothing of this kind for it (yet).",
+    409: "idempotency_conflict: the key was used with another body.",
+    413: "too_large: the request body is over the limit.",
+    429: "rate_limited: too many requests; wait Retry-After seconds.",
+}
+
+
+def _generations(request: Request) -> Generations:
+    service: Generations = request.app.state.generations
+    return service
+
+
+def _caller(request: Request) -> Caller:
+    caller: Caller = request.scope[CALLER_KEY]
+    return caller
+
+
+Service = Annotated[Generations, Depends(_generations)]
+Who = Annotated[Caller, Depends(_caller)]
+
+
+def _status(job: Job) -> GenerationStatus:
+    base = f"/v1/generations/{job.id}"
+    fields: dict[str, Any] = {
+        "id": job.id,
+        "status": job.status,
+        "model": job.request.model,
+        "created_at": job.created_at,
+        "seed": job.seed,
+        "format": job.request.format,
+        "content_type": job.content_type,
+        "finish_reason": job.finish_reason,
+        "error": GenerationError(code=job.error[0], message=job.error[1]) if job.error else None,
+    }
+    if job.status == "succeeded":
+        fields.update(size=job.size, sha256=job.sha256, audio_url=f"{base}/audio")
+        if job.grant is not None:
+            fields["grant_url"] = f"{base}/grant"
+    return GenerationStatus(**fields)
+
+
+def _check(config: ServerConfig, request: GenerationRequest) -> None:
+    if request.model != MODEL_ID:
+        raise ApiError(400, "invalid_request", f"unknown model {request.model!r}; see /v1/models")
+    if request.duration > config.max_duration:
+        raise ApiError(
+            400, "invalid_request", f"duration must be at most {config.max_duration} seconds"
+        )
+    if not request.prompt.strip():
+        raise ApiError(400, "invalid_request", "the prompt is blank")
+
+
+def _routes(config: ServerConfig) -> APIRouter:
+    # Authentication happens in ProtocolMiddleware; this only declares it in the OpenAPI.
+    bearer = HTTPBearer(auto_error=False, description="An API key of the server.")
+    router = APIRouter(prefix="/v1", dependencies=[Depends(bearer)])
+    offer = config.licence_offer
+
+    @router.get("/models", response_model=ModelList, responses=_errors(401, 429))
+    async def list_models(service: Service) -> ModelList:
+        """The models this server renders with, their disclosures and licence offers."""
+        model = ModelBody(
+            id=MODEL_ID,
+            name=GENERATOR_NAME,
+            version=GENERATOR_VERSION,
+            digital_source_type=DigitalSourceType.ALGORITHMIC_MEDIA.short,
+            formats=_FORMATS,
+            max_duration=config.max_duration,
+            disclosure=service.disclosure,
+            licence_offer=LicenceOfferBody(
+                purposes=list(offer.purposes),
+                territories=list(offer.territories),
+                term_days=offer.term_days,
+            ),
+        )
+        return ModelList(models=[model])
+
+    @router.post(
+        "/generations",
+        status_code=202,
+        response_model=GenerationCreated,
+        responses=_errors(400, 401, 409, 413, 429)
+        | {200: {"model": GenerationCreated, "description": "A repeated request's generation."}},
+    )
+    async def create_generation(
+        body: GenerationRequest,
+        idempotency_key: Annotated[
+            str, Header(alias="Idempotency-Key", min_length=1, max_length=255, pattern=r"^[ -~]+$")
+        ],
+        response: Response,
+        service: Service,
+        who: Who,
+    ) -> GenerationCreated:
+        """Start a generation; at most one is ever made per Idempotency-Key."""
+        _check(config, body)
+        job, created = service.submit(who.id, idempotency_key, body)
+        if not created:
+            response.status_code = 200
+        response.headers["Location"] = f"/v1/generations/{job.id}"
+        return GenerationCreated(
+            id=job.id, status=_status(job).status, model=body.model, created_at=job.created_at
+        )
+
+    @router.get(
+        "/generations/{generation_id}",
+        response_model=GenerationStatus,
+        response_model_exclude_unset=True,
+        responses=_errors(401, 404, 429),
+    )
+    async def get_generation(generation_id: str, service: Service, who: Who) -> GenerationStatus:
+        """The state of a generation; poll it with backoff."""
+        return _status(service.get(who.id, generation_id))
+
+    @router.get(
+        "/generations/{generation_id}/audio",
+        response_class=FileResponse,
+        responses=_errors(401, 404, 429)
+        | {200: {"content": {f"audio/{k}": {} for k in ("wav", "mpeg", "flac", "mp4")}}},
+    )
+    async def get_audio(generation_id: str, service: Service, who: Who) -> FileResponse:
+        """The audio bytes of a generation that succeeded."""
+        job = service.get(who.id, generation_id)
+        if job.status != "succeeded" or job.path is None:
+            raise ApiError(404, "not_found", f"the generation has no audio (it is {job.status})")
+        return FileResponse(
+            job.path, media_type=job.content_type, filename=f"{job.id}.{job.request.format}"
+        )
+
+    @router.get(
+        "/generations/{generation_id}/grant",
+        response_model=GrantBody,
+        responses=_errors(401, 404, 429),
+    )
+    async def get_grant(generation_id: str, service: Service, who: Who) -> GrantBody:
+        """The licensor-signed rights grant for the generation's output."""
+        job = service.get(who.id, generation_id)
+        if job.grant is None:
+            why = "no licensee was named" if job.status == "succeeded" else f"it is {job.status}"
+            raise ApiError(404, "not_found", f"the generation has no grant ({why})")
+        return GrantBody(grant=job.grant)
+
+    return router
+
+
+def create_app(config: ServerConfig) -> FastAPI:
+    """The server for ``config``; nothing is loaded until it starts."""
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        service = Generations(config, load_credentials(config.home))
+        app.state.generations = service
+        try:
+            yield
+        finally:
+            # Waits for running jobs; off the event loop so open requests can still finish.
+            await anyio.to_thread.run_sync(service.close)
+
+    app = FastAPI(
+        title=TITLE,
+        version=VERSION,
+        description="Generators that say what their models learned from and grant rights "
+        "over their outputs. See docs/protocol.md.",
+        lifespan=lifespan,
+        docs_url=None,
+        redoc_url=None,
+    )
+    app.state.config = config
+    install_handlers(app)
+    app.add_middleware(
+        ProtocolMiddleware,
+        keys=KeyCheck(config.api_keys, insecure_no_auth=config.insecure_no_auth),
+        limiter=RateLimiter(config.rate_limit),
+        max_body=config.max_body,
+    )
+    app.include_router(_routes(config))
+    return app

@@ -1,0 +1,250 @@
+"""Generations: the job table, idempotency keys, and the worker pool that renders and grants.
+
+Routes run on the event loop and workers in threads; every read or change of a job happens
+under one lock, and routes only ever see copies.
+"""
+
+from __future__ import annotations
+
+import copy
+import datetime as dt
+import hashlib
+import json
+import logging
+import re
+import secrets
+import shutil
+import tempfile
+import threading
+import time
+import uuid
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+
+from provsdk.audio.codec import encode
+from provsdk.audio.formats import format_for_name
+from provsdk.credentials import Role, load_signer
+from provsdk.credentials.signers import KeySigner
+from provsdk.disclosure.statement import no_training_data, sign_disclosure
+from provsdk.grants.create import create_grant
+from provsdk.grants.statement import sign_grant
+from provsdk.home import ProvsdkHome
+from provsdk.providers.local import GENERATOR_NAME, GENERATOR_VERSION, render_track
+from provsdk.server.config import ServerConfig
+from provsdk.server.errors import ApiError
+from provsdk.server.schemas import GenerationRequest
+
+__all__ = ["KEEP_SECONDS", "MODEL_ID", "Credentials", "Generations", "Job", "load_credentials"]
+
+log = logging.getLogger("provsdk.server")
+
+MODEL_ID = "provsdk-local-1"
+SAMPLE_RATE = 44100
+# Idempotency keys, and the generations they name, are forgotten after a day.
+KEEP_SECONDS = 24 * 3600
+# The reference server's stand-in for moderation: predictable, so clients can test the path.
+_MODERATED = re.compile(r"\bforbidden\b", re.IGNORECASE)
+
+
+@dataclass(frozen=True)
+class Credentials:
+    provider: KeySigner
+    licensor: KeySigner
+
+
+def load_credentials(home: ProvsdkHome) -> Credentials:
+    """The provider key (signs the disclosure) and the licensor key (signs grants)."""
+    return Credentials(
+        provider=load_signer(Role.PROVIDER, home=home, use_env=False),
+        licensor=load_signer(Role.LICENSOR, home=home, use_env=False),
+    )
+
+
+@dataclass
+class Job:
+    id: str
+    owner: str
+    request: GenerationRequest
+    seed: int
+    created_at: str
+    created: float  # monotonic seconds, for expiry
+    status: str = "queued"
+    finish_reason: str | None = None
+    error: tuple[str, str] | None = None  # (code, message)
+    path: Path | None = None
+    size: int | None = None
+    sha256: str | None = None
+    grant: str | None = None
+
+    @property
+    def content_type(self) -> str:
+        return format_for_name(self.request.format).mime_type
+
+
+def _fingerprint(request: GenerationRequest) -> str:
+    # The parsed request, not the raw bytes: spacing or key order must not make a retry a 409.
+    canonical = json.dumps(request.model_dump(mode="json"), sort_keys=True)
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def _now() -> str:
+    return dt.datetime.now(dt.UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def _file_digest(path: Path) -> tuple[str, int]:
+    digest = hashlib.sha256()
+    size = 0
+    with path.open("rb") as fh:
+        while chunk := fh.read(1 << 20):
+            digest.update(chunk)
+            size += len(chunk)
+    return digest.hexdigest(), size
+
+
+class Generations:
+    """The generations of one running server, and the pool rendering them."""
+
+    def __init__(self, config: ServerConfig, credentials: Credentials) -> None:
+        self.config = config
+        self._licensor = credentials.licensor
+        self.disclosure = sign_disclosure(
+            no_training_data(config.provider_name, GENERATOR_NAME, GENERATOR_VERSION),
+            credentials.provider,
+        )
+        self.jobs_run = 0  # jobs a worker started: tests use it to see a retry made no new job
+        self._lock = threading.Lock()
+        self._jobs: dict[str, Job] = {}
+        self._keys: dict[tuple[str, str], tuple[str, str, float]] = {}
+        self._stopping = threading.Event()
+        self._dir = Path(tempfile.mkdtemp(prefix="provsdk-serve-"))
+        self._pool = ThreadPoolExecutor(config.workers, thread_name_prefix="provsdk-render")
+
+    def submit(self, owner: str, key: str, request: GenerationRequest) -> tuple[Job, bool]:
+        """The generation for ``key``: a new one (True), or the one the key already made."""
+        fingerprint = _fingerprint(request)
+        with self._lock:
+            self._expire(time.monotonic())
+            known = self._keys.get((owner, key))
+            if known is not None:
+                if known[0] != fingerprint:
+                    raise ApiError(
+                        409,
+                        "idempotency_conflict",
+                        "this Idempotency-Key was used with a different request body",
+                    )
+                return copy.copy(self._jobs[known[1]]), False
+            job = Job(
+                id=f"gen_{uuid.uuid4().hex}",
+                owner=owner,
+                request=request,
+                seed=request.seed if request.seed is not None else secrets.randbelow(2**31),
+                created_at=_now(),
+                created=time.monotonic(),
+            )
+            self._jobs[job.id] = job
+            self._keys[(owner, key)] = (fingerprint, job.id, job.created)
+            snapshot = copy.copy(job)
+        self._pool.submit(self._run, job.id)
+        return snapshot, True
+
+    def get(self, owner: str, job_id: str) -> Job:
+        """A copy of the generation; another caller's is as unknown as one never made."""
+        with self._lock:
+            job = self._jobs.get(job_id)
+            if job is None or job.owner != owner:
+                raise ApiError(404, "not_found", f"no generation {job_id!r}")
+            return copy.copy(job)
+
+    def close(self) -> None:
+        """Stop the workers (a queued job stays queued) and delete every rendered file."""
+        self._stopping.set()
+        self._pool.shutdown(wait=True, cancel_futures=True)
+        shutil.rmtree(self._dir, ignore_errors=True)
+
+    def _expire(self, now: float) -> None:
+        # Both tables are in creation order, so the expired entries are a prefix of each.
+        for job_key, (_, _, created) in list(self._keys.items()):
+            if now - created < KEEP_SECONDS:
+                break
+            del self._keys[job_key]
+        for job_id, job in list(self._jobs.items()):
+            if now - job.created < KEEP_SECONDS:
+                break
+            del self._jobs[job_id]
+            if job.path is not None:
+                job.path.unlink(missing_ok=True)
+
+    def _start(self, job_id: str) -> tuple[GenerationRequest, int] | None:
+        with self._lock:
+            job = self._jobs.get(job_id)
+            if job is None:  # expired before a worker was free
+                return None
+            job.status = "running"
+            self.jobs_run += 1
+            return job.request, job.seed
+
+    def _update(self, job_id: str, **changes: object) -> None:
+        with self._lock:
+            job = self._jobs.get(job_id)
+            if job is not None:
+                for name, value in changes.items():
+                    setattr(job, name, value)
+                return
+        # Expired while it ran: nobody can fetch its audio any more.
+        path = changes.get("path")
+        if isinstance(path, Path):
+            path.unlink(missing_ok=True)
+
+    def _run(self, job_id: str) -> None:
+        started = self._start(job_id)
+        if started is None:
+            return
+        request, seed = started
+        if self.config.latency and self._stopping.wait(self.config.latency):
+            self._fail(job_id, "error", "unavailable", "the server shut down during the job")
+            return
+        if _MODERATED.search(request.prompt):
+            refused = "moderation refused the prompt"
+            self._fail(job_id, "content_filtered", "content_filtered", refused)
+            return
+        try:
+            self._render(job_id, request, seed)
+        except Exception:
+            log.exception("generation %s failed", job_id)
+            self._fail(job_id, "error", "internal", "the generation failed on the server")
+
+    def _fail(self, job_id: str, reason: str, code: str, message: str) -> None:
+        self._update(job_id, status="failed", finish_reason=reason, error=(code, message))
+
+    def _render(self, job_id: str, request: GenerationRequest, seed: int) -> None:
+        fmt = format_for_name(request.format)
+        samples, _ = render_track(
+            request.prompt, seed=seed, duration=request.duration, sample_rate=SAMPLE_RATE
+        )
+        path = self._dir / f"{job_id}.{fmt.extension}"
+        encode(samples, SAMPLE_RATE, fmt, path)
+        sha256, size = _file_digest(path)
+        grant = self._grant(request.licensee, path) if request.licensee else None
+        self._update(
+            job_id,
+            path=path,
+            size=size,
+            sha256=sha256,
+            grant=grant,
+            status="succeeded",
+            finish_reason="success",
+        )
+
+    def _grant(self, licensee: str, path: Path) -> str:
+        offer = self.config.licence_offer
+        until = dt.datetime.now(dt.UTC).date() + dt.timedelta(days=offer.term_days)
+        grant = create_grant(
+            licensor=self.config.provider_name,
+            licensee=licensee,
+            purposes=offer.purposes,
+            territories=offer.territories,
+            until=until,
+            target_file=path,
+        )
+        return sign_grant(grant, self._licensor)
