@@ -77,6 +77,18 @@ class Client:
         self.tsa_url = tsa_url
         self._provider_signer = provider_signer
 
+    def close(self) -> None:
+        """Release what the provider holds (HTTP connections, its download folder)."""
+        close = getattr(self.provider, "close", None)
+        if callable(close):
+            close()
+
+    def __enter__(self) -> Client:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
     @property
     def signer(self) -> Signer:
         if self._signer is None:
@@ -189,6 +201,15 @@ class AsyncClient:
 
     def __init__(self, provider: str | Provider = "local", **options: Any) -> None:
         self.client = Client(provider, **options)
+
+    async def aclose(self) -> None:
+        await asyncio.to_thread(self.client.close)
+
+    async def __aenter__(self) -> AsyncClient:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.aclose()
 
     async def generate(
         self,

@@ -115,22 +115,24 @@ def generate(
         default = format_for_name(fmt) if fmt else AudioFormat.WAV
         items = read_batch(batch, out_dir, fmt=default, duration=duration)
         client = AsyncClient(provider, **common)
-        _ = client.client.signer, client.client.trust  # a missing key fails once, not per row
-        results = _run_batch(client, items, concurrency, as_json)
+        with client.client:  # closes the provider when the batch ends, however it ends
+            _ = client.client.signer, client.client.trust  # a missing key fails once
+            results = _run_batch(client, items, concurrency, as_json)
         failed = [r for r in results if r.status == "failed"]
         ctx.exit(3 if failed else 0)
     if prompt is None or out is None:
         raise click.UsageError("give a PROMPT and -o OUT (or --batch CSV --out-dir DIR)")
-    track = Client(provider, **common).generate(
-        prompt,
-        out=Path(out),
-        duration=duration,
-        seed=seed,
-        format=fmt,
-        model=model,
-        licensee=licensee,
-        **embed,
-    )
+    with Client(provider, **common) as single:
+        track = single.generate(
+            prompt,
+            out=Path(out),
+            duration=duration,
+            seed=seed,
+            format=fmt,
+            model=model,
+            licensee=licensee,
+            **embed,
+        )
     if as_json:
         click.echo(dump_json(_track_json(track)))
     else:

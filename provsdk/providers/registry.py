@@ -28,7 +28,10 @@ def get_provider(name: str, **options: Any) -> Provider:
     except KeyError:
         known = ", ".join(provider_names())
         raise ConfigurationError(f"unknown provider {name!r}; available: {known}") from None
-    return factory(**options)
+    try:
+        return factory(**options)
+    except TypeError as exc:  # an option the provider does not take
+        raise ConfigurationError(f"provider {name!r}: {exc}") from None
 
 
 def _local(**options: Any) -> Provider:
@@ -39,4 +42,11 @@ def _local(**options: Any) -> Provider:
     return LocalProvider()
 
 
+def _http(**options: Any) -> Provider:
+    from provsdk.providers.http import HttpProvider
+
+    return HttpProvider(**options)
+
+
 register_provider("local", _local)
+register_provider("http", _http)
