@@ -1,0 +1,81 @@
+"""The reference server and the http provider together, over real loopback HTTP: a file made
+by `provsdk serve` verifies with the provider's signed disclosure and grant."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from provsdk import Client
+from provsdk.credentials import TrustConfig
+from provsdk.home import ProvsdkHome
+from provsdk.providers.http import HttpProvider
+from provsdk.server import ServerConfig, ServerThread
+
+KEY = "test-key-0123456789"
+
+
+@pytest.fixture(scope="module")
+def server(dev_home: ProvsdkHome) -> Iterator[ServerThread]:
+    with ServerThread(ServerConfig(home=dev_home, api_keys=frozenset({KEY}))) as running:
+        yield running
+
+
+def test_cli_generates_through_the_reference_server(
+    server: ServerThread, dev_home: ProvsdkHome, tmp_path: Path
+) -> None:
+    out = tmp_path / "remote.mp3"
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PROVSDK_")}
+    env.update(PROVSDK_HOME=str(dev_home.root), PROVSDK_API_KEY=KEY)
+    cmd = [
+        sys.executable, "-m", "provsdk", "generate", "warm lofi beat", "-o", str(out),
+        "--provider", "http", "--endpoint", server.url, "--duration", "2", "--seed", "5",
+        "--licensee", "provsdk development PKI", "--json",
+    ]  # fmt: skip
+    result = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=300)
+    assert result.returncode == 0, result.stderr
+    assert KEY not in result.stdout + result.stderr
+    data = json.loads(result.stdout)
+    report = data["report"]
+    assert (report["verdict"], report["c2pa"]["state"]) == ("pass", "Trusted")
+    assert data["request_id"] and data["request_id"].startswith("req_")
+    origin = report["origin"]
+    assert origin["provider"] == "http" and origin["model"].startswith("provsdk-local")
+    disclosure = report["disclosure"]
+    assert disclosure["signature_valid"] and disclosure["trusted"]
+    assert "provider" in (disclosure["signer"] or "")
+    (grant,) = report["grants"]["items"]
+    assert grant["signature_valid"] and grant["trusted"] and grant["covers"]
+    assert grant["licensee"] == "provsdk development PKI"
+    assert "licensor" in (grant["signer"] or "")
+    assert [p.name for p in tmp_path.iterdir()] == ["remote.mp3"]
+
+
+def test_library_generation_embeds_the_servers_disclosure_and_grant(
+    server: ServerThread, dev_home: ProvsdkHome, tmp_path: Path
+) -> None:
+    provider = HttpProvider(server.url, api_key=KEY)
+    before = server.generations.jobs_run
+    with Client(provider, home=dev_home, trust=TrustConfig.load(dev_home)) as client:
+        track = client.generate(
+            "dark techno",
+            out=tmp_path / "x.m4a",
+            duration=2,
+            seed=1,
+            licensee="provsdk development PKI",
+        )
+    assert server.generations.jobs_run == before + 1
+    report = track.report
+    assert report.passed and report.integrity.state.value == "Trusted"
+    assert report.disclosure.trusted and report.disclosure.training_bases == ("none",)
+    (grant,) = report.grants.grants
+    # The server rendered the format asked for, so its grant is bound to exactly this audio.
+    assert grant.covers and grant.trusted and grant.in_force
+    assert track.generation.request_id is not None
+    assert [p.name for p in tmp_path.iterdir()] == ["x.m4a"]
