@@ -170,6 +170,7 @@ class Client:
                 training_mining=self.training_mining,
                 generation=record,
                 disclosure=disclosure or self._sign_disclosure(generation),
+                declared_disclosure=generation.declared_disclosure,
                 grants=(*generation.grants, *grants),
             )
             with _scratch_file(dest.parent, fmt) as scratch:

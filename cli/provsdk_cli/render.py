@@ -46,6 +46,17 @@ def _disclosure(console: Console, report: VerificationReport) -> None:
         _line(console, "disclosure", "[red]unreadable[/red]")
         return
     _line(console, "disclosure", escape(d.summary))
+    if d.declared:
+        # Said plainly: nobody vouches for these claims with a signature.
+        _line(
+            console,
+            "",
+            "[yellow]not signed by the provider[/yellow]; "
+            f"declared by {escape(d.declared_by or '?')}",
+        )
+        for source in d.sources:
+            _line(console, "", f"  source: {escape(source)}")
+        return
     _line(console, "", _signed_by(d.signature_valid, d.trusted, d.signer))
 
 

@@ -8,6 +8,7 @@ from typing import Any
 
 from provsdk._version import __version__
 from provsdk.audio.formats import AudioFormat
+from provsdk.models.disclosure import DeclaredDisclosure
 from provsdk.models.grant import ContractDocument
 from provsdk.models.origin import (
     DigitalSourceType,
@@ -56,6 +57,7 @@ class ManifestSpec:
     extra_assertions: tuple[tuple[str, Any], ...] = ()
     has_parent: bool = False
     disclosure: str | None = None  # the provider-signed JWS
+    declared_disclosure: DeclaredDisclosure | None = None  # used only without a signed one
     grants: tuple[str, ...] = ()  # licensor-signed JWS, one assertion each
     contracts: tuple[tuple[ContractDocument, bytes], ...] = ()  # documents grants bind by hash
 
@@ -105,6 +107,14 @@ def manifest_definition(spec: ManifestSpec, fmt: AudioFormat) -> dict[str, Any]:
         assertions.append({"label": GENERATION, "data": _generation_data(spec.generation)})
     if spec.disclosure is not None:
         assertions.append({"label": DISCLOSURE, "data": _statement_data(spec.disclosure)})
+    elif spec.declared_disclosure is not None:
+        declared = spec.declared_disclosure
+        data = {
+            "declared": declared.disclosure.to_dict(),
+            "declared_by": declared.declared_by,
+            "sources": list(declared.sources),
+        }
+        assertions.append({"label": DISCLOSURE, "data": data})
     assertions.extend({"label": GRANT, "data": _statement_data(token)} for token in spec.grants)
     assertions.extend(
         {

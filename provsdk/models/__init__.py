@@ -1,5 +1,6 @@
 """Typed records: what goes into a manifest, what comes back out, and what a check concluded."""
 
+from provsdk.models.disclosure import DeclaredDisclosure, Disclosure
 from provsdk.models.origin import (
     DigitalSourceType,
     GenerationRecord,
@@ -28,7 +29,9 @@ from provsdk.models.track import Track
 __all__ = [
     "C2paState",
     "Certificate",
+    "DeclaredDisclosure",
     "DigitalSourceType",
+    "Disclosure",
     "DisclosureLayer",
     "Findings",
     "GenerationRecord",

@@ -17,6 +17,7 @@ __all__ = [
     "CrawledData",
     "DataSource",
     "Dataset",
+    "DeclaredDisclosure",
     "Disclosure",
     "ModelIdentity",
     "OptOutPolicy",
@@ -190,3 +191,13 @@ def _drop_none(value: Any) -> Any:
     if isinstance(value, list):
         return [_drop_none(v) for v in value]
     return value
+
+
+@dataclass(frozen=True)
+class DeclaredDisclosure:
+    """A disclosure the provider did not sign: written by ``declared_by`` from the provider's
+    public statements at ``sources``. Verification shows it as declared, never as signed."""
+
+    disclosure: Disclosure
+    sources: tuple[str, ...]
+    declared_by: str = "provsdk, from the provider's public statements"

@@ -116,6 +116,10 @@ class DisclosureLayer:
     training_list_count: int | None = None
     summary: str | None = None
     problems: tuple[Reason, ...] = ()
+    # True when nobody signed it: written from the provider's public statements (sources).
+    declared: bool = False
+    declared_by: str | None = None
+    sources: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

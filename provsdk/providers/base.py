@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Protocol, runtime_checkable
 import numpy as np
 
 from provsdk.audio.formats import AudioFormat
-from provsdk.models.disclosure import Disclosure
+from provsdk.models.disclosure import DeclaredDisclosure, Disclosure
 from provsdk.models.origin import DigitalSourceType, GenerationRecord, SoftwareAgent
 
 if TYPE_CHECKING:
@@ -90,6 +90,8 @@ class Generation:
     # Or, for a provider run by the caller (the local one), the disclosure for the caller's
     # provider key to sign.
     unsigned_disclosure: Disclosure | None = None
+    # Or, for a provider that signs nothing, what it says publicly about its training data.
+    declared_disclosure: DeclaredDisclosure | None = None
     # Rights grants the provider issued for this output (licensor-signed JWS).
     grants: tuple[str, ...] = ()
 

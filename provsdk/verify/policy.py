@@ -139,14 +139,25 @@ class StatementsSound:
 
 @dataclass(frozen=True)
 class RequireDisclosure:
-    """A training-data disclosure must be present and signed by a trusted provider."""
+    """A training-data disclosure must be present and signed by a trusted provider (or, with
+    ``accept_declared``, at least declared from the provider's public statements)."""
 
+    accept_declared: bool = False
     name: str = "disclosure"
 
     def failures(self, evidence: Findings) -> list[Reason]:
         d = evidence.disclosure
         if not d.present:
             return [Reason("policy.disclosure", "the file carries no training-data disclosure")]
+        if d.declared:
+            if self.accept_declared:
+                return []
+            return [
+                Reason(
+                    "policy.disclosure",
+                    "the disclosure is declared from public statements, not signed by the provider",
+                )
+            ]
         if not d.trusted:
             return [
                 Reason("policy.disclosure", "the disclosure is not signed by a trusted provider")
@@ -163,7 +174,7 @@ class AllowedTraining:
 
     def failures(self, evidence: Findings) -> list[Reason]:
         d = evidence.disclosure
-        if not d.present:
+        if not d.present or not (d.trusted or d.declared):
             return [Reason("policy.training", "no disclosure says what the model was trained on")]
         refused = sorted(set(d.training_bases) - self.allowed)
         if refused:

@@ -48,7 +48,7 @@ def policy_from_dict(data: dict[str, Any], *, name: str = "policy") -> Policy:
         rules.append(RequireAiGenerated())
     disclosure = data.get("disclosure", {})
     if disclosure.get("require"):
-        rules.append(RequireDisclosure())
+        rules.append(RequireDisclosure(accept_declared=bool(disclosure.get("accept_declared"))))
     if "training" in disclosure:
         rules.append(AllowedTraining(frozenset(disclosure["training"])))
     rules.extend(

@@ -18,6 +18,7 @@ from provsdk.disclosure.statement import check_disclosure
 from provsdk.errors import InputError
 from provsdk.grants.statement import check_grant
 from provsdk.manifest.build import CONTRACT, DISCLOSURE, GRANT
+from provsdk.models.disclosure import Disclosure
 from provsdk.models.report import DisclosureLayer, GrantFinding, GrantsLayer, Reason
 from provsdk.models.store import Manifest
 
@@ -50,6 +51,8 @@ def disclosure_layer(
     data = manifest.assertion(DISCLOSURE) if manifest else None
     if data is None:
         return DisclosureLayer(present=False)
+    if isinstance(data, dict) and "declared" in data and "jws" not in data:
+        return _declared_layer(data)
     token, problems = _token_and_copy(data, "disclosure")
     if token is None:
         return DisclosureLayer(present=True, problems=tuple(problems))
@@ -77,6 +80,32 @@ def disclosure_layer(
         training_list_count=d.training_list.count if d.training_list and claims else None,
         summary=d.summary() if claims else "unverified: the disclosure's signature does not verify",
         problems=tuple(problems),
+    )
+
+
+def _declared_layer(data: dict[str, Any]) -> DisclosureLayer:
+    """A disclosure nobody signed: shown for what it is, judged only if a policy accepts it."""
+    sources = tuple(str(s) for s in data.get("sources") or [] if isinstance(s, str))
+    try:
+        d = Disclosure.from_dict(data["declared"])
+    except (InputError, KeyError, TypeError) as exc:
+        message = exc.message if isinstance(exc, InputError) else "no declared document"
+        return DisclosureLayer(
+            present=True, declared=True, problems=(Reason("disclosure.malformed", message),)
+        )
+    return DisclosureLayer(
+        present=True,
+        signature_valid=None,
+        trusted=False,
+        provider=d.provider.name,
+        model=d.model.name,
+        model_version=d.model.version,
+        training_bases=tuple(sorted(d.training_bases())),
+        opt_out_respected=d.opt_out.respected,
+        summary=f"declared, not signed by the provider: {d.summary()}",
+        declared=True,
+        declared_by=str(data.get("declared_by") or "unknown"),
+        sources=sources,
     )
 
 
