@@ -48,5 +48,26 @@ def _http(**options: Any) -> Provider:
     return HttpProvider(**options)
 
 
+def _stability(**options: Any) -> Provider:
+    from provsdk.providers.commercial.stability import StabilityProvider
+
+    return StabilityProvider(**options)
+
+
+def _elevenlabs(**options: Any) -> Provider:
+    from provsdk.providers.commercial.elevenlabs import ElevenLabsProvider
+
+    return ElevenLabsProvider(**options)
+
+
+def _beatoven(**options: Any) -> Provider:
+    from provsdk.providers.commercial.beatoven import BeatovenProvider
+
+    return BeatovenProvider(**options)
+
+
 register_provider("local", _local)
 register_provider("http", _http)
+register_provider("stability", _stability)
+register_provider("elevenlabs", _elevenlabs)
+register_provider("beatoven", _beatoven)
