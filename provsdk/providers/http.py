@@ -9,15 +9,14 @@ out. So the protocol logic exists once and only the I/O is doubled.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import os
 import tempfile
 import time
 import uuid
-from collections.abc import Awaitable, Callable, Generator, Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, TypeVar, cast
+from typing import Any, TypeVar
 from urllib.parse import quote
 
 import httpx
@@ -35,10 +34,20 @@ from provsdk.errors import (
 from provsdk.grants.statement import parse_grant
 from provsdk.models.origin import DigitalSourceType, GenerationRecord, SoftwareAgent
 from provsdk.providers.base import Capability, EncodedAudio, Generation, GenerationRequest
+from provsdk.providers.jobs import (
+    Call,
+    Download,
+    Job,
+    Step,
+    Wait,
+    arun_job,
+    ask,
+    fetch,
+    run_job,
+)
 from provsdk.providers.transport import (
     DEFAULT_TIMEOUT,
     AsyncHttpTransport,
-    DownloadedFile,
     HttpTransport,
     RetryPolicy,
     request_id_of,
@@ -61,42 +70,6 @@ class ModelInfo:
     source_type: DigitalSourceType
     formats: tuple[str, ...]
     disclosure: str | None  # the provider-signed training-data disclosure (JWS)
-
-
-# The steps a job asks its driver to carry out.
-@dataclass(frozen=True)
-class _Request:
-    method: str
-    path: str
-    json: Any = None
-    headers: Mapping[str, str] | None = None
-
-
-@dataclass(frozen=True)
-class _Download:
-    path: str
-    dest_dir: Path
-    expect: AudioFormat
-    sha256: str | None
-
-
-@dataclass(frozen=True)
-class _Wait:
-    seconds: float
-
-
-_Step = _Request | _Download | _Wait
-_Job = Generator[_Step, object, T]
-
-
-def _ask(step: _Request) -> _Job[httpx.Response]:
-    # Every request of the protocol is idempotent: GETs, and the POST carries an
-    # Idempotency-Key, so the transport may retry each of them.
-    return cast(httpx.Response, (yield step))
-
-
-def _fetch(step: _Download) -> _Job[DownloadedFile]:
-    return cast(DownloadedFile, (yield step))
 
 
 def _bad(message: str, response: httpx.Response | None = None) -> ProviderResponseError:
@@ -287,29 +260,24 @@ class HttpProvider:
         if self._sync is None:
             self._sync = self._new_transport()
         transport = self._sync
-        job = self._job(request)
-        with contextlib.closing(job):  # on failure, the job's own clean-up runs
-            answer: object = None
-            while True:
-                try:
-                    step = job.send(answer)
-                except StopIteration as done:
-                    return cast(Generation, done.value)
-                if isinstance(step, _Request):
-                    answer = transport.request(
-                        step.method,
-                        step.path,
-                        idempotent=True,
-                        json=step.json,
-                        headers=step.headers,
-                    )
-                elif isinstance(step, _Download):
-                    answer = transport.download(
-                        step.path, dest_dir=step.dest_dir, expect=step.expect, sha256=step.sha256
-                    )
-                else:
-                    self._sleep(step.seconds)
-                    answer = None
+
+        def execute(step: Step) -> object:
+            if isinstance(step, Call):
+                return transport.request(
+                    step.method,
+                    step.path,
+                    idempotent=step.idempotent,
+                    json=step.json,
+                    headers=step.headers,
+                )
+            if isinstance(step, Download):
+                return transport.download(
+                    step.path, dest_dir=self.downloads(), expect=step.expect, sha256=step.sha256
+                )
+            self._sleep(step.seconds)
+            return None
+
+        return run_job(self._job(request), execute)
 
     def close(self) -> None:
         """Close connections and remove the private download folder if it is empty."""
@@ -336,36 +304,28 @@ class HttpProvider:
         async with AsyncHttpTransport(
             self.endpoint, transport=self._async_transport, sleep=self._async_sleep, **self._options
         ) as transport:
-            job = self._job(request)
-            with contextlib.closing(job):
-                answer: object = None
-                while True:
-                    try:
-                        step = job.send(answer)
-                    except StopIteration as done:
-                        return cast(Generation, done.value)
-                    if isinstance(step, _Request):
-                        answer = await transport.request(
-                            step.method,
-                            step.path,
-                            idempotent=True,
-                            json=step.json,
-                            headers=step.headers,
-                        )
-                    elif isinstance(step, _Download):
-                        answer = await transport.download(
-                            step.path,
-                            dest_dir=step.dest_dir,
-                            expect=step.expect,
-                            sha256=step.sha256,
-                        )
-                    else:
-                        await self._async_sleep(step.seconds)
-                        answer = None
+
+            async def execute(step: Step) -> object:
+                if isinstance(step, Call):
+                    return await transport.request(
+                        step.method,
+                        step.path,
+                        idempotent=step.idempotent,
+                        json=step.json,
+                        headers=step.headers,
+                    )
+                if isinstance(step, Download):
+                    return await transport.download(
+                        step.path, dest_dir=self.downloads(), expect=step.expect, sha256=step.sha256
+                    )
+                await self._async_sleep(step.seconds)
+                return None
+
+            return await arun_job(self._job(request), execute)
 
     # -- the job, once ------------------------------------------------------------------------
 
-    def _job(self, request: GenerationRequest) -> _Job[Generation]:
+    def _job(self, request: GenerationRequest) -> Job[Generation]:
         deadline = time.monotonic() + self.timeout
         fmt = request.format or AudioFormat.WAV
         model = yield from self._model(request.model or self.model)
@@ -384,7 +344,7 @@ class HttpProvider:
             body["licensee"] = request.licensee
         # One key for every retry of this POST: the server makes at most one generation per key.
         headers = {"Idempotency-Key": str(uuid.uuid4())}
-        posted = yield from _ask(_Request("POST", "/v1/generations", body, headers))
+        posted = yield from ask(Call("POST", "/v1/generations", json=body, headers=headers))
         request_id = request_id_of(posted.headers)
         job_id = _text(_object(posted, "the generation"), "id", "the generation", posted)
         status, answer = yield from self._poll(job_id, request_id, deadline)
@@ -392,7 +352,7 @@ class HttpProvider:
             raise _bad(f"generation {job_id} is {status.format}, not the {fmt} asked for", answer)
         if status.audio_url is None:
             raise _bad(f"generation {job_id} succeeded without an audio_url", answer)
-        audio = yield from _fetch(_Download(status.audio_url, self.downloads(), fmt, status.sha256))
+        audio = yield from fetch(Download(status.audio_url, expect=fmt, sha256=status.sha256))
         try:
             grants = yield from self._grants(status)
             try:
@@ -426,9 +386,9 @@ class HttpProvider:
             grants=grants,
         )
 
-    def _model(self, wanted: str | None) -> _Job[ModelInfo]:
+    def _model(self, wanted: str | None) -> Job[ModelInfo]:
         if self._models is None:
-            answer = yield from _ask(_Request("GET", "/v1/models"))
+            answer = yield from ask(Call("GET", "/v1/models"))
             models = _models(answer)
             for model in models:
                 if model.disclosure is not None:
@@ -444,11 +404,11 @@ class HttpProvider:
 
     def _poll(
         self, job_id: str, request_id: str | None, deadline: float
-    ) -> _Job[tuple[_Status, httpx.Response]]:
+    ) -> Job[tuple[_Status, httpx.Response]]:
         path = f"/v1/generations/{quote(job_id, safe='')}"
         interval = self.poll_interval
         while True:
-            answer = yield from _ask(_Request("GET", path))
+            answer = yield from ask(Call("GET", path))
             status = _Status.parse(answer)
             if status.state == "succeeded":
                 return status, answer
@@ -463,13 +423,13 @@ class HttpProvider:
                     provider=NAME,
                     request_id=request_id,
                 )
-            yield _Wait(min(interval, remaining))
+            yield Wait(min(interval, remaining))
             interval = min(interval * 1.5, self.max_poll_interval)
 
-    def _grants(self, status: _Status) -> _Job[tuple[str, ...]]:
+    def _grants(self, status: _Status) -> Job[tuple[str, ...]]:
         if status.grant_url is None:
             return ()
-        answer = yield from _ask(_Request("GET", status.grant_url))
+        answer = yield from ask(Call("GET", status.grant_url))
         token = _text(_object(answer, "the grant"), "grant", "the grant", answer)
         _check_token(token, parse_grant, "grant", answer)
         return (token,)

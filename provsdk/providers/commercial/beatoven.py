@@ -53,16 +53,9 @@ from provsdk.models.disclosure import (
 )
 from provsdk.models.origin import DigitalSourceType, GenerationRecord, SoftwareAgent
 from provsdk.providers.base import Capability, Generation, GenerationRequest
-from provsdk.providers.commercial.frame import (
-    Call,
-    CommercialProvider,
-    Fetch,
-    Job,
-    Wait,
-    ask,
-    fetch,
-)
+from provsdk.providers.commercial.frame import CommercialProvider
 from provsdk.providers.commercial.wire import Fault, json_object, text_of
+from provsdk.providers.jobs import Call, Download, Job, Wait, ask, fetch
 from provsdk.providers.transport import DEFAULT_TIMEOUT, request_id_of
 
 __all__ = ["API_KEY_ENV", "DEFAULT_BASE_URL", "BeatovenProvider"]
@@ -194,7 +187,7 @@ class BeatovenProvider(CommercialProvider):
             raise ProviderResponseError(
                 f"task {task} was composed without a track_url", provider=NAME, request_id=rid
             )
-        downloaded = yield from fetch(Fetch(url, fmt))
+        downloaded = yield from fetch(Download(url, fmt))
         try:
             audio = self.checked(downloaded.path, fmt, downloaded.request_id)
         except BaseException:

@@ -51,13 +51,9 @@ from provsdk.models.disclosure import (
 )
 from provsdk.models.origin import DigitalSourceType, GenerationRecord, SoftwareAgent
 from provsdk.providers.base import Capability, Generation, GenerationRequest
-from provsdk.providers.commercial.frame import (
-    Call,
-    CommercialProvider,
-    Job,
-    ask,
-)
+from provsdk.providers.commercial.frame import CommercialProvider
 from provsdk.providers.commercial.wire import Fault, json_object, text_of
+from provsdk.providers.jobs import Call, Job, ask
 from provsdk.providers.transport import request_id_of
 
 __all__ = [

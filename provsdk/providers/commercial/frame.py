@@ -13,15 +13,13 @@ provider key, making it the caller's own statement).
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import math
 import os
 import tempfile
 import time
-from collections.abc import Awaitable, Callable, Generator, Mapping
-from dataclasses import dataclass
+from collections.abc import Awaitable, Callable
 from pathlib import Path
-from typing import Any, Self, TypeVar, cast
+from typing import Self, TypeVar
 
 import httpx
 
@@ -36,6 +34,7 @@ from provsdk.errors import (
 from provsdk.models.disclosure import DeclaredDisclosure
 from provsdk.providers.base import Capability, EncodedAudio, Generation, GenerationRequest
 from provsdk.providers.commercial.wire import AsyncWire, Fault, Wire, WireRules, no_dialect
+from provsdk.providers.jobs import Call, Download, Job, Step, arun_job, run_job
 from provsdk.providers.transport import (
     DEFAULT_MAX_DOWNLOAD,
     DEFAULT_TIMEOUT,
@@ -47,16 +46,7 @@ from provsdk.providers.transport import (
 )
 from provsdk.sign.atomic import TEMP_SUFFIX
 
-__all__ = [
-    "Call",
-    "CommercialProvider",
-    "Fetch",
-    "Job",
-    "Wait",
-    "ask",
-    "fetch",
-    "resolve_api_key",
-]
+__all__ = ["CommercialProvider", "resolve_api_key"]
 
 T = TypeVar("T")
 
@@ -79,46 +69,6 @@ def resolve_api_key(api_key: str | None, env: str, provider: str) -> str:
 
 
 # -- jobs: an adapter's work as a generator of steps, carried out blocking or awaited ------------
-
-
-@dataclass(frozen=True)
-class Call:
-    """A request to the provider's API, carrying the key. ``idempotent`` as the transport
-    means it: False for a POST the provider may act on, never sent again once it may have been
-    accepted."""
-
-    method: str
-    path: str
-    idempotent: bool
-    json: Any = None
-    files: Any = None  # bytes and strings only: they are sent again if the request never left
-    headers: Mapping[str, str] | None = None
-
-
-@dataclass(frozen=True)
-class Fetch:
-    """A download from a link the provider handed out. Sent *without* the key: the link may
-    point anywhere (an object store), and it is signed on its own."""
-
-    url: str
-    expect: AudioFormat | None
-
-
-@dataclass(frozen=True)
-class Wait:
-    seconds: float
-
-
-Step = Call | Fetch | Wait
-Job = Generator[Step, object, T]
-
-
-def ask(step: Call) -> Job[httpx.Response]:
-    return cast(httpx.Response, (yield step))
-
-
-def fetch(step: Fetch) -> Job[DownloadedFile]:
-    return cast(DownloadedFile, (yield step))
 
 
 class CommercialProvider:
@@ -244,31 +194,26 @@ class CommercialProvider:
         if self._sync is None:
             self._sync = self._api()
         api = self._sync
-        job = self._job(request)
-        with contextlib.closing(job):  # on failure the job's own clean-up runs
-            answer: object = None
-            while True:
-                try:
-                    step = job.send(answer)
-                except StopIteration as done:
-                    return cast(Generation, done.value)
-                if isinstance(step, Call):
-                    answer = api.request(
-                        step.method,
-                        step.path,
-                        idempotent=step.idempotent,
-                        json=step.json,
-                        files=step.files,
-                        headers=step.headers,
-                    )
-                elif isinstance(step, Fetch):
-                    answer = self._download(step)
-                else:
-                    self._sleep(step.seconds)
-                    answer = None
 
-    def _download(self, step: Fetch) -> DownloadedFile:
-        origin = self._link(step.url)
+        def execute(step: Step) -> object:
+            if isinstance(step, Call):
+                return api.request(
+                    step.method,
+                    step.path,
+                    idempotent=step.idempotent,
+                    json=step.json,
+                    files=step.files,
+                    headers=step.headers,
+                )
+            if isinstance(step, Download):
+                return self._download(step)
+            self._sleep(step.seconds)
+            return None
+
+        return run_job(self._job(request), execute)
+
+    def _download(self, step: Download) -> DownloadedFile:
+        origin = self._link(step.path)
         with HttpTransport(
             origin,
             provider=self.name,
@@ -278,36 +223,31 @@ class CommercialProvider:
             max_download=self._max_download,
             sleep=self._sleep,
         ) as links:
-            return links.download(step.url, dest_dir=self.downloads(), expect=step.expect)
+            return links.download(step.path, dest_dir=self.downloads(), expect=step.expect)
 
     async def agenerate(self, request: GenerationRequest) -> Generation:
         # A client per call: an httpx.AsyncClient belongs to the event loop that opened it.
         async with self._async_api() as api:
-            job = self._job(request)
-            with contextlib.closing(job):
-                answer: object = None
-                while True:
-                    try:
-                        step = job.send(answer)
-                    except StopIteration as done:
-                        return cast(Generation, done.value)
-                    if isinstance(step, Call):
-                        answer = await api.request(
-                            step.method,
-                            step.path,
-                            idempotent=step.idempotent,
-                            json=step.json,
-                            files=step.files,
-                            headers=step.headers,
-                        )
-                    elif isinstance(step, Fetch):
-                        answer = await self._adownload(step)
-                    else:
-                        await self._async_sleep(step.seconds)
-                        answer = None
 
-    async def _adownload(self, step: Fetch) -> DownloadedFile:
-        origin = self._link(step.url)
+            async def execute(step: Step) -> object:
+                if isinstance(step, Call):
+                    return await api.request(
+                        step.method,
+                        step.path,
+                        idempotent=step.idempotent,
+                        json=step.json,
+                        files=step.files,
+                        headers=step.headers,
+                    )
+                if isinstance(step, Download):
+                    return await self._adownload(step)
+                await self._async_sleep(step.seconds)
+                return None
+
+            return await arun_job(self._job(request), execute)
+
+    async def _adownload(self, step: Download) -> DownloadedFile:
+        origin = self._link(step.path)
         async with AsyncHttpTransport(
             origin,
             provider=self.name,
@@ -317,7 +257,7 @@ class CommercialProvider:
             max_download=self._max_download,
             sleep=self._async_sleep,
         ) as links:
-            return await links.download(step.url, dest_dir=self.downloads(), expect=step.expect)
+            return await links.download(step.path, dest_dir=self.downloads(), expect=step.expect)
 
     # -- audio files -----------------------------------------------------------------------------
 
