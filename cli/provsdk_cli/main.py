@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 import sys
 import traceback
+import warnings
 from typing import Any
 
 import click
@@ -77,7 +78,20 @@ cli.add_command(grant.grant)
 cli.add_command(serve.serve)
 
 
+def _one_line_warning(
+    message: Warning | str,
+    category: type[Warning],
+    filename: str,
+    lineno: int,
+    file: object = None,
+    line: str | None = None,
+) -> None:
+    # Warnings are for people here: one line, no source location.
+    click.echo(f"provsdk: warning: {message}", err=True)
+
+
 def main() -> None:
+    warnings.showwarning = _one_line_warning
     # c2pa logs a signer callback's failure itself; we report it once, as our one-line error.
     logging.getLogger("c2pa").addHandler(logging.NullHandler())
     logging.getLogger("c2pa").propagate = False

@@ -2,6 +2,7 @@
 
 from provsdk.credentials.algorithms import Algorithm
 from provsdk.credentials.devpki import DevPki, init_dev_pki, is_dev_certificate
+from provsdk.credentials.pem import InsecureKeyFileWarning
 from provsdk.credentials.roles import Role
 from provsdk.credentials.signers import (
     CallbackSigner,
@@ -17,6 +18,7 @@ __all__ = [
     "Algorithm",
     "CallbackSigner",
     "DevPki",
+    "InsecureKeyFileWarning",
     "KeySigner",
     "Role",
     "Signer",

@@ -7,6 +7,7 @@ as text, people store them as files. Error messages name the source, never its c
 from __future__ import annotations
 
 import os
+import warnings
 from pathlib import Path
 
 from cryptography import x509
@@ -15,7 +16,19 @@ from cryptography.hazmat.primitives.asymmetric.types import PrivateKeyTypes
 
 from provsdk.errors import CredentialError
 
-__all__ = ["load_chain", "load_private_key", "read_pem_source", "read_pem_value"]
+__all__ = [
+    "InsecureKeyFileWarning",
+    "load_chain",
+    "load_private_key",
+    "read_key_file",
+    "read_pem_source",
+    "read_pem_value",
+]
+
+
+class InsecureKeyFileWarning(UserWarning):
+    """A private key file that other users of the machine can read."""
+
 
 _PEM_MARK = "-----BEGIN "
 
@@ -29,6 +42,20 @@ def read_pem_source(path: str | Path) -> bytes:
         raise CredentialError("no such file", path=p) from None
     except OSError as exc:
         raise CredentialError(f"cannot read: {exc.strerror or exc}", path=p) from None
+
+
+def read_key_file(path: str | Path) -> bytes:
+    """A private key file's bytes, warning when its permissions let others read it."""
+    p = Path(path)
+    data = read_pem_source(p)
+    mode = p.stat().st_mode & 0o777
+    if os.name == "posix" and mode & 0o077:
+        warnings.warn(
+            f"{p}: private key is readable by other users (mode {mode:03o}); chmod 600 it",
+            InsecureKeyFileWarning,
+            stacklevel=2,
+        )
+    return data
 
 
 def read_pem_value(value: str, source: str) -> bytes:

@@ -20,7 +20,13 @@ from cryptography.hazmat.primitives.asymmetric.types import PrivateKeyTypes
 from cryptography.hazmat.primitives.asymmetric.utils import decode_dss_signature
 
 from provsdk.credentials.algorithms import Algorithm, algorithm_for_key
-from provsdk.credentials.pem import load_chain, load_private_key, read_pem_source, read_pem_value
+from provsdk.credentials.pem import (
+    load_chain,
+    load_private_key,
+    read_key_file,
+    read_pem_source,
+    read_pem_value,
+)
 from provsdk.credentials.profile import profile_problems
 from provsdk.credentials.roles import Role
 from provsdk.errors import CredentialError
@@ -173,7 +179,7 @@ def signer_from_files(
     key_path: str | Path, chain_path: str | Path, algorithm: Algorithm | None = None
 ) -> KeySigner:
     """A signer from a PEM private key file and a PEM chain file (leaf first)."""
-    key = load_private_key(read_pem_source(key_path), str(key_path))
+    key = load_private_key(read_key_file(key_path), str(key_path))
     chain = load_chain(read_pem_source(chain_path), str(chain_path))
     return _checked(key, chain, str(chain_path), algorithm)
 
