@@ -5,7 +5,10 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import json
+import os
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -432,3 +435,37 @@ def test_atomic_output_failure_keeps_previous_file(tmp_path: Path) -> None:
 def test_atomic_output_missing_folder(tmp_path: Path) -> None:
     with pytest.raises(OutputError), atomic_output(tmp_path / "missing" / "x.bin"):
         pytest.fail("must not be reached")
+
+
+FULL_DISK = """
+import resource, signal, sys
+signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # a failed write, not a killed process
+resource.setrlimit(resource.RLIMIT_FSIZE, (200_000, 200_000))
+from provsdk_cli.main import main
+sys.argv = ["provsdk", *sys.argv[1:]]
+main()
+"""
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="RLIMIT_FSIZE is POSIX")
+def test_a_full_disk_is_a_clear_error_and_loses_nothing(
+    vectors: Path, tmp_path: Path, dev_home: ProvsdkHome
+) -> None:
+    source = vectors / "sample1.wav"  # about 1 MB: larger than the limit below
+    before = _sha256(source)
+    out_dir = tmp_path / "out"
+    out_dir.mkdir()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PROVSDK_")}
+    env["PROVSDK_HOME"] = str(dev_home.root)
+    result = subprocess.run(
+        [sys.executable, "-c", FULL_DISK, "sign", str(source), "-o", str(out_dir / "o.wav")],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
+    )
+    assert result.returncode == 2
+    assert result.stderr.count("\n") == 1 and "File too large" in result.stderr
+    assert "o.wav" in result.stderr
+    assert _listing(out_dir) == []
+    assert _sha256(source) == before

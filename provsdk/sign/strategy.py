@@ -7,14 +7,49 @@ through c2pa's data-hashed placeholder API, in constant memory, for hour-long ma
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any, BinaryIO, Protocol
 
 from provsdk.audio.formats import AudioFormat
 from provsdk.c2pa_access import c2pa_context
 from provsdk.credentials.trust import TrustStore
 from provsdk.manifest.build import PARENT_INGREDIENT
 
-__all__ = ["C2paBuilderStrategy", "SigningStrategy"]
+__all__ = ["C2paBuilderStrategy", "SigningStrategy", "WatchedFile"]
+
+
+class WatchedFile:
+    """A file for c2pa to write to that remembers the OSError of a failed write.
+
+    c2pa's stream callbacks turn a write failure (a full disk, a file size limit) into a vague
+    "embedding error"; keeping the real cause lets us say what went wrong with the output.
+    """
+
+    def __init__(self, fh: BinaryIO) -> None:
+        self._fh = fh
+        self.error: OSError | None = None
+
+    def read(self, size: int = -1) -> bytes:
+        return self._fh.read(size)
+
+    def write(self, data: bytes) -> int:
+        try:
+            return self._fh.write(data)
+        except OSError as exc:
+            self.error = exc
+            raise
+
+    def seek(self, offset: int, whence: int = 0) -> int:
+        return self._fh.seek(offset, whence)
+
+    def tell(self) -> int:
+        return self._fh.tell()
+
+    def flush(self) -> None:
+        try:
+            self._fh.flush()
+        except OSError as exc:
+            self.error = exc
+            raise
 
 
 class SigningStrategy(Protocol):
@@ -74,4 +109,10 @@ class C2paBuilderStrategy:
                 builder.add_ingredient(ingredient, fmt.mime_type, src)
                 src.seek(0)
             with dest.open("w+b") as out:
-                return bytes(builder.sign(signer, fmt.mime_type, src, out))
+                watched = WatchedFile(out)
+                try:
+                    return bytes(builder.sign(signer, fmt.mime_type, src, watched))
+                except c2pa.C2paError:
+                    if watched.error is not None:
+                        raise watched.error from None  # the output's own failure, not c2pa's
+                    raise
