@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import dataclasses
+import os
 import tempfile
 from collections.abc import Sequence
 from pathlib import Path
@@ -173,7 +174,7 @@ class Client:
                 declared_disclosure=generation.declared_disclosure,
                 grants=(*generation.grants, *grants),
             )
-            with _scratch_file(dest.parent, fmt) as scratch:
+            with _scratch_file(dest, fmt) as scratch:
                 source = _encoded(generation.audio, fmt, scratch)
                 signed = sign_file(
                     source, dest, spec, signer, tsa_url=self.tsa_url, anchors=self.trust.producer
@@ -287,12 +288,19 @@ def _suffix_format(dest: Path) -> AudioFormat | None:
 
 
 @contextlib.contextmanager
-def _scratch_file(folder: Path, fmt: AudioFormat) -> Any:
-    """A temporary file for the unsigned encoding, beside the output, always removed."""
-    if not folder.is_dir():
-        raise ConfigurationError("the output folder does not exist", path=folder)
+def _scratch_file(dest: Path, fmt: AudioFormat) -> Any:
+    """A temporary file for the unsigned encoding, beside the output, always removed.
+
+    Named like the signer's own temporary files (destination, process id), so what a killed
+    process leaves is swept by the next write of the same output.
+    """
+    if not dest.parent.is_dir():
+        raise ConfigurationError("the output folder does not exist", path=dest.parent)
     handle = tempfile.NamedTemporaryFile(  # noqa: SIM115 - closed at once, removed in finally
-        dir=folder, prefix=".unsigned.", suffix=f".{fmt.extension}{TEMP_SUFFIX}", delete=False
+        dir=dest.parent,
+        prefix=f".{dest.name}.{os.getpid()}.unsigned-",
+        suffix=f".{fmt.extension}{TEMP_SUFFIX}",
+        delete=False,
     )
     handle.close()
     path = Path(handle.name)

@@ -4,7 +4,7 @@ Nothing here generates or encodes audio; callers hand over a finished file. The 
 only read. The output appears whole, at once, or not at all.
 """
 
-from provsdk.sign.atomic import TEMP_SUFFIX, atomic_output
+from provsdk.sign.atomic import TEMP_SUFFIX, atomic_output, remove_stale_temporaries
 from provsdk.sign.strategy import C2paBuilderStrategy, SigningStrategy
 from provsdk.sign.writer import SignResult, read_parent, sign_file
 
@@ -15,5 +15,6 @@ __all__ = [
     "SigningStrategy",
     "atomic_output",
     "read_parent",
+    "remove_stale_temporaries",
     "sign_file",
 ]

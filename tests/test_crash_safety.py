@@ -1,0 +1,91 @@
+"""SIGKILL at random points of signing, attaching and generating: the input stays intact, the
+destination is either absent or whole and verifying, and what the killed process left behind
+is swept by the next run."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import random
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from provsdk.credentials import TrustConfig
+from provsdk.home import ProvsdkHome
+from provsdk.sign import TEMP_SUFFIX
+from provsdk.verify import verify_file
+
+TRIALS = 8  # per command; each kill lands at a random point of the run
+
+
+def _sha(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def _kill_at_random(cmd: list[str], env: dict[str, str], rng: random.Random, span: float) -> None:
+    proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    time.sleep(rng.uniform(0.0, span))
+    proc.send_signal(signal.SIGKILL)
+    proc.wait(timeout=60)
+
+
+def _check(dest: Path, trust: TrustConfig) -> None:
+    # The destination name only ever holds a whole, signed file.
+    if dest.exists():
+        assert verify_file(dest, trust=trust).passed
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="SIGKILL is POSIX")
+@pytest.mark.parametrize("command", ["sign", "generate"])
+def test_sigkill_never_leaves_a_partial_output(
+    command: str, dev_home: ProvsdkHome, vectors: Path, tmp_path: Path
+) -> None:
+    rng = random.Random(f"crash-{command}")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PROVSDK_")}
+    env["PROVSDK_HOME"] = str(dev_home.root)
+    trust = TrustConfig.load(dev_home)
+    source = vectors / "sample1.flac"
+    before = _sha(source)
+    out = tmp_path / "out"
+    out.mkdir()
+    dest = out / "track.flac"
+    base = [sys.executable, "-m", "provsdk"]
+    if command == "sign":
+        cmd = [*base, "sign", str(source), "-o", str(dest)]
+    else:
+        cmd = [*base, "generate", "crash test", "-o", str(dest), "--duration", "2", "--seed", "3"]
+    # Long enough to reach every phase: start-up, encoding, signing, renaming, verifying.
+    span = 3.0
+    for _ in range(TRIALS):
+        _kill_at_random(cmd, env, rng, span)
+        assert _sha(source) == before
+        _check(dest, trust)
+    # A normal run afterwards succeeds and sweeps what the killed runs left behind.
+    finished = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=300)
+    assert finished.returncode == 0, finished.stderr
+    assert verify_file(dest, trust=trust).passed
+    assert [p.name for p in out.iterdir()] == [dest.name]
+    assert not list(out.glob(f"*{TEMP_SUFFIX}"))
+
+
+def test_only_temporaries_of_dead_writers_are_swept(tmp_path: Path) -> None:
+    from provsdk.sign import remove_stale_temporaries
+
+    dest = tmp_path / "a.wav"
+    gone = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"],
+                          capture_output=True, text=True, check=True)  # fmt: skip
+    dead = tmp_path / f".a.wav.{gone.stdout.strip()}.x1{TEMP_SUFFIX}"
+    mine = tmp_path / f".a.wav.{os.getpid()}.x2{TEMP_SUFFIX}"
+    parent = tmp_path / f".a.wav.{os.getppid()}.x3{TEMP_SUFFIX}"  # alive: our parent
+    other = tmp_path / f".b.wav.{gone.stdout.strip()}.x4{TEMP_SUFFIX}"  # another output's
+    for path in (dead, mine, parent, other):
+        path.write_bytes(b"partial")
+    assert remove_stale_temporaries(dest) == [dead]
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(
+        p.name for p in (mine, parent, other)
+    )
