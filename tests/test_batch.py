@@ -12,6 +12,7 @@ import time
 from pathlib import Path
 
 import pytest
+from cli_runner import run_cli as _cli
 
 from provsdk import AsyncClient
 from provsdk.audio.formats import AudioFormat
@@ -21,13 +22,6 @@ from provsdk.errors import InputError
 from provsdk.home import ProvsdkHome
 from provsdk.sign import TEMP_SUFFIX
 from provsdk.verify import verify_file
-
-
-def _cli(*args: str | Path, home: Path) -> subprocess.CompletedProcess[str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("PROVSDK_")}
-    env["PROVSDK_HOME"] = str(home)
-    cmd = [sys.executable, "-m", "provsdk", *map(str, args)]
-    return subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=300)
 
 
 def test_async_client_generates_concurrently(dev_home: ProvsdkHome, tmp_path: Path) -> None:

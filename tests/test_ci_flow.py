@@ -11,12 +11,12 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import shutil
 import subprocess
-import sys
 import xml.etree.ElementTree as ET
 from pathlib import Path
+
+from cli_runner import run_cli as run
 
 POLICY = """\
 [producer]
@@ -30,22 +30,6 @@ territory = "US"
 """
 ASSETS = ("assets/menu.wav", "assets/levels/forest.wav", "assets/levels/boss/boss.wav")
 GRANT_LABEL = "io.provsdk.rights-grant"
-
-
-def run(
-    *args: str | Path, home: Path, cwd: Path, env: dict[str, str] | None = None
-) -> subprocess.CompletedProcess[str]:
-    full_env = {k: v for k, v in os.environ.items() if not k.startswith("PROVSDK_")}
-    full_env["PROVSDK_HOME"] = str(home)
-    full_env.update(env or {})
-    return subprocess.run(
-        [sys.executable, "-m", "provsdk", *map(str, args)],
-        capture_output=True,
-        text=True,
-        env=full_env,
-        cwd=cwd,
-        timeout=300,
-    )
 
 
 def ok(result: subprocess.CompletedProcess[str]) -> subprocess.CompletedProcess[str]:

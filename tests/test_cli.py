@@ -4,31 +4,15 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import shutil
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
+from cli_runner import run_cli as run
 
 VECTORS = Path(__file__).resolve().parents[1].parent / "shared" / "vectors"
 HOSTILE = ["sample3.invalid.wav", "riff_bomb_1000.wav", "id3v23_compression_underflow.mp3"]
-
-
-def run(
-    *args: str, home: Path, env: dict[str, str] | None = None
-) -> subprocess.CompletedProcess[str]:
-    full_env = {k: v for k, v in os.environ.items() if not k.startswith("PROVSDK_")}
-    full_env["PROVSDK_HOME"] = str(home)
-    full_env.update(env or {})
-    return subprocess.run(
-        [sys.executable, "-m", "provsdk", *args],
-        capture_output=True,
-        text=True,
-        env=full_env,
-        timeout=300,
-    )
 
 
 def sha(path: Path) -> str:

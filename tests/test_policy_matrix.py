@@ -11,14 +11,13 @@ from __future__ import annotations
 import base64
 import datetime as dt
 import json
-import os
 import subprocess
-import sys
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from cli_runner import run_cli as run
 
 from provsdk.credentials import Role, TrustConfig, load_signer
 from provsdk.home import ProvsdkHome
@@ -42,21 +41,6 @@ TODAY = dt.datetime.now(dt.UTC).date()
 IN_30_DAYS = (TODAY + dt.timedelta(days=30)).isoformat()
 IN_60_DAYS = (TODAY + dt.timedelta(days=60)).isoformat()
 SIGNATURE_CODES = {"grant.statement.bad-signature", "disclosure.statement.bad-signature"}
-
-
-def run(
-    *args: str | Path, home: Path, env: dict[str, str] | None = None
-) -> subprocess.CompletedProcess[str]:
-    full_env = {k: v for k, v in os.environ.items() if not k.startswith("PROVSDK_")}
-    full_env["PROVSDK_HOME"] = str(home)
-    full_env.update(env or {})
-    return subprocess.run(
-        [sys.executable, "-m", "provsdk", *map(str, args)],
-        capture_output=True,
-        text=True,
-        env=full_env,
-        timeout=300,
-    )
 
 
 def ok(result: subprocess.CompletedProcess[str]) -> subprocess.CompletedProcess[str]:
