@@ -58,6 +58,7 @@ def _write_key(path: Path, key: object) -> Path:
             serialization.NoEncryption(),
         )
     )
+    path.chmod(0o600)  # as a careful user keeps a key: these tests are not about permissions
     return path
 
 
@@ -393,6 +394,7 @@ def test_garbage_pem_is_a_credential_error_without_the_garbage(
         lambda: signer_from_files(dev_home.key_path(Role.PRODUCER), tmp_path / "empty.pem"),
     ]
     (tmp_path / "g.key").write_text(framed_key)
+    (tmp_path / "g.key").chmod(0o600)
     (tmp_path / "g.pem").write_text(framed_cert)
     (tmp_path / "empty.pem").write_text("")
     for attempt in attempts:
@@ -419,6 +421,7 @@ def test_encrypted_key_without_password(
             serialization.BestAvailableEncryption(b"hunter2"),
         )
     )
+    encrypted.chmod(0o600)
     chain = dev_home.chain_path(Role.PRODUCER)
     with pytest.raises(CredentialError, match="PROVSDK_KEY_PASSWORD"):
         signer_from_files(encrypted, chain)
