@@ -40,8 +40,10 @@ from provsdk.providers.jobs import (
     Job,
     Step,
     Wait,
+    acall,
     arun_job,
     ask,
+    call,
     fetch,
     run_job,
 )
@@ -263,13 +265,7 @@ class HttpProvider:
 
         def execute(step: Step) -> object:
             if isinstance(step, Call):
-                return transport.request(
-                    step.method,
-                    step.path,
-                    idempotent=step.idempotent,
-                    json=step.json,
-                    headers=step.headers,
-                )
+                return call(transport, step)
             if isinstance(step, Download):
                 return transport.download(
                     step.path, dest_dir=self.downloads(), expect=step.expect, sha256=step.sha256
@@ -307,13 +303,7 @@ class HttpProvider:
 
             async def execute(step: Step) -> object:
                 if isinstance(step, Call):
-                    return await transport.request(
-                        step.method,
-                        step.path,
-                        idempotent=step.idempotent,
-                        json=step.json,
-                        headers=step.headers,
-                    )
+                    return await acall(transport, step)
                 if isinstance(step, Download):
                     return await transport.download(
                         step.path, dest_dir=self.downloads(), expect=step.expect, sha256=step.sha256

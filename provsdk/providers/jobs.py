@@ -15,9 +15,21 @@ from typing import Any, TypeVar, cast
 import httpx
 
 from provsdk.audio.formats import AudioFormat
-from provsdk.providers.transport import DownloadedFile
+from provsdk.providers.transport import AsyncHttpTransport, DownloadedFile, HttpTransport
 
-__all__ = ["Call", "Download", "Job", "Step", "Wait", "arun_job", "ask", "fetch", "run_job"]
+__all__ = [
+    "Call",
+    "Download",
+    "Job",
+    "Step",
+    "Wait",
+    "acall",
+    "arun_job",
+    "ask",
+    "call",
+    "fetch",
+    "run_job",
+]
 
 T = TypeVar("T")
 
@@ -60,6 +72,30 @@ def ask(step: Call) -> Job[httpx.Response]:
 
 def fetch(step: Download) -> Job[DownloadedFile]:
     return cast(DownloadedFile, (yield step))
+
+
+def call(transport: HttpTransport, step: Call) -> httpx.Response:
+    """Carry out a call step with a blocking transport."""
+    return transport.request(
+        step.method,
+        step.path,
+        idempotent=step.idempotent,
+        json=step.json,
+        files=step.files,
+        headers=step.headers,
+    )
+
+
+async def acall(transport: AsyncHttpTransport, step: Call) -> httpx.Response:
+    """The same, awaited."""
+    return await transport.request(
+        step.method,
+        step.path,
+        idempotent=step.idempotent,
+        json=step.json,
+        files=step.files,
+        headers=step.headers,
+    )
 
 
 def run_job(job: Job[T], execute: Callable[[Step], object]) -> T:

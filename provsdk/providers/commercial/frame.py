@@ -34,7 +34,7 @@ from provsdk.errors import (
 from provsdk.models.disclosure import DeclaredDisclosure
 from provsdk.providers.base import Capability, EncodedAudio, Generation, GenerationRequest
 from provsdk.providers.commercial.wire import AsyncWire, Fault, Wire, WireRules, no_dialect
-from provsdk.providers.jobs import Call, Download, Job, Step, arun_job, run_job
+from provsdk.providers.jobs import Call, Download, Job, Step, acall, arun_job, call, run_job
 from provsdk.providers.transport import (
     DEFAULT_MAX_DOWNLOAD,
     DEFAULT_TIMEOUT,
@@ -197,14 +197,7 @@ class CommercialProvider:
 
         def execute(step: Step) -> object:
             if isinstance(step, Call):
-                return api.request(
-                    step.method,
-                    step.path,
-                    idempotent=step.idempotent,
-                    json=step.json,
-                    files=step.files,
-                    headers=step.headers,
-                )
+                return call(api, step)
             if isinstance(step, Download):
                 return self._download(step)
             self._sleep(step.seconds)
@@ -231,14 +224,7 @@ class CommercialProvider:
 
             async def execute(step: Step) -> object:
                 if isinstance(step, Call):
-                    return await api.request(
-                        step.method,
-                        step.path,
-                        idempotent=step.idempotent,
-                        json=step.json,
-                        files=step.files,
-                        headers=step.headers,
-                    )
+                    return await acall(api, step)
                 if isinstance(step, Download):
                     return await self._adownload(step)
                 await self._async_sleep(step.seconds)
