@@ -28,6 +28,7 @@ from provsdk.models.origin import DigitalSourceType, SoftwareAgent, TrainingMini
 from provsdk.models.store import Manifest
 from provsdk.sign.atomic import atomic_output
 from provsdk.sign.writer import read_parent, sign_file
+from provsdk.statements import read_statement
 from provsdk.verify.layers import findings
 
 __all__ = ["AttachResult", "attach_grant"]
@@ -45,6 +46,14 @@ def _tokens(manifest: Manifest, label: str) -> list[str]:
     return [
         d["jws"] for d in manifest.assertions_named(label) if isinstance(d, dict) and "jws" in d
     ]
+
+
+def _signed_part(token: str) -> str:
+    """What a grant's signature covers: the same grant with or without a timestamp."""
+    try:
+        return read_statement(token).compact
+    except InputError:
+        return token
 
 
 def _contracts(manifest: Manifest) -> list[tuple[ContractDocument, bytes]]:
@@ -67,6 +76,8 @@ def _attach_one(
     trust: TrustConfig,
     contract: tuple[ContractDocument, bytes] | None,
     in_place: bool,
+    *,
+    tsa_url: str | None,
 ) -> AttachResult:
     from provsdk.audio.containers import probe
 
@@ -80,7 +91,7 @@ def _attach_one(
         )
     active = store.active
     grants = _tokens(active, GRANT)
-    if token in grants:
+    if _signed_part(token) in {_signed_part(t) for t in grants}:
         if dest != source:  # the output still appears, as an exact copy: nothing new to sign
             with atomic_output(dest) as tmp:
                 shutil.copyfile(source, tmp)
@@ -95,6 +106,7 @@ def _attach_one(
         essence=essence_digest(source),
         model=evidence.origin.model,
         producer=producer,
+        timestamps=trust.timestamp,
     )
     if not checked.check.signature_valid:
         raise InputError("the grant's signature does not verify; not attaching it", path=source)
@@ -123,7 +135,9 @@ def _attach_one(
         grants=(*grants, token),
         contracts=tuple(contracts),
     )
-    sign_file(source, dest, spec, signer, anchors=trust.producer, in_place=in_place)
+    sign_file(
+        source, dest, spec, signer, anchors=trust.producer, in_place=in_place, tsa_url=tsa_url
+    )
     return AttachResult(source, dest, attached=True, grants=len(grants) + 1)
 
 
@@ -136,6 +150,7 @@ def attach_grant(
     out: str | Path | None = None,
     in_place: bool = False,
     contract: tuple[ContractDocument, bytes] | None = None,
+    tsa_url: str | None = None,
 ) -> list[AttachResult]:
     """Attach the signed grant ``token`` to each file.
 
@@ -168,5 +183,7 @@ def attach_grant(
             dest = Path(out or "") / source.name
         else:
             dest = Path(out or "")
-        results.append(_attach_one(source, dest, token, signer, trust, contract, in_place))
+        results.append(
+            _attach_one(source, dest, token, signer, trust, contract, in_place, tsa_url=tsa_url)
+        )
     return results

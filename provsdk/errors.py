@@ -14,6 +14,7 @@ The tree, with the command-line exit code each maps to::
     ├── CredentialError             (2) keys, certificates, trust anchors missing or unusable
     ├── ConfigurationError          (2) a setting, option or argument that cannot work
     ├── SigningError                (2) the C2PA library refused to sign
+    │   └── TimestampError          (2)   the time-stamp authority gave no usable token
     ├── OutputError                 (2) the output could not be written (disk full, permissions)
     └── ProviderError               (3) a generator failed to produce audio
         ├── AuthenticationError     (3)   the provider refused our credentials
@@ -44,6 +45,7 @@ __all__ = [
     "ProvsdkError",
     "RateLimitError",
     "SigningError",
+    "TimestampError",
     "UnsupportedFormatError",
 ]
 
@@ -100,6 +102,10 @@ class ConfigurationError(ProvsdkError):
 
 class SigningError(ProvsdkError):
     """The C2PA library refused to sign; nothing was written."""
+
+
+class TimestampError(SigningError):
+    """The time-stamp authority gave no usable token, so nothing was signed or written."""
 
 
 class OutputError(ProvsdkError):

@@ -7,6 +7,7 @@
       keys/<role>.pem      that role's certificate chain, leaf first
       ca/<role>-root.key   the development root's key (only for the dev PKI)
       trust/<role>.pem     the trust anchors each role's signatures are checked against
+      trust/timestamp.pem  the time-stamp authorities trusted to say when something was signed
 """
 
 from __future__ import annotations

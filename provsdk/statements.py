@@ -1,6 +1,11 @@
 """Signed statements: JSON documents signed by their author as a compact JWS (RFC 7515) with
 the author's certificate chain in ``x5c``.
 
+A statement may carry an RFC 3161 timestamp over its signature value; then it is written in the
+flattened JSON serialisation (RFC 7515 §7.2.2), the token in the unprotected header ``sigTst``
+as base64 DER (the signature value as JAdES's ``sigTst`` covers it). Protected header, payload
+and signature are the same strings in both forms, so one verifies exactly like the other.
+
 The signed bytes are the truth. A reader decodes the payload from the JWS; any readable copy
 kept next to it is compared with it, never trusted instead of it. Serialisation, parsing and
 signature verification are joserfc's; signing goes through a provsdk :class:`Signer`, so a key
@@ -9,6 +14,8 @@ in a KMS or HSM signs statements the same way it signs manifests.
 
 from __future__ import annotations
 
+import base64
+import binascii
 import datetime as dt
 import json
 import secrets
@@ -24,17 +31,22 @@ from joserfc.jws import JWSAlgModel, JWSRegistry  # type: ignore[attr-defined]
 from provsdk.credentials.algorithms import Algorithm
 from provsdk.credentials.chain import ChainCheck, chain_from_x5c, validate_chain, x5c_from_chain
 from provsdk.credentials.profile import subject_names
+from provsdk.credentials.roles import Role
 from provsdk.credentials.signers import Signer
 from provsdk.credentials.trust import TrustStore
 from provsdk.errors import InputError
+from provsdk.timestamps import TimestampCheck, check_timestamp, request_timestamp
+from provsdk.timestamps.check import MAX_RESPONSE
 
 __all__ = [
+    "SIGNATURE_TIMESTAMP",
     "StatementCheck",
     "UnverifiedStatement",
     "canonical_json",
     "read_statement",
     "read_token_file",
     "sign_statement",
+    "timestamp_statement",
     "typed_payload",
     "verify_statement",
 ]
@@ -42,6 +54,8 @@ __all__ = [
 # The JOSE names of the algorithms provsdk signs and accepts; nothing else verifies.
 _JOSE_NAMES = {alg: alg.value for alg in Algorithm}
 _ACCEPTED = sorted(_JOSE_NAMES.values())
+SIGNATURE_TIMESTAMP = "sigTst"  # the unprotected header holding an RFC 3161 response
+_JSON_MEMBERS = frozenset({"protected", "payload", "signature", "header"})
 
 
 class _StatementRegistry(JWSRegistry):
@@ -97,6 +111,13 @@ class UnverifiedStatement:
     header: dict[str, Any]
     payload: dict[str, Any]
     statement_type: str | None
+    compact: str = ""  # the compact serialisation, whichever form it was read from
+    timestamp: bytes | None = None  # an RFC 3161 response over the signature value, if any
+
+    @property
+    def signature_value(self) -> bytes:
+        """The base64url signature segment: the bytes a timestamp's imprint covers."""
+        return self.compact.rsplit(".", 1)[-1].encode("ascii")
 
 
 @dataclass(frozen=True)
@@ -108,10 +129,20 @@ class StatementCheck:
     chain: ChainCheck
     # The organisation and common name of the signing certificate: who really signed.
     signer_names: tuple[str, ...] = ()
+    timestamp: TimestampCheck | None = None
 
     @property
     def trusted(self) -> bool:
-        return self.signature_valid and self.chain.trusted
+        return self.signature_valid and self.chain.trusted and not self._timestamp_tampered()
+
+    def _timestamp_tampered(self) -> list[str]:
+        # A token for other bytes, or an unreadable one, is a tampered statement; an untrusted
+        # authority only means the time is not used, which the chain verdict already shows.
+        stamp = self.timestamp
+        if stamp is None or stamp.trusted:
+            return []
+        benign = ("timestamp.untrusted", "timestamp.no-anchors")
+        return [f"statement.{p}" for p in stamp.problems if not p.startswith(benign)]
 
     @property
     def signer(self) -> str | None:
@@ -123,20 +154,84 @@ class StatementCheck:
             if self.signature_valid
             else ["statement.bad-signature: the signature does not verify"]
         )
+        found += self._timestamp_tampered()
         return found + list(self.chain.problems)
 
 
-def read_statement(token: str, *, source: str | None = None) -> UnverifiedStatement:
-    """Parse a compact JWS without verifying it (raises InputError when it is not one)."""
+def _compact_and_timestamp(token: str, source: str | None) -> tuple[str, bytes | None]:
+    """The compact form of a statement and its timestamp, from either serialisation."""
+    text = token.strip()
+    if not text.startswith("{"):
+        return text, None
     try:
-        parsed = jws.extract_compact(token.strip().encode(), registry=_StatementRegistry())
+        doc = json.loads(text)
+    except ValueError as exc:
+        raise InputError(
+            f"not a readable signed statement (JWS JSON): {exc}", path=source
+        ) from None
+    parts = (
+        [doc.get(k) for k in ("protected", "payload", "signature")] if isinstance(doc, dict) else []
+    )
+    if not parts or not all(isinstance(p, str) for p in parts) or set(doc) - _JSON_MEMBERS:
+        raise InputError(
+            "a JWS in JSON form needs protected, payload and signature strings, and no other "
+            "members but header",
+            path=source,
+        )
+    header = doc.get("header", {})
+    if not isinstance(header, dict) or set(header) - {SIGNATURE_TIMESTAMP}:
+        raise InputError(
+            f"the JWS unprotected header may hold only {SIGNATURE_TIMESTAMP!r}", path=source
+        )
+    compact = ".".join(str(part) for part in parts)
+    encoded = header.get(SIGNATURE_TIMESTAMP)
+    if encoded is None:
+        return compact, None
+    if not isinstance(encoded, str) or len(encoded) > 2 * MAX_RESPONSE:
+        raise InputError(f"the {SIGNATURE_TIMESTAMP} header is not a timestamp token", path=source)
+    try:
+        return compact, base64.b64decode(encoded, validate=True)
+    except (binascii.Error, ValueError):
+        raise InputError(
+            f"the {SIGNATURE_TIMESTAMP} header is not standard base64", path=source
+        ) from None
+
+
+def timestamp_statement(token: str, tsa_url: str, **request: Any) -> str:
+    """``token`` with an RFC 3161 timestamp from ``tsa_url`` over its signature value.
+
+    Returns the flattened JSON serialisation; ``request`` goes to :func:`request_timestamp`.
+    """
+    statement = read_statement(token)
+    response = request_timestamp(tsa_url, statement.signature_value, **request)
+    protected, payload, signature = statement.compact.split(".")
+    document = {
+        "protected": protected,
+        "payload": payload,
+        "signature": signature,
+        "header": {SIGNATURE_TIMESTAMP: base64.b64encode(response).decode("ascii")},
+    }
+    return json.dumps(document, separators=(",", ":"))
+
+
+def read_statement(token: str, *, source: str | None = None) -> UnverifiedStatement:
+    """Parse a JWS, compact or flattened JSON, without verifying it (InputError if not one)."""
+    compact, timestamp = _compact_and_timestamp(token, source)
+    try:
+        parsed = jws.extract_compact(compact.encode(), registry=_StatementRegistry())
         payload = json.loads(parsed.payload)
     except (JoseError, ValueError, UnicodeDecodeError) as exc:
         raise InputError(f"not a readable signed statement (JWS): {exc}", path=source) from None
     if not isinstance(payload, dict):
         raise InputError("the signed statement's payload is not a JSON object", path=source)
     header = dict(parsed.headers())
-    return UnverifiedStatement(header=header, payload=payload, statement_type=header.get("typ"))
+    return UnverifiedStatement(
+        header=header,
+        payload=payload,
+        statement_type=header.get("typ"),
+        compact=compact,
+        timestamp=timestamp,
+    )
 
 
 def typed_payload(
@@ -150,7 +245,7 @@ def typed_payload(
 
 
 def read_token_file(path: str | Path, what: str) -> str:
-    """The JWS text of a signed statement file."""
+    """The JWS text of a signed statement file (compact, or JSON when it is timestamped)."""
     p = Path(path)
     try:
         return p.read_text("ascii").strip()
@@ -177,8 +272,13 @@ def verify_statement(
     at: dt.datetime | None = None,
     expected_type: str | None = None,
     source: str | None = None,
+    timestamps: TrustStore | None = None,
 ) -> StatementCheck:
     """Check the signature of ``token`` with its x5c leaf, and the chain against ``store``.
+
+    A timestamp the ``timestamps`` store trusts proves the signature existed by its time, so
+    the chain is judged at the earlier of that time and ``at``: a certificate that expired
+    since still vouches for what it signed while valid.
 
     Pure: no network, no files. Raises InputError only for input that is not a statement at
     all; everything else (bad signature, untrusted chain) is reported in the result.
@@ -198,14 +298,26 @@ def verify_statement(
         try:
             key = _public_key(chain[0].public_key())
             jws.deserialize_compact(
-                token.strip(), key, algorithms=[alg], registry=_StatementRegistry(algorithms=[alg])
+                statement.compact,
+                key,
+                algorithms=[alg],
+                registry=_StatementRegistry(algorithms=[alg]),
             )
             signature_valid = True
         except (JoseError, ValueError):
             signature_valid = False
+    when = at or dt.datetime.now(dt.UTC)
+    when = when if when.tzinfo else when.replace(tzinfo=dt.UTC)
+    stamp = None
+    if statement.timestamp is not None:
+        authorities = timestamps or TrustStore(Role.TIMESTAMP)
+        stamp = check_timestamp(statement.timestamp, statement.signature_value, authorities)
+        if stamp.trusted and stamp.time is not None:
+            when = min(when, stamp.time)
     return StatementCheck(
         statement=statement,
         signature_valid=signature_valid,
-        chain=validate_chain(chain, store, at),
+        chain=validate_chain(chain, store, when),
         signer_names=subject_names(chain[0]) if chain else (),
+        timestamp=stamp,
     )

@@ -72,7 +72,7 @@ def _write_certs(path: Path, *certs: x509.Certificate) -> Path:
 
 def test_init_dev_pki_writes_documented_layout(dev_home: ProvsdkHome) -> None:
     root = dev_home.root
-    for role in Role:
+    for role in Role.signing():
         key = root / "keys" / f"{role.value}.key"
         chain = root / "keys" / f"{role.value}.pem"
         root_key = root / "ca" / f"{role.value}-root.key"
@@ -105,7 +105,7 @@ def test_init_dev_pki_writes_documented_layout(dev_home: ProvsdkHome) -> None:
 def test_init_dev_pki_refuses_to_overwrite_without_force(tmp_path: Path) -> None:
     home = ProvsdkHome(tmp_path / "home")
     first = init_dev_pki(home)
-    assert set(first.subjects) == set(Role)
+    assert set(first.subjects) == set(Role.signing())
     before = {p: p.read_bytes() for p in home.root.rglob("*") if p.is_file()}
     with pytest.raises(ConfigurationError) as info:
         init_dev_pki(home)
@@ -113,7 +113,7 @@ def test_init_dev_pki_refuses_to_overwrite_without_force(tmp_path: Path) -> None
     assert {p: p.read_bytes() for p in home.root.rglob("*") if p.is_file()} == before
 
     init_dev_pki(home, force=True)
-    for role in Role:
+    for role in Role.signing():
         assert home.key_path(role).read_bytes() != before[home.key_path(role)]
         assert home.key_path(role).stat().st_mode & 0o777 == 0o600
 
@@ -520,7 +520,7 @@ def _fingerprints(store: TrustStore) -> set[bytes]:
 
 
 def test_each_role_has_its_own_anchors(dev_home: ProvsdkHome, trust: TrustConfig) -> None:
-    stores = {role: trust.for_role(role) for role in Role}
+    stores = {role: trust.for_role(role) for role in Role.signing()}
     for role, store in stores.items():
         assert store.role is role
         assert len(store.anchors) == 1

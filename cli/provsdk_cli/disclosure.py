@@ -10,7 +10,7 @@ from pathlib import Path
 import click
 from rich.markup import escape
 
-from provsdk.credentials import Role, TrustStore, load_signer
+from provsdk.credentials import Role, TrustConfig
 from provsdk.disclosure import check_disclosure, load_disclosure_token, sign_disclosure
 from provsdk.disclosure.merkle import (
     Commitment,
@@ -35,7 +35,7 @@ from provsdk.models.disclosure import (
 )
 from provsdk_cli.context import home_of, stdout
 from provsdk_cli.documents import read_json, write_text
-from provsdk_cli.options import credential_options
+from provsdk_cli.options import SignTo, statement_signing
 from provsdk_cli.render import dump_json, show_statement
 
 _DATASET_KEYS = {"name", "basis", "licensor", "licence", "size", "url"}
@@ -166,16 +166,11 @@ def create(
 
 
 @disclosure.command("sign")
-@click.argument("document", type=click.Path(dir_okay=False))
-@click.option("-o", "--out", required=True, type=click.Path(dir_okay=False))
-@credential_options("Provider")
-@click.pass_context
-def sign(ctx: click.Context, document: str, out: str, key: str | None, cert: str | None) -> None:
+@statement_signing(Role.PROVIDER)
+def sign(document: str, sign_to: SignTo) -> None:
     """Sign a disclosure with the provider key (default: PROVSDK_HOME's provider key)."""
     d = Disclosure.from_dict(read_json(document))
-    signer = load_signer(Role.PROVIDER, key=key, cert=cert, home=home_of(ctx), use_env=False)
-    write_text(out, sign_disclosure(d, signer))
-    stdout().print(f"Signed {out} as {escape(signer.leaf.subject.rfc4514_string())}")
+    sign_to(lambda signer: sign_disclosure(d, signer))
 
 
 @disclosure.command("show")
@@ -185,7 +180,8 @@ def sign(ctx: click.Context, document: str, out: str, key: str | None, cert: str
 def show(ctx: click.Context, signed: str, as_json: bool) -> None:
     """Verify a signed disclosure against the provider trust store and show it."""
     token = load_disclosure_token(signed)
-    checked = check_disclosure(token, TrustStore.from_home(Role.PROVIDER, home_of(ctx)))
+    trust = TrustConfig.load(home_of(ctx))
+    checked = check_disclosure(token, trust.provider, timestamps=trust.timestamp)
     d = checked.disclosure
     ctx.exit(show_statement("disclosure", d.to_dict(), d.summary(), checked.check, as_json))
 
@@ -218,7 +214,8 @@ def prove(track_list: str, entry: str, out: str) -> None:
 def verify_proof(ctx: click.Context, signed: str, proof: str) -> None:
     """Check a proof against the commitment in a trusted, signed disclosure (exit 0 or 1)."""
     token = load_disclosure_token(signed)
-    checked = check_disclosure(token, TrustStore.from_home(Role.PROVIDER, home_of(ctx)))
+    trust = TrustConfig.load(home_of(ctx))
+    checked = check_disclosure(token, trust.provider, timestamps=trust.timestamp)
     committed = checked.disclosure.training_list
     if committed is None:
         raise ConfigurationError("the disclosure commits to no training list", path=signed)

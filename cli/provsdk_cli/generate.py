@@ -19,7 +19,7 @@ from provsdk.grants import load_grant_token
 from provsdk.models.track import Track
 from provsdk.providers import provider_names
 from provsdk_cli.context import home_of, stdout
-from provsdk_cli.options import statement_options
+from provsdk_cli.options import statement_options, tsa_option
 from provsdk_cli.render import dump_json, print_report
 
 
@@ -71,6 +71,7 @@ def _track_json(track: Track) -> dict[str, Any]:
 @click.option("--out-dir", type=click.Path(file_okay=False), help="Folder for batch outputs.")
 @click.option("--concurrency", default=4, show_default=True, type=click.IntRange(1, 64))
 @click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
+@tsa_option("each manifest")
 @click.pass_context
 def generate(
     ctx: click.Context,
@@ -91,6 +92,7 @@ def generate(
     out_dir: str | None,
     concurrency: int,
     as_json: bool,
+    tsa_url: str | None,
 ) -> None:
     """Generate PROMPT into OUT with a signed C2PA manifest, then verify it.
 
@@ -103,6 +105,7 @@ def generate(
         "home": home_of(ctx),
         "include_prompt": not no_prompt,
         "provider_options": options,
+        "tsa_url": tsa_url,
     }
     embed: dict[str, Any] = {
         "disclosure": load_disclosure_token(disclosure) if disclosure else None,

@@ -9,7 +9,7 @@ import click
 from rich.markup import escape
 
 from provsdk.attach import attach_grant
-from provsdk.credentials import Role, TrustConfig, TrustStore, load_signer
+from provsdk.credentials import Role, TrustConfig, load_signer
 from provsdk.errors import InputError
 from provsdk.grants import (
     contract_document,
@@ -23,7 +23,7 @@ from provsdk.statements import verify_statement
 from provsdk.verify import expand_paths
 from provsdk_cli.context import home_of, stdout
 from provsdk_cli.documents import read_json, write_text
-from provsdk_cli.options import credential_options
+from provsdk_cli.options import SignTo, credential_options, statement_signing, tsa_option
 from provsdk_cli.render import dump_json, show_statement
 
 
@@ -108,16 +108,11 @@ def _describe(g: Grant) -> str:
 
 
 @grant.command("sign")
-@click.argument("document", type=click.Path(dir_okay=False))
-@click.option("-o", "--out", required=True, type=click.Path(dir_okay=False))
-@credential_options("Licensor")
-@click.pass_context
-def sign(ctx: click.Context, document: str, out: str, key: str | None, cert: str | None) -> None:
+@statement_signing(Role.LICENSOR)
+def sign(document: str, sign_to: SignTo) -> None:
     """Sign a grant with the licensor key (default: PROVSDK_HOME's licensor key)."""
     g = Grant.from_odrl(read_json(document), source=document)
-    signer = load_signer(Role.LICENSOR, key=key, cert=cert, home=home_of(ctx), use_env=False)
-    write_text(out, sign_grant(g, signer))
-    stdout().print(f"Signed {out} as {escape(signer.leaf.subject.rfc4514_string())}")
+    sign_to(lambda signer: sign_grant(g, signer))
 
 
 @grant.command("show")
@@ -128,7 +123,8 @@ def show(ctx: click.Context, signed: str, as_json: bool) -> None:
     """Verify a signed grant against the licensor trust store and show its terms."""
     token = load_grant_token(signed)
     g = parse_grant(token, source=signed)
-    check = verify_statement(token, TrustStore.from_home(Role.LICENSOR, home_of(ctx)))
+    trust = TrustConfig.load(home_of(ctx))
+    check = verify_statement(token, trust.licensor, timestamps=trust.timestamp)
     ctx.exit(show_statement("grant", g.to_odrl(), _describe(g), check, as_json))
 
 
@@ -161,6 +157,7 @@ def _inputs(patterns: tuple[str, ...]) -> list[Path]:
 @click.option("-o", "--out", type=click.Path(), help="Output file, or folder for several files.")
 @click.option("--in-place", is_flag=True, help="Replace each file, atomically.")
 @credential_options("Producer")
+@tsa_option("each new manifest")
 @click.pass_context
 def attach(
     ctx: click.Context,
@@ -171,6 +168,7 @@ def attach(
     in_place: bool,
     key: str | None,
     cert: str | None,
+    tsa_url: str | None,
 ) -> None:
     """Attach a signed grant to FILEs: a new manifest on top of each file's history.
 
@@ -196,6 +194,7 @@ def attach(
         out=out,
         in_place=in_place,
         contract=contract,
+        tsa_url=tsa_url,
     )
     console = stdout()
     for r in results:

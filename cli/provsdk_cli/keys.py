@@ -34,12 +34,12 @@ def init(ctx: click.Context, algorithm: str, force: bool, exist_ok: bool, org: s
     """
     home = home_of(ctx)
     out = stdout()
-    if exist_ok and not force and all(home.key_path(r).exists() for r in Role):
+    if exist_ok and not force and all(home.key_path(r).exists() for r in Role.signing()):
         out.print(f"Keeping the existing keys in {home.root}")
         return
     pki = init_dev_pki(home, Algorithm.parse(algorithm), force=force, organization=org)
     out.print(f"Development PKI ({pki.algorithm.value}) in {pki.home.root}")
-    for role in Role:
+    for role in Role.signing():
         out.print(f"  {role.value:<9} key   {pki.home.key_path(role)}")
         out.print(f"  {'':<9} chain {pki.home.chain_path(role)}")
         out.print(f"  {'':<9} trust {pki.home.anchors_path(role)}")

@@ -3,12 +3,26 @@
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from collections.abc import Callable
 from typing import Any, TypeVar
 
 import click
+from rich.markup import escape
 
-__all__ = ["CheckDate", "credential_options", "statement_options"]
+from provsdk.credentials import Role, Signer, load_signer
+from provsdk.statements import timestamp_statement
+from provsdk_cli.context import home_of, stdout
+from provsdk_cli.documents import write_text
+
+__all__ = [
+    "CheckDate",
+    "SignTo",
+    "credential_options",
+    "statement_options",
+    "statement_signing",
+    "tsa_option",
+]
 
 
 class CheckDate(click.ParamType[dt.datetime]):
@@ -34,6 +48,8 @@ class CheckDate(click.ParamType[dt.datetime]):
 
 
 F = TypeVar("F", bound=Callable[..., Any])
+# What a statement-signing command is handed: call it with "signer -> JWS" and it does the rest.
+SignTo = Callable[[Callable[[Signer], str]], None]
 
 
 def credential_options(role: str) -> Callable[[F], F]:
@@ -66,3 +82,48 @@ def statement_options(f: F) -> F:
         type=click.Path(dir_okay=False),
         help="Provider-signed training-data disclosure (JWS) to embed.",
     )(f)
+
+
+def tsa_option(what: str) -> Callable[[F], F]:
+    """``--tsa-url``: an RFC 3161 time-stamp authority that countersigns ``what``."""
+    return click.option(
+        "--tsa-url",
+        envvar="PROVSDK_TSA_URL",
+        help=f"RFC 3161 time-stamp authority to timestamp {what}, so it still verifies after "
+        "its certificate expires (default: $PROVSDK_TSA_URL).",
+    )
+
+
+def statement_signing(role: Role) -> Callable[[F], F]:
+    """The arguments of ``grant sign`` and ``disclosure sign``: DOCUMENT, -o, credentials, TSA.
+
+    The command receives ``document`` and a ``sign_to(out, make_token)`` keyword: give it a
+    function from the loaded signer to a JWS and it signs, timestamps, writes and reports.
+    """
+
+    def decorate(f: F) -> F:
+        @click.argument("document", type=click.Path(dir_okay=False))
+        @click.option("-o", "--out", required=True, type=click.Path(dir_okay=False))
+        @credential_options(role.value.capitalize())
+        @tsa_option("the signature")
+        @click.pass_context
+        @functools.wraps(f)
+        def command(
+            ctx: click.Context,
+            document: str,
+            out: str,
+            key: str | None,
+            cert: str | None,
+            tsa_url: str | None,
+        ) -> Any:
+            def sign_to(make_token: Callable[[Signer], str]) -> None:
+                signer = load_signer(role, key=key, cert=cert, home=home_of(ctx), use_env=False)
+                token = make_token(signer)
+                write_text(out, timestamp_statement(token, tsa_url) if tsa_url else token)
+                stdout().print(f"Signed {out} as {escape(signer.leaf.subject.rfc4514_string())}")
+
+            return f(document=document, sign_to=sign_to)
+
+        return command  # type: ignore[return-value]
+
+    return decorate

@@ -11,6 +11,7 @@ from rich.markup import escape
 
 from provsdk.models.report import C2paState, VerificationReport
 from provsdk.statements import StatementCheck
+from provsdk.timestamps import TimestampCheck
 
 __all__ = ["dump_json", "print_report", "show_statement"]
 
@@ -58,6 +59,7 @@ def _disclosure(console: Console, report: VerificationReport) -> None:
             _line(console, "", f"  source: {escape(source)}")
         return
     _line(console, "", _signed_by(d.signature_valid, d.trusted, d.signer))
+    _statement_stamp(console, d.timestamp)
 
 
 def _grants(console: Console, report: VerificationReport) -> None:
@@ -77,8 +79,20 @@ def _grants(console: Console, report: VerificationReport) -> None:
             f"{escape(uses)}, {term} ({status})",
         )
         _line(console, "", "  " + _signed_by(item.signature_valid, item.trusted, item.signer))
+        _statement_stamp(console, item.timestamp)
         if item.contract:
             _line(console, "", f"  contract {escape(item.contract)} embedded")
+
+
+def _stamp_line(when: str, authority: str | None, trusted: bool | None) -> str:
+    judged = {True: "trusted", False: "NOT trusted", None: "no authority trusted here"}[trusted]
+    return f"timestamped {escape(when)} by {escape(authority or '?')} ({judged})"
+
+
+def _statement_stamp(console: Console, stamp: TimestampCheck | None) -> None:
+    if stamp is not None:
+        when = stamp.time.isoformat() if stamp.time else "?"
+        _line(console, "", "  " + _stamp_line(when, stamp.authority, stamp.trusted))
 
 
 def print_report(console: Console, report: VerificationReport) -> None:
@@ -102,6 +116,12 @@ def print_report(console: Console, report: VerificationReport) -> None:
             "producer",
             f"{who}{org} ({trusted}; {p.algorithm or '?'}; issuer {escape(p.issuer or '?')})",
         )
+        if p.timestamped_at:
+            _line(
+                console,
+                "",
+                _stamp_line(p.timestamped_at, p.timestamp_authority, p.timestamp_trusted),
+            )
     o = report.origin
     if o.present:
         ai = {True: "AI-generated", False: "not AI-generated", None: "origin unknown"}[
@@ -137,13 +157,22 @@ def show_statement(
 ) -> int:
     """Print a checked statement (JSON or for people); the exit code: 0 trusted, else 1."""
     if as_json:
+        stamp = check.timestamp.to_dict() if check.timestamp else None
         click.echo(
-            dump_json({kind: document, "trusted": check.trusted, "problems": check.problems()})
+            dump_json(
+                {
+                    kind: document,
+                    "trusted": check.trusted,
+                    "problems": check.problems(),
+                    "timestamp": stamp,
+                }
+            )
         )
     else:
         out = Console(soft_wrap=True, highlight=False)
         out.print(escape(description))
         out.print(f"signed by {escape(check.signer or '?')}, trusted: {check.trusted}")
+        _statement_stamp(out, check.timestamp)
         for problem in check.problems():
             out.print(f"  [red]-[/red] {escape(problem)}")
     return 0 if check.trusted else 1

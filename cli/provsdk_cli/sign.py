@@ -13,7 +13,7 @@ from provsdk.manifest.build import ManifestSpec
 from provsdk.models.origin import DigitalSourceType, SoftwareAgent
 from provsdk.sign import sign_file
 from provsdk_cli.context import home_of, stdout
-from provsdk_cli.options import statement_options
+from provsdk_cli.options import statement_options, tsa_option
 
 _SOURCE_TYPES = [t.short for t in DigitalSourceType]
 
@@ -44,6 +44,7 @@ _SOURCE_TYPES = [t.short for t in DigitalSourceType]
 @click.option(
     "--cert", type=click.Path(dir_okay=False), help="Producer certificate chain (PEM, leaf first)."
 )
+@tsa_option("the manifest")
 @click.pass_context
 def sign(
     ctx: click.Context,
@@ -58,6 +59,7 @@ def sign(
     grants: tuple[str, ...],
     key: str | None,
     cert: str | None,
+    tsa_url: str | None,
 ) -> None:
     """Sign SOURCE into OUT with a C2PA manifest.
 
@@ -77,7 +79,9 @@ def sign(
         grants=tuple(load_grant_token(g) for g in grants),
     )
     anchors = TrustStore.from_home(Role.PRODUCER, home_of(ctx))
-    result = sign_file(source, dest, spec, signer, in_place=in_place, anchors=anchors)
+    result = sign_file(
+        source, dest, spec, signer, in_place=in_place, anchors=anchors, tsa_url=tsa_url
+    )
     stdout().print(
         f"Signed {result.path} ({result.audio.format}, manifest {result.manifest_size} bytes) "
         f"as {result.signer_subject}"

@@ -37,6 +37,12 @@ def _error_entry(path: str, exc: ProvsdkError) -> dict[str, Any]:
     type=click.Path(dir_okay=False),
     help="PEM file of extra producer trust anchors (repeatable).",
 )
+@click.option(
+    "--tsa-anchors",
+    multiple=True,
+    type=click.Path(dir_okay=False),
+    help="PEM file of extra time-stamp authority anchors (repeatable).",
+)
 @click.option("--policy", "policy_file", type=click.Path(dir_okay=False), help="TOML policy file.")
 @click.option(
     "--at", type=CheckDate(), help="Judge grants and statement certificates at this date."
@@ -48,6 +54,7 @@ def verify(
     ctx: click.Context,
     paths: tuple[str, ...],
     anchors: tuple[str, ...],
+    tsa_anchors: tuple[str, ...],
     policy_file: str | None,
     at: dt.datetime | None,
     as_json: bool,
@@ -57,7 +64,7 @@ def verify(
 
     Exit 0 when every file passes, 1 when one fails, 2 when one cannot be read.
     """
-    trust = TrustConfig.load(home_of(ctx), producer_anchors=anchors)
+    trust = TrustConfig.load(home_of(ctx), producer_anchors=anchors, timestamp_anchors=tsa_anchors)
     policy = load_policy(policy_file) if policy_file else DEFAULT_POLICY
     console = stdout()
     entries: list[dict[str, Any]] = []

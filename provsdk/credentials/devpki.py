@@ -125,9 +125,14 @@ def issue_leaf(
     not_before: dt.datetime | None = None,
     days: int = LEAF_DAYS,
     organization: str = DEV_ORGANIZATION,
+    not_after: dt.datetime | None = None,
 ) -> tuple[PrivateKeyTypes, x509.Certificate]:
-    """A signing leaf under ``issuer`` that meets the C2PA certificate profile."""
+    """A signing leaf under ``issuer`` that meets the C2PA certificate profile.
+
+    It is valid from ``not_before`` for ``days``, or until ``not_after`` when that is given.
+    """
     start = not_before or dt.datetime.now(dt.UTC) - dt.timedelta(minutes=5)
+    end = not_after or start + dt.timedelta(days=days)
     key = algorithm.generate_key()
     public = key.public_key()
     cert = (
@@ -137,7 +142,7 @@ def issue_leaf(
         .public_key(public)  # type: ignore[arg-type]
         .serial_number(x509.random_serial_number())
         .not_valid_before(start)
-        .not_valid_after(start + dt.timedelta(days=days))
+        .not_valid_after(end)
         .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
         .add_extension(_usage(sign=True, ca=False), critical=True)
         .add_extension(
@@ -197,7 +202,7 @@ def init_dev_pki(
             f"the development PKI supports RSA as PS256 only, not {algorithm.value}"
         )
     home = home or ProvsdkHome()
-    existing = [home.key_path(r) for r in Role if home.key_path(r).exists()]
+    existing = [home.key_path(r) for r in Role.signing() if home.key_path(r).exists()]
     if existing and not force:
         raise ConfigurationError(
             "keys already exist; not overwriting them",
@@ -205,7 +210,7 @@ def init_dev_pki(
             hint="pass --force to replace the development PKI",
         )
     subjects: dict[Role, str] = {}
-    for role in Role:
+    for role in Role.signing():
         root_key, root = make_root(f"provsdk dev {role} root", algorithm)
         leaf_key, leaf = issue_leaf(
             root_key,

@@ -57,22 +57,32 @@ class TrustConfig:
     producer: TrustStore = field(default_factory=lambda: TrustStore(Role.PRODUCER))
     provider: TrustStore = field(default_factory=lambda: TrustStore(Role.PROVIDER))
     licensor: TrustStore = field(default_factory=lambda: TrustStore(Role.LICENSOR))
+    # Time-stamp authorities whose tokens may vouch for *when* a manifest or statement was
+    # signed. Empty by default: then no timestamp extends a certificate past its expiry.
+    timestamp: TrustStore = field(default_factory=lambda: TrustStore(Role.TIMESTAMP))
 
     def for_role(self, role: Role) -> TrustStore:
         return {
             Role.PRODUCER: self.producer,
             Role.PROVIDER: self.provider,
             Role.LICENSOR: self.licensor,
+            Role.TIMESTAMP: self.timestamp,
         }[role]
 
     @classmethod
     def load(
-        cls, home: ProvsdkHome | None = None, *, producer_anchors: Iterable[str | Path] = ()
+        cls,
+        home: ProvsdkHome | None = None,
+        *,
+        producer_anchors: Iterable[str | Path] = (),
+        timestamp_anchors: Iterable[str | Path] = (),
     ) -> TrustConfig:
-        """The stores of ``home``, plus extra producer anchors (``--trust-anchors``)."""
+        """The stores of ``home``, plus extra producer (``--trust-anchors``) and time-stamp
+        authority (``--tsa-anchors``) anchors."""
         home = home or ProvsdkHome()
         return cls(
             producer=TrustStore.from_home(Role.PRODUCER, home).adding_files(producer_anchors),
             provider=TrustStore.from_home(Role.PROVIDER, home),
             licensor=TrustStore.from_home(Role.LICENSOR, home),
+            timestamp=TrustStore.from_home(Role.TIMESTAMP, home).adding_files(timestamp_anchors),
         )

@@ -61,11 +61,17 @@ class DisclosureCheck:
 
 
 def check_disclosure(
-    token: str, provider_trust: TrustStore, at: dt.datetime | None = None
+    token: str,
+    provider_trust: TrustStore,
+    at: dt.datetime | None = None,
+    *,
+    timestamps: TrustStore | None = None,
 ) -> DisclosureCheck:
     """Verify the provider's signature and chain (against the *provider* store only)."""
     disclosure = parse_disclosure(token)
-    check = verify_statement(token, provider_trust, at=at, expected_type=DISCLOSURE_STATEMENT)
+    check = verify_statement(
+        token, provider_trust, at=at, expected_type=DISCLOSURE_STATEMENT, timestamps=timestamps
+    )
     return DisclosureCheck(disclosure, check)
 
 

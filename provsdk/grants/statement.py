@@ -93,6 +93,7 @@ def check_grant(
     essence: str | None,
     model: str | None,
     producer: Collection[str] = (),
+    timestamps: TrustStore | None = None,
 ) -> GrantCheck:
     """Judge a grant for one file: ``essence`` is the file's audio digest, ``model`` the
     generator model its manifest names, ``producer`` the names of whoever signed it.
@@ -101,7 +102,9 @@ def check_grant(
     never passes for a licensor's.
     """
     grant = parse_grant(token)
-    check = verify_statement(token, licensor_trust, at=at, expected_type=GRANT_STATEMENT)
+    check = verify_statement(
+        token, licensor_trust, at=at, expected_type=GRANT_STATEMENT, timestamps=timestamps
+    )
     covers, why = _coverage(grant, essence, model, producer)
     return GrantCheck(
         grant=grant, check=check, in_force=grant.in_force(at.date()), covers=covers, coverage=why

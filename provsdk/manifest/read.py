@@ -7,6 +7,7 @@ Two c2pa reports are combined: ``Reader.json()`` (assertions, validation results
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 from typing import Any
 
 from provsdk.models.report import C2paState, StatusEntry
@@ -29,26 +30,46 @@ def _names(raw: Any) -> dict[str, str]:
     return {str(k): str(v) for k, v in raw.items()} if isinstance(raw, dict) else {}
 
 
-def _certificates(crjson: dict[str, Any]) -> dict[str, Certificate]:
-    found: dict[str, Certificate] = {}
+def _certificate(info: Any) -> Certificate | None:
+    if not isinstance(info, dict):
+        return None
+    validity = info.get("validity") or {}
+    return Certificate(
+        subject=_names(info.get("subject")),
+        issuer=_names(info.get("issuer")),
+        serial_number=info.get("serialNumber"),
+        not_before=validity.get("notBefore"),
+        not_after=validity.get("notAfter"),
+    )
+
+
+@dataclass(frozen=True)
+class _Signature:
+    certificate: Certificate | None = None
+    timestamped_at: str | None = None
+    timestamp_authority: str | None = None
+
+
+def _signatures(crjson: dict[str, Any]) -> dict[str, _Signature]:
+    found: dict[str, _Signature] = {}
     for m in crjson.get("manifests", []) or []:
-        info = ((m or {}).get("signature") or {}).get("certificateInfo")
-        if not isinstance(info, dict):
-            continue
-        validity = info.get("validity") or {}
-        found[str(m.get("label"))] = Certificate(
-            subject=_names(info.get("subject")),
-            issuer=_names(info.get("issuer")),
-            serial_number=info.get("serialNumber"),
-            not_before=validity.get("notBefore"),
-            not_after=validity.get("notAfter"),
+        signature = (m or {}).get("signature") or {}
+        stamp = signature.get("timeStampInfo") or {}
+        authority = _certificate(stamp.get("certificateInfo"))
+        found[str(m.get("label"))] = _Signature(
+            certificate=_certificate(signature.get("certificateInfo")),
+            timestamped_at=stamp.get("timestamp"),
+            timestamp_authority=", ".join(f"{k}={v}" for k, v in authority.subject.items())
+            if authority
+            else None,
         )
     return found
 
 
-def _manifest(label: str, raw: dict[str, Any], certs: dict[str, Certificate]) -> Manifest:
+def _manifest(label: str, raw: dict[str, Any], signatures: dict[str, _Signature]) -> Manifest:
     info = raw.get("claim_generator_info") or []
     signature = raw.get("signature_info") or {}
+    signed = signatures.get(label) or _Signature()
     return Manifest(
         label=label,
         title=raw.get("title"),
@@ -60,7 +81,9 @@ def _manifest(label: str, raw: dict[str, Any], certs: dict[str, Certificate]) ->
         ),
         algorithm=signature.get("alg"),
         signed_at=signature.get("time"),
-        certificate=certs.get(label),
+        certificate=signed.certificate,
+        timestamped_at=signed.timestamped_at,
+        timestamp_authority=signed.timestamp_authority,
         ingredients=tuple(
             Ingredient(
                 title=i.get("title"),
@@ -80,9 +103,9 @@ def _manifest(label: str, raw: dict[str, Any], certs: dict[str, Certificate]) ->
 def parse_store(store_json: str, crjson: str | None = None) -> ManifestStore:
     """The records of a manifest store, from the two JSON reports of one c2pa Reader."""
     data = json.loads(store_json)
-    certs = _certificates(json.loads(crjson)) if crjson else {}
+    signatures = _signatures(json.loads(crjson)) if crjson else {}
     manifests = {
-        str(label): _manifest(str(label), raw, certs)
+        str(label): _manifest(str(label), raw, signatures)
         for label, raw in (data.get("manifests") or {}).items()
         if isinstance(raw, dict)
     }

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from provsdk.models.grant import Grant
+from provsdk.timestamps.check import TimestampCheck
 
 __all__ = [
     "C2paState",
@@ -84,6 +85,11 @@ class ProducerLayer:
     signed_at: str | None = None
     not_after: str | None = None
     development_credential: bool = False
+    # An RFC 3161 token over the signature: when it says, who says so, whether that is trusted
+    # (None: no time-stamp authority is configured, so it was not judged).
+    timestamped_at: str | None = None
+    timestamp_authority: str | None = None
+    timestamp_trusted: bool | None = None
 
 
 @dataclass(frozen=True)
@@ -116,6 +122,7 @@ class DisclosureLayer:
     training_list_count: int | None = None
     summary: str | None = None
     problems: tuple[Reason, ...] = ()
+    timestamp: TimestampCheck | None = None  # an RFC 3161 token over the provider's signature
     # True when nobody signed it: written from the provider's public statements (sources).
     declared: bool = False
     declared_by: str | None = None
@@ -143,6 +150,7 @@ class GrantFinding:
     contract: str | None  # name of the bound contract document, when the file carries it
     problems: tuple[Reason, ...]
     grant: Grant
+    timestamp: TimestampCheck | None = None  # an RFC 3161 token over the licensor's signature
 
 
 @dataclass(frozen=True)

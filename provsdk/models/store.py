@@ -41,6 +41,9 @@ class Manifest:
     signed_at: str | None
     certificate: Certificate | None
     ingredients: tuple[Ingredient, ...] = ()
+    # The RFC 3161 token over the claim signature, as c2pa reports it: its time and authority.
+    timestamped_at: str | None = None
+    timestamp_authority: str | None = None
 
     def assertion(self, label: str) -> Any | None:
         """The data of the first assertion with ``label`` (or ``label`` with a ``__N`` suffix)."""
@@ -63,3 +66,6 @@ class ManifestStore:
     successes: tuple[StatusEntry, ...] = ()
     # What c2pa found wrong with ingredient manifests while reading this store.
     ingredient_failures: tuple[StatusEntry, ...] = ()
+    # Whether the active manifest's timestamp comes from a trusted authority (None: not judged,
+    # because it has none or no authority is trusted).
+    timestamp_trusted: bool | None = None

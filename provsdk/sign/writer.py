@@ -11,7 +11,7 @@ from provsdk.audio.formats import AudioFormat
 from provsdk.c2pa_access import read_manifest_reports
 from provsdk.credentials.signers import Signer
 from provsdk.credentials.trust import TrustStore
-from provsdk.errors import ConfigurationError, InputError, SigningError
+from provsdk.errors import ConfigurationError, InputError, SigningError, TimestampError
 from provsdk.manifest.build import ManifestSpec, manifest_definition
 from provsdk.manifest.read import parse_store
 from provsdk.models.report import C2paState
@@ -125,7 +125,13 @@ def sign_file(
                 raise SigningError(
                     f"the signer failed: {type(cause).__name__}: {cause}", path=src
                 ) from cause
-            raise SigningError(f"c2pa could not sign: {exc}", path=src) from None
+            text = " ".join(str(exc).split())
+            if tsa_url and ("http resolver" in text or "timestamp" in text.lower()):
+                # c2pa asks the TSA itself; say which service failed, not only that c2pa did.
+                raise TimestampError(
+                    f"time-stamp authority {tsa_url} gave no token: {text}", path=src
+                ) from None
+            raise SigningError(f"c2pa could not sign: {text}", path=src) from None
     return SignResult(
         path=out,
         audio=info,

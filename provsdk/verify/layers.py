@@ -78,6 +78,9 @@ def _producer(store: ManifestStore | None) -> ProducerLayer:
         signed_at=manifest.signed_at,
         not_after=cert.not_after if cert else None,
         development_credential=subject.get("OU", "").startswith(DEV_UNIT),
+        timestamped_at=manifest.timestamped_at,
+        timestamp_authority=manifest.timestamp_authority,
+        timestamp_trusted=store.timestamp_trusted if manifest.timestamped_at else None,
     )
 
 
@@ -176,9 +179,17 @@ def findings(
         integrity=integrity,
         producer=producer,
         origin=origin,
-        disclosure=disclosure_layer(_carrying(store, DISCLOSURE), trust.provider, at),
+        disclosure=disclosure_layer(
+            _carrying(store, DISCLOSURE), trust.provider, at, timestamps=trust.timestamp
+        ),
         grants=grants_layer(
-            active, trust.licensor, at, essence=essence, model=origin.model, producer=names
+            active,
+            trust.licensor,
+            at,
+            essence=essence,
+            model=origin.model,
+            producer=names,
+            timestamps=trust.timestamp,
         ),
         notes=tuple(notes),
         checked_at=at.isoformat(),

@@ -1,8 +1,19 @@
-"""The I/O half of verification: check the file's structure, then let c2pa read it, offline."""
+"""The I/O half of verification: check the file's structure, then let c2pa read it, offline.
+
+Timestamps and role separation. c2pa 0.38 takes one list of anchors and judges both the
+manifest's signer and its time-stamp authority against it, so handing it producer and TSA
+anchors together would let a TSA's root (often a public CA that issues e-mail certificates to
+anyone) vouch for manifest signers. Instead the file is read with producer anchors alone; a
+timestamped manifest is read once more with the TSA anchors alone, which says whether its
+authority is trusted and whether its signer chains to a TSA root. Only when the signer's
+certificate has expired, the authority is trusted and the signer does not chain to a TSA
+root is it read a third time with both lists, so c2pa judges the signer at the token's time:
+the path it then finds can only end at a producer anchor.
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -35,24 +46,62 @@ def _unreadable(message: str) -> ManifestStore:
     return ManifestStore(state=C2paState.INVALID, active=None, manifests={}, failures=(entry,))
 
 
-def read_evidence(path: str | Path, producer_trust: TrustStore) -> FileEvidence:
+def _read_store(path: Path, audio: AudioInfo, anchors: TrustStore) -> ManifestStore | None:
+    import c2pa
+
+    try:
+        reports = read_manifest_reports(path, audio.format, anchors)
+    except c2pa.C2paError as exc:
+        text = " ".join(str(exc).split())
+        if "could not be parsed" in text:
+            raise CorruptAudioError(f"c2pa cannot parse the file: {text}", path=path) from None
+        return _unreadable(text)
+    return parse_store(*reports) if reports else None
+
+
+def _codes(store: ManifestStore | None) -> set[str]:
+    return {e.code for e in store.successes} if store else set()
+
+
+def _with_timestamp(
+    path: Path,
+    audio: AudioInfo,
+    store: ManifestStore,
+    producer_trust: TrustStore,
+    timestamp_trust: TrustStore,
+) -> ManifestStore:
+    """``store`` with its timestamp judged, and its signer judged at that time if it must be."""
+    by_authorities = _read_store(path, audio, timestamp_trust)
+    authority_trusted = "timeStamp.trusted" in _codes(by_authorities)
+    signer_under_tsa_root = "signingCredential.trusted" in _codes(by_authorities)
+    expired = any(e.code == "signingCredential.expired" for e in store.failures)
+    if expired and authority_trusted and not signer_under_tsa_root:
+        both = TrustStore(producer_trust.role, producer_trust.anchors).adding(
+            timestamp_trust.anchors
+        )
+        again = _read_store(path, audio, both)
+        if again is not None and again.active is not None:
+            store = again
+    return replace(store, timestamp_trusted=authority_trusted)
+
+
+def read_evidence(
+    path: str | Path, producer_trust: TrustStore, timestamp_trust: TrustStore | None = None
+) -> FileEvidence:
     """Probe ``path`` and read its manifest store with ``producer_trust`` as the C2PA anchors.
+
+    A manifest timestamped by an authority of ``timestamp_trust`` has its signer judged at the
+    token's time (see the module docstring for how the two lists are kept apart).
 
     Never writes to the file and never opens a network connection (remote manifests and OCSP
     are off). Raises :class:`~provsdk.errors.InputError` for files that are not usable audio.
     """
-    import c2pa
-
     p = Path(path)
     audio = probe(p)
-    try:
-        reports = read_manifest_reports(p, audio.format, producer_trust)
-    except c2pa.C2paError as exc:
-        text = " ".join(str(exc).split())
-        if "could not be parsed" in text:
-            raise CorruptAudioError(f"c2pa cannot parse the file: {text}", path=p) from None
-        return FileEvidence(p, audio, _unreadable(text))
-    store = parse_store(*reports) if reports else None
+    store = _read_store(p, audio, producer_trust)
+    timestamped = store is not None and store.active is not None and store.active.timestamped_at
+    if store is not None and timestamped and timestamp_trust and timestamp_trust.anchors:
+        store = _with_timestamp(p, audio, store, producer_trust, timestamp_trust)
     return FileEvidence(p, audio, store, _essence_if_needed(p, store))
 
 

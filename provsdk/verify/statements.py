@@ -46,7 +46,11 @@ def _copy_problems(data: dict[str, Any], payload: dict[str, Any], kind: str) -> 
 
 
 def disclosure_layer(
-    manifest: Manifest | None, provider_trust: TrustStore, at: dt.datetime
+    manifest: Manifest | None,
+    provider_trust: TrustStore,
+    at: dt.datetime,
+    *,
+    timestamps: TrustStore | None = None,
 ) -> DisclosureLayer:
     data = manifest.assertion(DISCLOSURE) if manifest else None
     if data is None:
@@ -57,7 +61,7 @@ def disclosure_layer(
     if token is None:
         return DisclosureLayer(present=True, problems=tuple(problems))
     try:
-        checked = check_disclosure(token, provider_trust, at)
+        checked = check_disclosure(token, provider_trust, at, timestamps=timestamps)
     except InputError as exc:
         return DisclosureLayer(
             present=True, problems=(Reason("disclosure.malformed", exc.message),)
@@ -80,6 +84,7 @@ def disclosure_layer(
         training_list_count=d.training_list.count if d.training_list and claims else None,
         summary=d.summary() if claims else "unverified: the disclosure's signature does not verify",
         problems=tuple(problems),
+        timestamp=check.timestamp,
     )
 
 
@@ -130,10 +135,17 @@ def _grant_finding(
     model: str | None,
     producer: Collection[str],
     contracts: dict[str, str],
+    timestamps: TrustStore | None,
 ) -> GrantFinding | Reason:
     try:
         checked = check_grant(
-            token, licensor_trust, at=at, essence=essence, model=model, producer=producer
+            token,
+            licensor_trust,
+            at=at,
+            essence=essence,
+            model=model,
+            producer=producer,
+            timestamps=timestamps,
         )
     except InputError as exc:
         return Reason("grant.malformed", exc.message)
@@ -168,6 +180,7 @@ def _grant_finding(
         contract=contract,
         problems=tuple(problems),
         grant=grant,
+        timestamp=checked.check.timestamp,
     )
 
 
@@ -179,6 +192,7 @@ def grants_layer(
     essence: str | None,
     model: str | None,
     producer: Collection[str],
+    timestamps: TrustStore | None = None,
 ) -> GrantsLayer:
     """Every grant assertion of ``manifest``, each judged for this file."""
     assertions = manifest.assertions_named(GRANT) if manifest else []
@@ -193,7 +207,7 @@ def grants_layer(
             unreadable.extend(problems)
             continue
         result = _grant_finding(
-            token, data, licensor_trust, at, essence, model, producer, contracts
+            token, data, licensor_trust, at, essence, model, producer, contracts, timestamps
         )
         if isinstance(result, Reason):
             unreadable.append(result)

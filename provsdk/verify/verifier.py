@@ -82,7 +82,9 @@ def verify_file(
             provider=trust.provider,
             licensor=trust.licensor,
         )
-    return report_from_evidence(read_evidence(path, trust.producer), policy, trust=trust, at=at)
+    return report_from_evidence(
+        read_evidence(path, trust.producer, trust.timestamp), policy, trust=trust, at=at
+    )
 
 
 def expand_paths(paths: Iterable[str | Path]) -> Iterator[Path]:

@@ -1,0 +1,483 @@
+"""Trusted timestamps (RFC 3161), against a real time-stamp authority on 127.0.0.1.
+
+The authority (``tsa_responder``) signs genuine tokens; c2pa asks it over HTTP when a manifest
+is signed with a ``tsa_url``, and provsdk asks it for statements. Nothing here is mocked.
+
+The must-show case is ``test_expired_certificate_*``: a producer certificate that expires a
+few seconds after signing. c2pa judges manifests at the real time and has no check-date
+setting, so the test waits those seconds; statements are judged at ``--at``, the check date.
+"""
+
+from __future__ import annotations
+
+import base64
+import datetime as dt
+import json
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+import pytest
+from cli_runner import run_cli
+from cryptography import x509
+from cryptography.hazmat.primitives import serialization
+from cryptography.x509.oid import ExtendedKeyUsageOID
+from http_servers import Reply, ScriptedApp, serve_asgi, unused_port
+from tsa_responder import TimestampAuthority, TsaCredentials, serve_tsa
+
+from provsdk.credentials import Role, TrustConfig, load_signer
+from provsdk.credentials.algorithms import Algorithm
+from provsdk.credentials.devpki import issue_leaf
+from provsdk.credentials.signers import KeySigner
+from provsdk.credentials.trust import TrustStore
+from provsdk.errors import InputError, TimestampError
+from provsdk.home import ProvsdkHome
+from provsdk.manifest import ManifestSpec
+from provsdk.models.report import C2paState
+from provsdk.sign import sign_file
+from provsdk.statements import (
+    read_statement,
+    sign_statement,
+    timestamp_statement,
+    verify_statement,
+)
+from provsdk.timestamps import check_timestamp, request_timestamp
+from provsdk.timestamps.request import REPLY_TYPE
+from provsdk.verify import verify_file
+
+NOW = dt.datetime.now(dt.UTC)
+FAR_FUTURE = NOW + dt.timedelta(days=20 * 365)  # past every dev certificate, roots included
+
+
+@pytest.fixture(scope="module")
+def tsa() -> Iterator[tuple[str, TimestampAuthority]]:
+    with serve_tsa() as served:
+        yield served
+
+
+@pytest.fixture(scope="module")
+def tsa_store(tsa: tuple[str, TimestampAuthority]) -> TrustStore:
+    return TrustStore(Role.TIMESTAMP, (tsa[1].credentials.root,))
+
+
+def _store(*roots: x509.Certificate) -> TrustStore:
+    return TrustStore(Role.TIMESTAMP, roots)
+
+
+# --- the token itself -----------------------------------------------------------------------
+
+
+def test_round_trip_is_trusted_and_carries_the_authority_clock(
+    tsa: tuple[str, TimestampAuthority], tsa_store: TrustStore
+) -> None:
+    url, authority = tsa
+    when = dt.datetime(2025, 3, 4, 5, 6, 7, tzinfo=dt.UTC)
+    authority.issue_at(when)
+    try:
+        token = request_timestamp(url, b"the bytes")
+    finally:
+        authority.clock = lambda: dt.datetime.now(dt.UTC)
+    check = check_timestamp(token, b"the bytes", tsa_store)
+    assert check.trusted, check.problems
+    assert check.time == when
+    assert check.authority is not None and "provsdk test TSA" in check.authority
+
+
+def test_token_for_other_bytes_is_a_mismatch(
+    tsa: tuple[str, TimestampAuthority], tsa_store: TrustStore
+) -> None:
+    token = request_timestamp(tsa[0], b"the bytes")
+    check = check_timestamp(token, b"other bytes", tsa_store)
+    assert not check.trusted
+    assert check.problems[0].startswith("timestamp.mismatch")
+
+
+def test_token_from_an_authority_nobody_trusts_is_untrusted(
+    tsa: tuple[str, TimestampAuthority],
+) -> None:
+    token = request_timestamp(tsa[0], b"the bytes")
+    other_root = TsaCredentials.make().root
+    check = check_timestamp(token, b"the bytes", _store(other_root))
+    assert not check.trusted
+    assert check.problems[0].startswith("timestamp.untrusted")
+    assert "\n" not in check.problems[0]
+    empty = check_timestamp(token, b"the bytes", _store())
+    assert empty.problems[0].startswith("timestamp.no-anchors")
+
+
+def test_authority_without_time_stamping_usage_is_untrusted() -> None:
+    """A certificate of the right root but made for e-mail cannot vouch for time."""
+    credentials = TsaCredentials.make(usage=(ExtendedKeyUsageOID.EMAIL_PROTECTION,))
+    with serve_tsa(TimestampAuthority(credentials)) as (url, _):
+        token = request_timestamp(url, b"the bytes")
+    check = check_timestamp(token, b"the bytes", _store(credentials.root))
+    assert not check.trusted
+    assert check.problems[0].startswith("timestamp.untrusted")
+
+
+def test_forged_token_signature_is_untrusted(
+    tsa: tuple[str, TimestampAuthority], tsa_store: TrustStore
+) -> None:
+    token = bytearray(request_timestamp(tsa[0], b"the bytes"))
+    # The last bytes of the DER are the end of the CMS signature value.
+    token[-3] ^= 0x01
+    check = check_timestamp(bytes(token), b"the bytes", tsa_store)
+    assert not check.trusted
+    assert check.problems[0].split(":")[0] in {"timestamp.untrusted", "timestamp.malformed"}
+
+
+@pytest.mark.parametrize(
+    "token",
+    [b"", b"\x30\x03\x02\x01", b"not der at all", b"\x30" + b"\x84\xff\xff\xff\xff"],
+    ids=["empty", "truncated", "text", "length-bomb"],
+)
+def test_malformed_tokens_are_reported_not_raised(token: bytes, tsa_store: TrustStore) -> None:
+    check = check_timestamp(token, b"the bytes", tsa_store)
+    assert not check.trusted
+    assert check.problems[0].startswith("timestamp.malformed")
+
+
+def test_oversized_token_is_refused_before_parsing(tsa_store: TrustStore) -> None:
+    check = check_timestamp(b"\x30" * (65 * 1024), b"x", tsa_store)
+    assert check.problems[0].startswith("timestamp.malformed: larger than")
+
+
+# --- asking an authority: every failure is one TimestampError --------------------------------
+
+
+def test_refusing_authority_is_a_timestamp_error() -> None:
+    refusing = serve_tsa(TimestampAuthority(status=2))
+    with refusing as (url, _), pytest.raises(TimestampError, match="refused"):
+        request_timestamp(url, b"x")
+
+
+def test_unreachable_authority_is_a_timestamp_error_after_retries() -> None:
+    with unused_port() as port, pytest.raises(TimestampError, match="after 3 attempts"):
+        request_timestamp(f"http://127.0.0.1:{port}/tsa", b"x")
+
+
+@pytest.mark.parametrize(
+    ("reply", "message"),
+    [
+        (Reply(404, body=b"no"), "HTTP 404"),
+        (Reply(200, body=b"<html>", headers={"Content-Type": "text/html"}), "not application"),
+        (Reply(200, body=b"\x30\x00", headers={"Content-Type": REPLY_TYPE}), "unreadable"),
+        (
+            Reply(200, body=b"\x30" * (70 * 1024), headers={"Content-Type": REPLY_TYPE}),
+            "larger than",
+        ),
+    ],
+    ids=["not-found", "html", "garbage", "oversized"],
+)
+def test_unusable_answers_are_timestamp_errors(reply: Reply, message: str) -> None:
+    with serve_asgi(ScriptedApp(reply)) as base, pytest.raises(TimestampError, match=message):
+        request_timestamp(f"{base}/tsa", b"x")
+
+
+def test_busy_authority_is_asked_again(tsa: tuple[str, TimestampAuthority]) -> None:
+    """A 503 then a real token (replayed from the real authority): the second try succeeds."""
+    good = request_timestamp(tsa[0], b"x")
+    app = ScriptedApp(Reply(503), Reply(200, body=good, headers={"Content-Type": REPLY_TYPE}))
+    # The replayed token answers an earlier request (another nonce), which is refused too:
+    # proof that the second answer was read and checked, not just accepted.
+    replaying = serve_asgi(app)
+    with replaying as base, pytest.raises(TimestampError, match="answers another request"):
+        request_timestamp(f"{base}/tsa", b"x")
+    assert len(app.seen) == 2
+
+
+def test_non_http_url_is_a_configuration_error() -> None:
+    with pytest.raises(Exception, match="http"):
+        request_timestamp("file:///etc/passwd", b"x")
+
+
+# --- statements: the check date and the timestamp --------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def licensor(dev_home: ProvsdkHome) -> KeySigner:
+    return load_signer(Role.LICENSOR, home=dev_home, use_env=False)
+
+
+def test_timestamped_statement_keeps_its_signed_bytes(
+    tsa: tuple[str, TimestampAuthority], licensor: KeySigner
+) -> None:
+    token = sign_statement({"what": "grant"}, licensor, "test-statement")
+    stamped = timestamp_statement(token, tsa[0])
+    document = json.loads(stamped)
+    assert set(document) == {"protected", "payload", "signature", "header"}
+    statement = read_statement(stamped)
+    assert statement.compact == token
+    assert statement.payload == {"what": "grant"}
+    assert statement.timestamp is not None
+
+
+def test_expired_statement_certificate_verifies_with_a_timestamp_and_fails_without(
+    tsa: tuple[str, TimestampAuthority],
+    tsa_store: TrustStore,
+    licensor: KeySigner,
+    trust: TrustConfig,
+) -> None:
+    """The check-date half of the must-show case: judged long after every certificate expired."""
+    token = sign_statement({"what": "grant"}, licensor, "test-statement")
+    stamped = timestamp_statement(token, tsa[0])
+    with_stamp = verify_statement(stamped, trust.licensor, at=FAR_FUTURE, timestamps=tsa_store)
+    assert with_stamp.trusted, with_stamp.problems()
+    assert with_stamp.timestamp is not None and with_stamp.timestamp.trusted
+    without = verify_statement(token, trust.licensor, at=FAR_FUTURE, timestamps=tsa_store)
+    assert not without.trusted
+    assert "chain.expired" in without.chain.codes
+    untrusted_authority = verify_statement(stamped, trust.licensor, at=FAR_FUTURE)
+    assert not untrusted_authority.trusted
+    assert "chain.expired" in untrusted_authority.chain.codes
+
+
+def test_timestamp_taken_after_expiry_does_not_help(
+    tsa_store: TrustStore, tsa: tuple[str, TimestampAuthority], dev_home: ProvsdkHome
+) -> None:
+    """A token says when the signature existed; one dated after expiry proves nothing."""
+    signer, _ = _short_lived(dev_home, Role.LICENSOR, seconds=3600)
+    token = sign_statement({"what": "grant"}, signer, "test-statement")
+    authority = tsa[1]
+    authority.issue_at(signer.leaf.not_valid_after_utc + dt.timedelta(days=1))
+    try:
+        stamped = timestamp_statement(token, tsa[0])
+    finally:
+        authority.clock = lambda: dt.datetime.now(dt.UTC)
+    store = TrustStore.from_home(Role.LICENSOR, dev_home)
+    check = verify_statement(stamped, store, at=FAR_FUTURE, timestamps=tsa_store)
+    assert not check.trusted
+    assert "chain.expired" in check.chain.codes
+
+
+def test_timestamp_of_another_statement_is_tampering(
+    tsa: tuple[str, TimestampAuthority],
+    tsa_store: TrustStore,
+    licensor: KeySigner,
+    trust: TrustConfig,
+) -> None:
+    first = json.loads(timestamp_statement(sign_statement({"n": 1}, licensor, "t"), tsa[0]))
+    second = json.loads(timestamp_statement(sign_statement({"n": 2}, licensor, "t"), tsa[0]))
+    first["header"] = second["header"]
+    check = verify_statement(json.dumps(first), trust.licensor, timestamps=tsa_store)
+    assert not check.trusted
+    assert any(p.startswith("statement.timestamp.mismatch") for p in check.problems())
+
+
+@pytest.mark.parametrize(
+    ("document", "message"),
+    [
+        ({"protected": "a", "payload": "b"}, "needs protected, payload and signature"),
+        ({"protected": "a", "payload": "b", "signature": "c", "extra": 1}, "no other members"),
+        ({"protected": "a", "payload": "b", "signature": "c", "header": {"kid": "x"}}, "only"),
+        (
+            {"protected": "a", "payload": "b", "signature": "c", "header": {"sigTst": "%%"}},
+            "base64",
+        ),
+    ],
+    ids=["missing-signature", "extra-member", "other-header", "bad-base64"],
+)
+def test_malformed_json_statements_are_input_errors(document: object, message: str) -> None:
+    with pytest.raises(InputError, match=message):
+        read_statement(json.dumps(document))
+
+
+# --- manifests: c2pa asks the authority; an expired producer certificate ----------------------
+
+
+def _short_lived(home: ProvsdkHome, role: Role, seconds: float) -> tuple[KeySigner, Path]:
+    """A leaf of ``role``'s dev root valid for ``seconds`` more; also its root's PEM path."""
+    root_key = serialization.load_pem_private_key(home.root_key_path(role).read_bytes(), None)
+    root = x509.load_pem_x509_certificate(home.anchors_path(role).read_bytes())
+    now = dt.datetime.now(dt.UTC)
+    key, leaf = issue_leaf(
+        root_key,
+        root,
+        f"short-lived {role}",
+        Algorithm.ES256,
+        not_before=now - dt.timedelta(minutes=1),
+        not_after=now + dt.timedelta(seconds=seconds),
+    )
+    return KeySigner(Algorithm.ES256, (leaf,), key=key, source="short-lived"), home.anchors_path(
+        role
+    )
+
+
+@dataclass(frozen=True)
+class ExpiredSet:
+    """Files signed with certificates that have expired by the time the tests read them."""
+
+    timestamped: Path
+    untimestamped: Path
+    signer_under_tsa_root: Path  # a "producer" certificate the TSA's root issued
+    tsa_root: Path
+
+
+@pytest.fixture(scope="module")
+def expired(
+    dev_home: ProvsdkHome,
+    vectors: Path,
+    spec: ManifestSpec,
+    tmp_path_factory: pytest.TempPathFactory,
+) -> ExpiredSet:
+    folder = tmp_path_factory.mktemp("expired")
+    signer, _ = _short_lived(dev_home, Role.PRODUCER, seconds=3)
+    source = vectors / "sample1.wav"
+    timestamped, plain = folder / "timestamped.wav", folder / "untimestamped.wav"
+    rogue = folder / "signer-under-tsa-root.wav"
+    with serve_tsa() as (url, authority):
+        sign_file(source, timestamped, spec, signer, tsa_url=url)
+        sign_file(source, plain, spec, signer)
+        # The attack on role separation: the TSA's root (trusted for time) issues a leaf fit
+        # for signing manifests. It must never pass for a producer's.
+        now = dt.datetime.now(dt.UTC)
+        key, leaf = issue_leaf(
+            authority.credentials.root_key,
+            authority.credentials.root,
+            "producer made by the TSA root",
+            Algorithm.ES256,
+            not_before=now - dt.timedelta(minutes=1),
+            not_after=now + dt.timedelta(seconds=3),
+        )
+        rogue_signer = KeySigner(Algorithm.ES256, (leaf,), key=key)
+        sign_file(source, rogue, spec, rogue_signer, tsa_url=url)
+    root_pem = folder / "tsa-root.pem"
+    root_pem.write_bytes(authority.credentials.root_pem())
+    deadline = max(signer.leaf.not_valid_after_utc, leaf.not_valid_after_utc)
+    time.sleep(max(0.0, (deadline - dt.datetime.now(dt.UTC)).total_seconds()) + 1.5)
+    return ExpiredSet(timestamped, plain, rogue, root_pem)
+
+
+def test_expired_certificate_verifies_when_timestamped(
+    expired: ExpiredSet, trust: TrustConfig
+) -> None:
+    store = replace(trust, timestamp=TrustStore(Role.TIMESTAMP).adding_files([expired.tsa_root]))
+    report = verify_file(expired.timestamped, trust=store)
+    assert report.integrity.state is C2paState.TRUSTED, report.integrity.failures
+    assert report.passed, report.reasons
+    assert report.producer.timestamp_trusted is True
+    assert report.producer.timestamped_at is not None
+
+
+def test_expired_certificate_fails_without_a_timestamp(
+    expired: ExpiredSet, trust: TrustConfig
+) -> None:
+    store = replace(trust, timestamp=TrustStore(Role.TIMESTAMP).adding_files([expired.tsa_root]))
+    report = verify_file(expired.untimestamped, trust=store)
+    assert not report.passed
+    assert "signingCredential.expired" in {e.code for e in report.integrity.failures}
+
+
+def test_expired_certificate_fails_when_the_authority_is_not_trusted(
+    expired: ExpiredSet, trust: TrustConfig
+) -> None:
+    report = verify_file(expired.timestamped, trust=trust)
+    assert not report.passed
+    assert "signingCredential.expired" in {e.code for e in report.integrity.failures}
+    assert report.producer.timestamp_trusted is None  # no authority configured: not judged
+
+
+def test_time_stamp_authority_root_never_vouches_for_a_producer(
+    expired: ExpiredSet, trust: TrustConfig
+) -> None:
+    store = replace(trust, timestamp=TrustStore(Role.TIMESTAMP).adding_files([expired.tsa_root]))
+    report = verify_file(expired.signer_under_tsa_root, trust=store)
+    assert report.integrity.state is not C2paState.TRUSTED
+    assert not report.producer.trusted
+    assert not report.passed
+
+
+def test_expired_certificate_through_the_command_line(
+    expired: ExpiredSet, dev_home: ProvsdkHome
+) -> None:
+    ok = run_cli(
+        "verify",
+        expired.timestamped,
+        "--tsa-anchors",
+        expired.tsa_root,
+        "--json",
+        home=dev_home.root,
+    )
+    assert ok.returncode == 0, ok.stdout + ok.stderr
+    entry = json.loads(ok.stdout)["files"][0]
+    assert entry["producer"]["timestamp_trusted"] is True
+    bad = run_cli(
+        "verify", expired.untimestamped, "--tsa-anchors", expired.tsa_root, home=dev_home.root
+    )
+    assert bad.returncode == 1
+    assert "signingCredential.expired" in bad.stdout
+
+
+# --- the command line, end to end -----------------------------------------------------------
+
+
+def test_cli_timestamps_manifests_and_grants(
+    tsa: tuple[str, TimestampAuthority],
+    dev_home: ProvsdkHome,
+    vectors: Path,
+    tmp_path: Path,
+) -> None:
+    url, authority = tsa
+    anchors = tmp_path / "tsa.pem"
+    anchors.write_bytes(authority.credentials.root_pem())
+    signed = tmp_path / "signed.wav"
+    run = run_cli(
+        "sign", vectors / "sample1.wav", "-o", signed, "--source-type", "algorithmicMedia",
+        "--tsa-url", url, home=dev_home.root,
+    )  # fmt: skip
+    assert run.returncode == 0, run.stderr
+    grant_doc, grant_jws = tmp_path / "grant.json", tmp_path / "grant.jws"
+    made = run_cli(
+        "grant", "create", "--licensor", "Label", "--licensee", "provsdk development PKI",
+        "--purpose", "commercial", "--territory", "US", "--target", signed, "-o", grant_doc,
+        home=dev_home.root,
+    )  # fmt: skip
+    assert made.returncode == 0, made.stderr
+    # The URL may come from the environment, as in a CI job.
+    stamped = run_cli(
+        "grant", "sign", grant_doc, "-o", grant_jws, home=dev_home.root,
+        env={"PROVSDK_TSA_URL": url},
+    )  # fmt: skip
+    assert stamped.returncode == 0, stamped.stderr
+    assert "sigTst" in json.loads(grant_jws.read_text())["header"]
+    out = tmp_path / "with-grant.wav"
+    attached = run_cli(
+        "grant", "attach", signed, "--grant", grant_jws, "-o", out, "--tsa-url", url,
+        home=dev_home.root,
+    )  # fmt: skip
+    assert attached.returncode == 0, attached.stderr
+    verified = run_cli("verify", out, "--tsa-anchors", anchors, "--json", home=dev_home.root)
+    assert verified.returncode == 0, verified.stdout + verified.stderr
+    entry = json.loads(verified.stdout)["files"][0]
+    assert entry["producer"]["timestamp_trusted"] is True
+    (grant,) = entry["grants"]["items"]
+    assert grant["timestamp"]["trusted"] is True
+    shown = run_cli("verify", out, "--tsa-anchors", anchors, home=dev_home.root)
+    assert "timestamped" in shown.stdout and "(trusted)" in shown.stdout
+
+
+def test_cli_unreachable_authority_leaves_nothing(
+    dev_home: ProvsdkHome, vectors: Path, tmp_path: Path
+) -> None:
+    out = tmp_path / "never.wav"
+    with unused_port() as port:
+        url = f"http://127.0.0.1:{port}/tsa"
+        run = run_cli(
+            "sign", vectors / "sample1.wav", "-o", out, "--source-type", "algorithmicMedia",
+            "--tsa-url", url, home=dev_home.root,
+        )  # fmt: skip
+    assert run.returncode == 2
+    lines = run.stderr.strip().splitlines()
+    assert len(lines) == 1 and "time-stamp authority" in lines[0] and url in lines[0]
+    assert not out.exists()
+    assert [p.name for p in tmp_path.iterdir()] == []
+
+
+def test_timestamp_token_is_base64_der_of_a_granted_response(
+    tsa: tuple[str, TimestampAuthority], tsa_store: TrustStore, licensor: KeySigner
+) -> None:
+    """What other tools need to check the token themselves: standard base64 of the DER."""
+    stamped = timestamp_statement(sign_statement({"n": 1}, licensor, "t"), tsa[0])
+    der = base64.b64decode(json.loads(stamped)["header"]["sigTst"], validate=True)
+    assert check_timestamp(der, read_statement(stamped).signature_value, tsa_store).trusted
