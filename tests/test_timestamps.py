@@ -481,3 +481,33 @@ def test_timestamp_token_is_base64_der_of_a_granted_response(
     stamped = timestamp_statement(sign_statement({"n": 1}, licensor, "t"), tsa[0])
     der = base64.b64decode(json.loads(stamped)["header"]["sigTst"], validate=True)
     assert check_timestamp(der, read_statement(stamped).signature_value, tsa_store).trusted
+
+
+def test_policy_can_require_a_trusted_timestamp(
+    tsa: tuple[str, TimestampAuthority],
+    dev_home: ProvsdkHome,
+    signed_files: dict[str, Path],
+    producer_signer: KeySigner,
+    spec: ManifestSpec,
+    tmp_path: Path,
+) -> None:
+    url, authority = tsa
+    anchors = tmp_path / "tsa.pem"
+    anchors.write_bytes(authority.credentials.root_pem())
+    policy = tmp_path / "archive.toml"
+    policy.write_text('name = "archive"\n[producer]\nrequire = "trusted"\ntimestamp = true\n')
+    stamped = tmp_path / "stamped.flac"
+    sign_file(signed_files["flac"], stamped, spec, producer_signer, tsa_url=url)
+    passes = run_cli(
+        "verify", stamped, "--policy", policy, "--tsa-anchors", anchors, home=dev_home.root
+    )
+    assert passes.returncode == 0, passes.stdout
+    untrusted = run_cli("verify", stamped, "--policy", policy, home=dev_home.root)
+    assert untrusted.returncode == 1
+    assert "policy.timestamp" in untrusted.stdout and "not a trusted" in untrusted.stdout
+    plain = run_cli(
+        "verify", signed_files["flac"], "--policy", policy, "--tsa-anchors", anchors,
+        home=dev_home.root,
+    )  # fmt: skip
+    assert plain.returncode == 1
+    assert "policy.timestamp: the manifest carries no trusted timestamp" in plain.stdout

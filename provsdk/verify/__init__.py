@@ -15,6 +15,7 @@ from provsdk.verify.policy import (
     RequireC2paState,
     RequireDisclosure,
     RequireGrant,
+    RequireTimestamp,
     StatementsSound,
     evaluate,
 )
@@ -34,6 +35,7 @@ __all__ = [
     "RequireC2paState",
     "RequireDisclosure",
     "RequireGrant",
+    "RequireTimestamp",
     "StatementsSound",
     "evaluate",
     "expand_paths",

@@ -81,6 +81,30 @@ class RequireC2paState:
 
 
 @dataclass(frozen=True)
+class RequireTimestamp:
+    """The manifest must carry an RFC 3161 timestamp from a trusted time-stamp authority.
+
+    For archives: such a file keeps verifying after its producer certificate expires.
+    """
+
+    name: str = "timestamp"
+
+    def failures(self, evidence: Findings) -> list[Reason]:
+        producer = evidence.producer
+        if producer.timestamp_trusted:
+            return []
+        if producer.timestamped_at is None:
+            return [Reason("policy.timestamp", "the manifest carries no trusted timestamp")]
+        return [
+            Reason(
+                "policy.timestamp",
+                f"the manifest's timestamp is from {producer.timestamp_authority or 'an authority'}"
+                ", which is not a trusted time-stamp authority here",
+            )
+        ]
+
+
+@dataclass(frozen=True)
 class RequireAiGenerated:
     """The origin layer must declare the audio AI-generated (a disclosure duty in many places)."""
 

@@ -4,6 +4,7 @@
 
     [producer]
     require = "trusted"            # or "valid": intact, signer not necessarily trusted
+    timestamp = true               # and timestamped by a trusted time-stamp authority
     [disclosure]
     require = true
     training = ["licensed", "public-domain", "none"]
@@ -31,6 +32,7 @@ from provsdk.verify.policy import (
     RequireC2paState,
     RequireDisclosure,
     RequireGrant,
+    RequireTimestamp,
     StatementsSound,
 )
 
@@ -39,11 +41,14 @@ __all__ = ["load_policy", "policy_from_dict"]
 
 def policy_from_dict(data: dict[str, Any], *, name: str = "policy") -> Policy:
     validate("policy", data, source=name)
-    producer = data.get("producer", {}).get("require", "trusted")
+    producer = data.get("producer", {})
+    required = producer.get("require", "trusted")
     rules: list[Policy] = [
-        RequireC2paState(C2paState.TRUSTED if producer == "trusted" else C2paState.VALID),
+        RequireC2paState(C2paState.TRUSTED if required == "trusted" else C2paState.VALID),
         StatementsSound(),
     ]
+    if producer.get("timestamp"):
+        rules.append(RequireTimestamp())
     if data.get("origin", {}).get("require_ai_generated"):
         rules.append(RequireAiGenerated())
     disclosure = data.get("disclosure", {})
