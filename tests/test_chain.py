@@ -682,3 +682,16 @@ def test_to_dict(root: Node) -> None:
     assert untrusted["anchor"] is None
     assert isinstance(untrusted["problems"], list)
     assert untrusted["problems"][0].startswith("chain.no-anchors: ")
+
+
+@pytest.mark.parametrize("where", ["subject", "issuer"])
+def test_x5c_certificate_with_an_undecodable_name_is_refused_at_once(where: str) -> None:
+    """Found by the atheris campaign: cryptography decodes names lazily, so a name holding a
+    UTF8String that is not UTF-8 used to pass ``chain_from_x5c`` and crash the path search."""
+    root = _cert("name-bomb root", None)
+    leaf = _cert("name-bomb leaf", root, ca=False, eku=True)
+    der = bytearray(leaf.cert.public_bytes(serialization.Encoding.DER))
+    marker = b"name-bomb leaf" if where == "subject" else b"name-bomb root"
+    der[der.index(marker) + 1] = 0xFF  # no longer valid UTF-8; the DER structure is intact
+    with pytest.raises(ValueError, match=r"x5c\[0\] is not a DER-encoded X.509 certificate"):
+        chain_from_x5c([base64.b64encode(bytes(der)).decode()])

@@ -156,9 +156,14 @@ def chain_from_x5c(x5c: Sequence[str]) -> list[x509.Certificate]:
                 f"x5c[{i}] is not standard padded base64 (x5c uses base64, not base64url)"
             ) from None
         try:
-            chain.append(x509.load_der_x509_certificate(der))
+            cert = x509.load_der_x509_certificate(der)
+            # cryptography decodes names lazily; decode them now, so a name that is not valid
+            # (a UTF8String that is not UTF-8, say) is this function's error, not a crash later.
+            cert.subject.rfc4514_string()
+            cert.issuer.rfc4514_string()
         except ValueError:
             raise ValueError(f"x5c[{i}] is not a DER-encoded X.509 certificate") from None
+        chain.append(cert)
     return chain
 
 
