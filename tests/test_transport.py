@@ -50,6 +50,7 @@ from provsdk.providers.transport import (
     parse_retry_after,
     retry_delay,
 )
+from provsdk.providers.transport.rules import MAX_ANSWER
 
 KEY = "sk-test-0123456789abcdef"
 WAV = wav_bytes()
@@ -623,3 +624,41 @@ def test_plain_http_to_another_machine_is_refused(host: str) -> None:
     HttpTransport(host, provider="p", allow_insecure_http=True).close()
     HttpTransport("http://127.0.0.1:9", provider="p").close()
     HttpTransport("http://localhost:9", provider="p").close()
+
+
+# -- answers that are not what a JSON answer should be ----------------------------------------
+
+
+def test_endless_answer_is_cut_off_at_the_cap(sleeps: list[float]) -> None:
+    """A hostile or broken server streaming a huge JSON answer: refused, never read whole."""
+    huge = b"[" + b"0," * (MAX_ANSWER // 2 + 10) + b"0]"
+    app = ScriptedApp(Reply(200, body=huge, headers={"Content-Type": "application/json"}))
+    refused = pytest.raises(ProviderResponseError, match="larger than")
+    with serve_asgi(app) as url, make(url, sleeps) as transport, refused as caught:
+        transport.request("GET", "/v1/models", idempotent=True)
+    assert "\n" not in str(caught.value)
+    assert len(app.seen) == 1  # a size refusal is final, not retried
+
+    async def run(url: str) -> None:
+        async with make_async(url, sleeps) as transport:
+            await transport.request("GET", "/v1/models", idempotent=True)
+
+    with serve_asgi(app) as url, pytest.raises(ProviderResponseError, match="larger than"):
+        asyncio.run(run(url))
+
+
+def test_compressed_answer_is_decoded_once(sleeps: list[float]) -> None:
+    import gzip
+    import json as json_module
+
+    document = {"models": ["a", "b"], "pad": "x" * 5000}
+    packed = gzip.compress(json_module.dumps(document).encode())
+    app = ScriptedApp(
+        Reply(
+            200,
+            body=packed,
+            headers={"Content-Type": "application/json", "Content-Encoding": "gzip"},
+        )
+    )
+    with serve_asgi(app) as url, make(url, sleeps) as transport:
+        assert transport.request("GET", "/v1/models", idempotent=True).json() == document

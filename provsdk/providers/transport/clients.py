@@ -141,16 +141,19 @@ class HttpTransport(_Base):
                 headers=headers,
             )
             response: httpx.Response | None = None
+            body = bytearray()
             try:
-                # Streamed so that the headers (the request id) are known if the body stalls.
+                # Streamed so that the headers (the request id) are known if the body stalls,
+                # and so that an endless answer is cut off at the cap instead of read whole.
                 response = self._client.send(request, stream=True)
-                response.read()
+                for chunk in response.iter_bytes():
+                    self._rules.take(body, chunk, response, call)
             except httpx.RequestError as exc:
                 raise self._rules.failed(exc, call, response) from exc
             finally:
                 if response is not None:
                     response.close()
-            return self._rules.check(response, call)
+            return self._rules.check(self._rules.with_body(response, bytes(body)), call)
 
         return self._retrying(attempt)
 
@@ -263,15 +266,17 @@ class AsyncHttpTransport(_Base):
                 headers=headers,
             )
             response: httpx.Response | None = None
+            body = bytearray()
             try:
                 response = await self._client.send(request, stream=True)
-                await response.aread()
+                async for chunk in response.aiter_bytes():
+                    self._rules.take(body, chunk, response, call)
             except httpx.RequestError as exc:
                 raise self._rules.failed(exc, call, response) from exc
             finally:
                 if response is not None:
                     await response.aclose()
-            return self._rules.check(response, call)
+            return self._rules.check(self._rules.with_body(response, bytes(body)), call)
 
         return await self._retrying(attempt)
 

@@ -117,6 +117,10 @@ class RetryLater(Exception):
         self.error = error
 
 
+# A JSON or error answer is a few kilobytes; audio comes through download(), capped on its own.
+MAX_ANSWER = 4 * 1024 * 1024
+
+
 class Rules:
     """What the sync and async transports share: URLs, verdicts, error messages."""
 
@@ -185,6 +189,25 @@ class Rules:
             draw=jitter.random(),
         )
         return error if delay is None else RetryLater(delay, error)
+
+    def take(self, body: bytearray, chunk: bytes, response: httpx.Response, call: Call) -> None:
+        """Add ``chunk`` to an answer's ``body``, refusing one larger than :data:`MAX_ANSWER`."""
+        body += chunk
+        if len(body) > MAX_ANSWER:
+            raise ProviderResponseError(
+                f"{call.label}: the answer is larger than {MAX_ANSWER} bytes; not reading on",
+                provider=self.provider,
+                request_id=request_id_of(response.headers),
+            )
+
+    @staticmethod
+    def with_body(response: httpx.Response, body: bytes) -> httpx.Response:
+        """``response`` holding ``body``, already decoded, so nothing decodes it twice."""
+        skip = {"content-encoding", "content-length", "transfer-encoding"}
+        headers = [(k, v) for k, v in response.headers.multi_items() if k.lower() not in skip]
+        return httpx.Response(
+            response.status_code, headers=headers, content=body, request=response.request
+        )
 
     def check(self, response: httpx.Response, call: Call) -> httpx.Response:
         """``response`` if it is a success; raises otherwise. Its body must have been read."""
