@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from cryptography.exceptions import UnsupportedAlgorithm
 from joserfc import jws
 from joserfc.errors import JoseError
 from joserfc.jwk import ECKey, OctKey, OKPKey, RSAKey
@@ -304,7 +305,8 @@ def verify_statement(
                 registry=_StatementRegistry(algorithms=[alg]),
             )
             signature_valid = True
-        except (JoseError, ValueError):
+        except (JoseError, ValueError, UnsupportedAlgorithm):
+            # An x5c leaf with a key we cannot use (an unknown curve, say) verifies nothing.
             signature_valid = False
     when = at or dt.datetime.now(dt.UTC)
     when = when if when.tzinfo else when.replace(tzinfo=dt.UTC)
