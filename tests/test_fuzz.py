@@ -1,6 +1,7 @@
-"""Mutation fuzzing of signed files: whatever happens to the bytes, verify and inspect end with
-a verdict or a one-line typed error, in bounded time. A small, fixed-seed run for CI; the longer
-campaign is `python tests/fuzz_verify_atheris.py` (see its docstring)."""
+"""Mutation fuzzing of signed files, signed statements and timestamp tokens: whatever happens to
+the bytes, verification ends with a verdict or a one-line typed error, in bounded time, and a
+change to anything signed is never trusted. A small, fixed-seed run for CI; the longer campaign
+is `python tests/fuzz_verify_atheris.py` (see its docstring)."""
 
 from __future__ import annotations
 
@@ -10,16 +11,27 @@ from pathlib import Path
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from tsa_responder import serve_tsa
 
 from provsdk import Client
-from provsdk.credentials import TrustConfig
-from provsdk.errors import ProvsdkError
+from provsdk.credentials import Role, TrustConfig, TrustStore, load_signer
+from provsdk.errors import InputError, ProvsdkError
+from provsdk.grants.statement import GRANT_STATEMENT
 from provsdk.home import ProvsdkHome
+from provsdk.statements import (
+    read_statement,
+    sign_statement,
+    timestamp_statement,
+    verify_statement,
+)
+from provsdk.timestamps import check_timestamp
 from provsdk.verify import verify_file
 
 FORMATS = ("wav", "mp3", "flac", "m4a")
 # Per file, per run: far above what a 2-second track takes, far below a hang.
 BOUND_SECONDS = 10.0
+FILE_CASES = 40  # per format
+STATEMENT_CASES = 400  # each a few milliseconds: statements are small
 
 
 @pytest.fixture(scope="module")
@@ -66,7 +78,7 @@ def _mutate(data: bytes, mutations: list[tuple[str, int, int]]) -> bytes:
 
 @pytest.mark.parametrize("fmt", FORMATS)
 @settings(
-    max_examples=40,
+    max_examples=FILE_CASES,
     deadline=None,
     derandomize=True,  # the same cases in every CI run; the atheris campaign explores
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
@@ -93,3 +105,60 @@ def test_mutated_signed_files_never_crash_verification(
         assert report.verdict.value in ("pass", "fail")
     assert time.monotonic() - started < BOUND_SECONDS
     assert path.read_bytes() == before
+
+
+# --- signed statements and their timestamps: the other input an attacker writes ---------------
+
+
+@pytest.fixture(scope="module")
+def stamped_grant(dev_home: ProvsdkHome) -> tuple[str, TrustStore]:
+    """A licensor-signed grant with an RFC 3161 token, and the store trusting its authority."""
+    licensor = load_signer(Role.LICENSOR, home=dev_home, use_env=False)
+    token = sign_statement({"uid": "urn:fuzz", "terms": ["x"] * 4}, licensor, GRANT_STATEMENT)
+    with serve_tsa() as (url, authority):
+        stamped = timestamp_statement(token, url)
+    return stamped, TrustStore(Role.TIMESTAMP, (authority.credentials.root,))
+
+
+def _mutate_text(text: str, mutations: list[tuple[str, int, int]]) -> str:
+    # Mutate the ASCII, then the base64 inside it decodes to mutated DER and JSON: the x5c
+    # certificates, the header, the payload, the signature and the timestamp token.
+    return _mutate(text.encode("ascii"), mutations).decode("latin-1")
+
+
+@settings(max_examples=STATEMENT_CASES, deadline=None, derandomize=True)
+@given(mutations=_mutations())
+def test_mutated_statements_never_crash_verification(
+    mutations: list[tuple[str, int, int]],
+    stamped_grant: tuple[str, TrustStore],
+    trust: TrustConfig,
+) -> None:
+    stamped, authorities = stamped_grant
+    for token in (stamped, read_statement(stamped).compact):
+        mutated = _mutate_text(token, mutations)
+        try:
+            check = verify_statement(mutated, trust.licensor, timestamps=authorities)
+        except InputError as exc:
+            assert "\n" not in str(exc)
+        else:
+            assert check.trusted in (True, False)
+            # A change to what was signed is never trusted; a changed token is never used.
+            if check.trusted:
+                assert read_statement(mutated).compact == read_statement(token).compact
+            if check.timestamp is not None and check.timestamp.trusted:
+                assert read_statement(mutated).timestamp == read_statement(token).timestamp
+
+
+@settings(max_examples=STATEMENT_CASES, deadline=None, derandomize=True)
+@given(mutations=_mutations())
+def test_mutated_timestamp_tokens_are_reported_never_raised(
+    mutations: list[tuple[str, int, int]], stamped_grant: tuple[str, TrustStore]
+) -> None:
+    stamped, authorities = stamped_grant
+    statement = read_statement(stamped)
+    assert statement.timestamp is not None
+    der = _mutate(statement.timestamp, mutations)
+    check = check_timestamp(der, statement.signature_value, authorities)
+    if der != statement.timestamp:
+        assert not check.trusted or check.problems == ()
+    assert all("\n" not in p for p in check.problems)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import re
 from dataclasses import dataclass
 
 from cryptography import x509
@@ -55,6 +56,15 @@ def _authority(response: object) -> str | None:
     return None
 
 
+def _short(exc: Exception) -> str:
+    """One readable line from rfc3161-client's error, which may embed OpenSSL's error stack."""
+    text = str(exc)
+    found = re.findall(r'(?:reason|data): "([^"]+)"', text)
+    if found:
+        return "; ".join(dict.fromkeys(f.strip(" :") for f in found if f.strip(" :")))
+    return " ".join(text.split())[:200]
+
+
 def check_timestamp(response_der: bytes, message: bytes, store: TrustStore) -> TimestampCheck:
     """Whether ``response_der`` is a granted token over ``message`` from a TSA of ``store``."""
     if len(response_der) > MAX_RESPONSE:
@@ -88,5 +98,5 @@ def check_timestamp(response_der: bytes, message: bytes, store: TrustStore) -> T
     try:
         VerifierBuilder(roots=list(store.anchors)).build().verify(response, imprint)
     except (VerificationError, ValueError) as exc:
-        return TimestampCheck(False, when, authority, (f"timestamp.untrusted: {exc}",))
+        return TimestampCheck(False, when, authority, (f"timestamp.untrusted: {_short(exc)}",))
     return TimestampCheck(True, when, authority)
