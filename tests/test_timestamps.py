@@ -511,3 +511,23 @@ def test_policy_can_require_a_trusted_timestamp(
     )  # fmt: skip
     assert plain.returncode == 1
     assert "policy.timestamp: the manifest carries no trusted timestamp" in plain.stdout
+
+
+def test_judging_a_timestamp_opens_no_connection(
+    expired: ExpiredSet, dev_home: ProvsdkHome
+) -> None:
+    """The token is checked offline: verify, with sockets disabled, still passes the file."""
+    import subprocess
+    import sys
+
+    from cli_runner import provsdk_env
+    from test_secrets import NO_NETWORK
+
+    result = subprocess.run(
+        [sys.executable, "-c", NO_NETWORK, "verify", str(expired.timestamped),
+         "--tsa-anchors", str(expired.tsa_root)],
+        capture_output=True, text=True, env=provsdk_env(dev_home.root), timeout=120,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "network use is not allowed" not in result.stderr
+    assert "(trusted)" in result.stdout
