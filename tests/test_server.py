@@ -364,3 +364,34 @@ def test_serve_refuses_to_start_without_keys(server_home: ProvsdkHome, tmp_path:
     assert empty_home.returncode == 2, empty_home.stderr
     lines = empty_home.stderr.strip().splitlines()
     assert len(lines) == 1 and "provsdk keys init" in lines[0], empty_home.stderr
+
+
+def test_grants_are_timestamped_when_the_server_has_an_authority(
+    server_home: ProvsdkHome,
+) -> None:
+    from tsa_responder import serve_tsa
+
+    with serve_tsa() as (tsa_url, authority):
+        config = _config(server_home, tsa_url=tsa_url)
+        with ServerThread(config) as stamping, _client(stamping.url) as c:
+            status = _wait(c, _post(c, _body(licensee="Game Studio")).json()["id"])
+            assert status["status"] == "succeeded", status
+            token = c.get(status["grant_url"]).json()["grant"]
+    authorities = TrustStore(Role.TIMESTAMP, (authority.credentials.root,))
+    licensor = TrustStore.from_home(Role.LICENSOR, server_home)
+    check = verify_statement(token, licensor, timestamps=authorities)
+    assert check.trusted
+    assert check.timestamp is not None and check.timestamp.trusted
+    assert len(authority.requests) == 1
+
+
+def test_a_grant_that_cannot_be_timestamped_fails_its_job(server_home: ProvsdkHome) -> None:
+    from http_servers import unused_port
+
+    with unused_port() as port:
+        config = _config(server_home, tsa_url=f"http://127.0.0.1:{port}/tsa")
+        with ServerThread(config) as stamping, _client(stamping.url) as c:
+            status = _wait(c, _post(c, _body(licensee="Game Studio")).json()["id"])
+    assert status["status"] == "failed"
+    assert status["error"]["code"] == "unavailable"
+    assert "time-stamp authority" in status["error"]["message"]

@@ -11,6 +11,7 @@ from provsdk.credentials import Role
 from provsdk.errors import ConfigurationError, CredentialError
 from provsdk.home import ProvsdkHome
 from provsdk_cli.context import home_of
+from provsdk_cli.options import tsa_option
 
 _KEYS_ENV = "PROVSDK_SERVE_API_KEYS"  # provsdk.server.config.API_KEYS_ENV, without importing it
 
@@ -52,8 +53,16 @@ def _need_keys(home: ProvsdkHome) -> None:
     is_flag=True,
     help="Accept requests without an API key. Only for experiments on your own machine.",
 )
+@tsa_option("every grant it issues")
 @click.pass_context
-def serve(ctx: click.Context, host: str, port: int, latency: float, insecure_no_auth: bool) -> None:
+def serve(
+    ctx: click.Context,
+    host: str,
+    port: int,
+    latency: float,
+    insecure_no_auth: bool,
+    tsa_url: str | None,
+) -> None:
     """Serve the licensed generator protocol with the local generator.
 
     API keys are read from PROVSDK_SERVE_API_KEYS (comma-separated); without any, the server
@@ -76,7 +85,11 @@ def serve(ctx: click.Context, host: str, port: int, latency: float, insecure_no_
         ignored = f"; the {len(api_keys)} keys in {_KEYS_ENV} are ignored" if api_keys else ""
         click.echo(f"provsdk: warning: authentication is off{ignored}", err=True)
     config = ServerConfig(
-        home=home, api_keys=api_keys, insecure_no_auth=insecure_no_auth, latency=latency
+        home=home,
+        api_keys=api_keys,
+        insecure_no_auth=insecure_no_auth,
+        latency=latency,
+        tsa_url=tsa_url,
     )
     click.echo(
         f"provsdk: serving the licensed generator protocol on http://{host}:{port}", err=True

@@ -41,6 +41,9 @@ class ServerConfig:
     licence_offer: LicenceOffer = field(default_factory=LicenceOffer)
     # The provider's name: it signs the disclosure and is the licensor of every output.
     provider_name: str = "provsdk"
+    # An RFC 3161 authority that timestamps every grant issued, so grants outlive the
+    # licensor certificate. A job whose grant cannot be timestamped fails.
+    tsa_url: str | None = None
 
     def __post_init__(self) -> None:
         if self.latency < 0 or self.workers < 1 or self.max_duration <= 0:

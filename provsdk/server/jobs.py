@@ -27,6 +27,7 @@ from provsdk.audio.formats import format_for_name
 from provsdk.credentials import Role, load_signer
 from provsdk.credentials.signers import KeySigner
 from provsdk.disclosure.statement import no_training_data, sign_disclosure
+from provsdk.errors import TimestampError
 from provsdk.grants.create import create_grant
 from provsdk.grants.statement import sign_grant
 from provsdk.home import ProvsdkHome
@@ -34,6 +35,7 @@ from provsdk.providers.local import GENERATOR_NAME, GENERATOR_VERSION, render_tr
 from provsdk.server.config import ServerConfig
 from provsdk.server.errors import ApiError
 from provsdk.server.schemas import GenerationRequest
+from provsdk.statements import timestamp_statement
 
 __all__ = ["KEEP_SECONDS", "MODEL_ID", "Credentials", "Generations", "Job", "load_credentials"]
 
@@ -210,6 +212,9 @@ class Generations:
             return
         try:
             self._render(job_id, request, seed)
+        except TimestampError as exc:
+            log.warning("generation %s: %s", job_id, exc)
+            self._fail(job_id, "error", "unavailable", "the time-stamp authority is unavailable")
         except Exception:
             log.exception("generation %s failed", job_id)
             self._fail(job_id, "error", "internal", "the generation failed on the server")
@@ -247,4 +252,5 @@ class Generations:
             until=until,
             target_file=path,
         )
-        return sign_grant(grant, self._licensor)
+        token = sign_grant(grant, self._licensor)
+        return timestamp_statement(token, self.config.tsa_url) if self.config.tsa_url else token
