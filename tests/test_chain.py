@@ -695,3 +695,16 @@ def test_x5c_certificate_with_an_undecodable_name_is_refused_at_once(where: str)
     der[der.index(marker) + 1] = 0xFF  # no longer valid UTF-8; the DER structure is intact
     with pytest.raises(ValueError, match=r"x5c\[0\] is not a DER-encoded X.509 certificate"):
         chain_from_x5c([base64.b64encode(bytes(der)).decode()])
+
+
+def test_x5c_certificate_with_an_unknown_version_is_refused() -> None:
+    """Found by the atheris campaign: cryptography raises InvalidVersion, not ValueError, for a
+    certificate whose version field is not v1-v3, and it escaped chain_from_x5c."""
+    root = _cert("version root", None)
+    leaf = _cert("version leaf", root, ca=False, eku=True)
+    der = bytearray(leaf.cert.public_bytes(serialization.Encoding.DER))
+    # The explicit [0] version field: A0 03 02 01 02 (v3); make it 0x22.
+    at = der.index(b"\xa0\x03\x02\x01\x02") + 4
+    der[at] = 0x22
+    with pytest.raises(ValueError, match=r"x5c\[0\] is not a DER-encoded X.509 certificate"):
+        chain_from_x5c([base64.b64encode(bytes(der)).decode()])

@@ -161,7 +161,7 @@ def chain_from_x5c(x5c: Sequence[str]) -> list[x509.Certificate]:
             # (a UTF8String that is not UTF-8, say) is this function's error, not a crash later.
             cert.subject.rfc4514_string()
             cert.issuer.rfc4514_string()
-        except ValueError:
+        except (ValueError, x509.InvalidVersion):
             raise ValueError(f"x5c[{i}] is not a DER-encoded X.509 certificate") from None
         chain.append(cert)
     return chain

@@ -95,7 +95,7 @@ def load_private_key(pem: bytes, source: str) -> PrivateKeyTypes:
 def load_chain(pem: bytes, source: str) -> list[x509.Certificate]:
     try:
         chain = x509.load_pem_x509_certificates(pem)
-    except ValueError:
+    except (ValueError, x509.InvalidVersion):
         raise CredentialError(f"{source}: not a readable PEM certificate chain") from None
     if not chain:
         raise CredentialError(f"{source}: contains no certificate")
