@@ -16,7 +16,6 @@ from pathlib import Path
 
 from provsdk._version import __version__
 from provsdk.audio.essence import essence_digest
-from provsdk.audio.formats import AudioFormat
 from provsdk.credentials.profile import subject_names
 from provsdk.credentials.signers import Signer
 from provsdk.credentials.trust import TrustConfig
@@ -81,8 +80,7 @@ def _attach_one(
 ) -> AttachResult:
     from provsdk.audio.containers import probe
 
-    fmt: AudioFormat = probe(source).format
-    store = read_parent(source, fmt, trust.producer)
+    store = read_parent(source, probe(source), trust.producer)
     if store is None or store.active is None:
         raise InputError(
             "has no C2PA manifest to attach a grant to",

@@ -9,10 +9,10 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from provsdk.audio.formats import AudioFormat
+from provsdk.audio.containers.info import AudioInfo
 from provsdk.credentials.trust import TrustStore
 
-__all__ = ["c2pa_context", "is_missing_manifest", "read_manifest_reports"]
+__all__ = ["UnreadableManifest", "c2pa_context", "is_missing_manifest", "read_manifest_reports"]
 
 # No remote manifests, no OCSP: verification is offline unless a caller asks otherwise.
 OFFLINE_VERIFY = {"remote_manifest_fetch": False, "ocsp_fetch": False}
@@ -33,18 +33,26 @@ def is_missing_manifest(exc: Exception) -> bool:
     return "ManifestNotFound" in type(exc).__name__ or "no JUMBF" in str(exc)
 
 
+class UnreadableManifest(Exception):
+    """The manifest store is broken in a way c2pa must not be handed (see ``probe``)."""
+
+
 def read_manifest_reports(
-    path: Path, fmt: AudioFormat, anchors: TrustStore | None = None
+    path: Path, audio: AudioInfo, anchors: TrustStore | None = None
 ) -> tuple[str, str] | None:
     """c2pa's ``json()`` and ``crjson()`` reports of ``path``, or None without a manifest.
 
-    Other c2pa errors propagate as ``c2pa.C2paError`` for the caller to classify.
+    ``audio`` is what :func:`~provsdk.audio.containers.probe` found; a manifest store it found
+    broken raises :class:`UnreadableManifest` without reaching c2pa. Other c2pa errors
+    propagate as ``c2pa.C2paError`` for the caller to classify.
     """
     import c2pa
 
+    if audio.manifest_problem is not None:
+        raise UnreadableManifest(audio.manifest_problem)
     try:
         with path.open("rb") as fh:
-            reader = c2pa.Reader(fmt.mime_type, fh, context=c2pa_context(anchors))
+            reader = c2pa.Reader(audio.format.mime_type, fh, context=c2pa_context(anchors))
             try:
                 return reader.json(), reader.crjson()
             finally:

@@ -15,6 +15,7 @@ import pytest
 from cryptography import x509
 
 from provsdk.audio import AudioFormat
+from provsdk.audio.containers import probe
 from provsdk.credentials import Algorithm, CallbackSigner, Role, TrustConfig
 from provsdk.credentials.signers import KeySigner
 from provsdk.errors import (
@@ -120,8 +121,9 @@ def test_signing_leaves_the_input_byte_for_byte_unchanged(
     assert result.signer_subject == producer_signer.leaf.subject.rfc4514_string()
     assert result.strategy == "c2pa-builder"
     assert _listing(out_dir) == [f"signed.{ext}"]
-    assert read_parent(out_dir / f"signed.{ext}", result.audio.format, None) is not None
-    assert read_parent(source, result.audio.format, None) is None
+    signed = out_dir / f"signed.{ext}"
+    assert read_parent(signed, probe(signed), None) is not None
+    assert read_parent(source, probe(source), None) is None
 
 
 def test_existing_output_is_replaced_and_keeps_its_mode(

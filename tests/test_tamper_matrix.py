@@ -416,8 +416,7 @@ class Resigner:
 
     def __init__(self, lab: Lab, corpus: Corpus, grant: str) -> None:
         self.lab, self.corpus, self.grant = lab, corpus, grant
-        fmt = probe(corpus.generated).format
-        store = read_parent(corpus.generated, fmt, lab.trust.producer)
+        store = read_parent(corpus.generated, probe(corpus.generated), lab.trust.producer)
         assert store is not None and store.active is not None
         data = store.active.assertion(DISCLOSURE)
         assert isinstance(data, dict) and isinstance(data["jws"], str)

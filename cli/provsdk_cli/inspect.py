@@ -9,7 +9,7 @@ import click
 from rich.markup import escape
 
 from provsdk.audio import probe
-from provsdk.c2pa_access import read_manifest_reports
+from provsdk.c2pa_access import UnreadableManifest, read_manifest_reports
 from provsdk.credentials import Role, TrustStore
 from provsdk.errors import InputError
 from provsdk.manifest.read import parse_store
@@ -31,8 +31,8 @@ def inspect(ctx: click.Context, path: str, as_json: bool) -> None:
     info = probe(path)
     anchors = TrustStore.from_home(Role.PRODUCER, home_of(ctx))
     try:
-        reports = read_manifest_reports(Path(path), info.format, anchors)
-    except c2pa.C2paError as exc:
+        reports = read_manifest_reports(Path(path), info, anchors)
+    except (c2pa.C2paError, UnreadableManifest) as exc:
         text = " ".join(str(exc).split())
         raise InputError(f"c2pa cannot read the manifest store: {text}", path=path) from None
     if reports is None:

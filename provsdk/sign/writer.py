@@ -8,7 +8,7 @@ from pathlib import Path
 
 from provsdk.audio.containers import AudioInfo, probe
 from provsdk.audio.formats import AudioFormat
-from provsdk.c2pa_access import read_manifest_reports
+from provsdk.c2pa_access import UnreadableManifest, read_manifest_reports
 from provsdk.credentials.signers import Signer
 from provsdk.credentials.trust import TrustStore
 from provsdk.errors import ConfigurationError, InputError, SigningError, TimestampError
@@ -39,7 +39,7 @@ class SignResult:
     strategy: str
 
 
-def read_parent(path: Path, fmt: AudioFormat, anchors: TrustStore | None) -> ManifestStore | None:
+def read_parent(path: Path, audio: AudioInfo, anchors: TrustStore | None) -> ManifestStore | None:
     """The manifest store ``path`` already carries, or None.
 
     A store that fails validation is refused: building on it would launder a tampered file
@@ -48,8 +48,8 @@ def read_parent(path: Path, fmt: AudioFormat, anchors: TrustStore | None) -> Man
     import c2pa
 
     try:
-        reports = read_manifest_reports(path, fmt, anchors)
-    except c2pa.C2paError as exc:
+        reports = read_manifest_reports(path, audio, anchors)
+    except (c2pa.C2paError, UnreadableManifest) as exc:
         raise InputError(f"cannot read the existing C2PA manifest: {exc}", path=path) from None
     if reports is None:
         return None
@@ -99,7 +99,7 @@ def sign_file(
     src, out = Path(source), Path(dest)
     info = probe(src)
     _check_destination(src, out, info.format, in_place)
-    parent = read_parent(src, info.format, anchors) is not None
+    parent = read_parent(src, info, anchors) is not None
     if parent != spec.has_parent:
         spec = dataclasses.replace(spec, has_parent=parent)
     definition = manifest_definition(spec, info.format)

@@ -19,7 +19,7 @@ from typing import Any
 
 from provsdk.audio.containers import AudioInfo, probe
 from provsdk.audio.essence import essence_digest
-from provsdk.c2pa_access import read_manifest_reports
+from provsdk.c2pa_access import UnreadableManifest, read_manifest_reports
 from provsdk.credentials.trust import TrustStore
 from provsdk.errors import CorruptAudioError, InputError
 from provsdk.manifest.build import GRANT
@@ -50,7 +50,9 @@ def _read_store(path: Path, audio: AudioInfo, anchors: TrustStore) -> ManifestSt
     import c2pa
 
     try:
-        reports = read_manifest_reports(path, audio.format, anchors)
+        reports = read_manifest_reports(path, audio, anchors)
+    except UnreadableManifest as exc:
+        return _unreadable(str(exc))
     except c2pa.C2paError as exc:
         text = " ".join(str(exc).split())
         if "could not be parsed" in text:

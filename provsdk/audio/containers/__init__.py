@@ -7,6 +7,7 @@ one-line :class:`~provsdk.errors.CorruptAudioError` instead of reaching c2pa or 
 
 from __future__ import annotations
 
+import dataclasses
 import mmap
 from collections.abc import Callable
 from pathlib import Path
@@ -14,6 +15,7 @@ from pathlib import Path
 from provsdk.audio.containers._buffer import Bytes
 from provsdk.audio.containers.flac import check_flac
 from provsdk.audio.containers.info import AudioInfo
+from provsdk.audio.containers.jumbf import manifest_store_problem
 from provsdk.audio.containers.mp3 import check_mp3
 from provsdk.audio.containers.mp4 import check_mp4
 from provsdk.audio.containers.wav import check_wav
@@ -40,6 +42,12 @@ def probe(path: str | Path) -> AudioInfo:
     fmt = detect_format(p)
     try:
         with p.open("rb") as fh, mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ) as view:
-            return _CHECKS[fmt](Bytes(view, p))
+            info = _CHECKS[fmt](Bytes(view, p))
+            if info.manifest is None:
+                return info
+            start, length = info.manifest
+            # A copy, not a view: a view would pin the mmap open. Stores are kilobytes.
+            problem = manifest_store_problem(view[start : start + length])
+            return dataclasses.replace(info, manifest_problem=problem)
     except OSError as exc:
         raise InputError(f"cannot read file: {exc.strerror or exc}", path=p) from None

@@ -14,7 +14,8 @@ MAX_BLOCKS = 10_000
 
 
 def check_flac(buf: Bytes) -> AudioInfo:
-    offset = skip_id3v2(buf, 0)
+    carriers: list[tuple[int, int]] = []
+    offset = skip_id3v2(buf, 0, carriers)
     if buf.take(offset, 4, "FLAC marker") != b"fLaC":
         raise buf.corrupt(f"corrupt FLAC: no 'fLaC' marker at offset {offset}")
     offset += 4
@@ -40,7 +41,8 @@ def check_flac(buf: Bytes) -> AudioInfo:
     assert streaminfo is not None
     info, max_block, max_frame, total = streaminfo
     check_last_frame(buf, offset, max_frame, max_block, total)
-    return dataclasses.replace(info, essence=(offset, buf.size - offset))
+    manifest = carriers[0] if carriers else None
+    return dataclasses.replace(info, essence=(offset, buf.size - offset), manifest=manifest)
 
 
 def _streaminfo(buf: Bytes, offset: int) -> tuple[AudioInfo, int, int, int]:

@@ -23,8 +23,11 @@ def _syncsafe(raw: bytes) -> int | None:
     return value
 
 
-def skip_id3v2(buf: Bytes, offset: int) -> int:
-    """Validate the ID3v2 tags starting at ``offset``; return the offset after them."""
+def skip_id3v2(buf: Bytes, offset: int, carriers: list[tuple[int, int]] | None = None) -> int:
+    """Validate the ID3v2 tags starting at ``offset``; return the offset after them.
+
+    The GEOB frames that carry a C2PA manifest store are appended to ``carriers``.
+    """
     while buf.size - offset >= 10 and buf.take(offset, 3, "ID3 header") == b"ID3":
         header = buf.take(offset, 10, "ID3v2 header")
         major, flags = header[3], header[5]
@@ -44,12 +47,14 @@ def skip_id3v2(buf: Bytes, offset: int) -> int:
             if flags & 0x40:  # extended header
                 ext = buf.be32(start, "ID3 extended header")
                 start += ext if major == 4 else ext + 4
-            _check_frames(buf, start, offset + 10 + size, major)
+            _check_frames(buf, start, offset + 10 + size, major, carriers)
         offset = end
     return offset
 
 
-def _check_frames(buf: Bytes, offset: int, end: int, major: int) -> None:
+def _check_frames(
+    buf: Bytes, offset: int, end: int, major: int, carriers: list[tuple[int, int]] | None
+) -> None:
     frames = 0
     while offset + 10 <= end:
         frame_id = buf.take(offset, 4, "ID3 frame id")
@@ -73,4 +78,11 @@ def _check_frames(buf: Bytes, offset: int, end: int, major: int) -> None:
                 f"corrupt ID3v2 frame {frame_id.decode()} at offset {offset}: marked compressed "
                 f"but only {size} bytes long, too short for its length field"
             )
+        # c2pa's object: MIME type "application/c2pa" (or the older x-c2pa-manifest-store).
+        if (
+            frame_id == b"GEOB"
+            and carriers is not None
+            and b"c2pa" in buf.take(offset + 10, min(size, 64), "GEOB header")
+        ):
+            carriers.append((offset + 10, size))
         offset += 10 + size

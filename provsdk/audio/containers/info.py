@@ -20,3 +20,7 @@ class AudioInfo:
     # Where the coded audio itself lies, as (offset, length): the bytes a C2PA manifest never
     # touches when it is embedded, so their digest names the recording across re-signing.
     essence: tuple[int, int] | None = None
+    # Where an embedded C2PA manifest store is carried (a RIFF chunk, an ID3 GEOB frame, an MP4
+    # 'uuid' box), as (offset, length), and what is structurally wrong with it, if anything.
+    manifest: tuple[int, int] | None = None
+    manifest_problem: str | None = None

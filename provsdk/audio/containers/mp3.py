@@ -44,7 +44,8 @@ def _frame(header: bytes) -> tuple[int, int, int, int] | None:
 
 
 def check_mp3(buf: Bytes) -> AudioInfo:
-    start = skip_id3v2(buf, 0)
+    carriers: list[tuple[int, int]] = []
+    start = skip_id3v2(buf, 0, carriers)
     offset = start
     while offset < min(buf.size, start + _MAX_LEADING_GAP) - 3:
         if _frame(buf.take(offset, 4, "MPEG frame header")) is not None:
@@ -86,4 +87,5 @@ def check_mp3(buf: Bytes) -> AudioInfo:
         channels,
         frames * per_frame / rate,
         (first_offset, offset - first_offset),
+        manifest=carriers[0] if carriers else None,
     )

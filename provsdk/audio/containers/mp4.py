@@ -10,6 +10,8 @@ from provsdk.audio.containers.info import AudioInfo
 from provsdk.audio.formats import AudioFormat
 
 MAX_BOXES = 100_000
+# The 'uuid' box type c2pa embeds its manifest store in (C2PA specification, BMFF embedding).
+C2PA_UUID = bytes.fromhex("d8fec3d61b0e483c92975828877ec481")
 _CONTAINERS = (b"moov", b"trak", b"mdia", b"minf", b"stbl")
 
 
@@ -45,6 +47,11 @@ def check_mp4(buf: Bytes) -> AudioInfo:
     boxes = list(_boxes(buf, 0, buf.size, counter))
     top = {kind: (body, end) for kind, body, end in boxes}
     mdats = [(body, end - body) for kind, body, end in boxes if kind == b"mdat"]
+    stores = [
+        (body, end - body)
+        for kind, body, end in boxes
+        if kind == b"uuid" and end - body >= 16 and buf.take(body, 16, "uuid") == C2PA_UUID
+    ]
     for required in (b"ftyp", b"moov", b"mdat"):
         if required not in top:
             raise buf.corrupt(f"corrupt MP4: no {required.decode()!r} box")
@@ -54,7 +61,11 @@ def check_mp4(buf: Bytes) -> AudioInfo:
             info = _audio_track(buf, trak_body, trak_end, counter)
             if info is not None:
                 # One media data box is the rule for audio; with several, no single range.
-                return dataclasses.replace(info, essence=mdats[0] if len(mdats) == 1 else None)
+                return dataclasses.replace(
+                    info,
+                    essence=mdats[0] if len(mdats) == 1 else None,
+                    manifest=stores[0] if stores else None,
+                )
     raise buf.corrupt("MP4 file has no audio track")
 
 

@@ -21,6 +21,7 @@ def check_wav(buf: Bytes) -> AudioInfo:
     fmt: tuple[int, int, int] | None = None  # channels, sample rate, block align
     data_size: int | None = None
     data_offset = 0
+    manifest: tuple[int, int] | None = None
     while offset + 8 <= riff_end:
         chunks += 1
         if chunks > MAX_CHUNKS:
@@ -49,6 +50,8 @@ def check_wav(buf: Bytes) -> AudioInfo:
             if fmt is None:
                 raise buf.corrupt("corrupt WAV: 'data' chunk before the 'fmt ' chunk")
             data_size, data_offset = size, body
+        elif chunk_id == b"C2PA":
+            manifest = (body, size)
         offset = body + size + (size & 1)  # chunks are padded to an even length
     if fmt is None:
         raise buf.corrupt("corrupt WAV: no 'fmt ' chunk")
@@ -56,4 +59,6 @@ def check_wav(buf: Bytes) -> AudioInfo:
         raise buf.corrupt("WAV contains no audio samples (missing or empty 'data' chunk)")
     channels, rate, align = fmt
     duration = (data_size // align) / rate
-    return AudioInfo(AudioFormat.WAV, rate, channels, duration, (data_offset, data_size))
+    return AudioInfo(
+        AudioFormat.WAV, rate, channels, duration, (data_offset, data_size), manifest=manifest
+    )
