@@ -531,3 +531,16 @@ def test_judging_a_timestamp_opens_no_connection(
     assert result.returncode == 0, result.stdout + result.stderr
     assert "network use is not allowed" not in result.stderr
     assert "(trusted)" in result.stdout
+
+
+def test_an_empty_tsa_variable_means_no_timestamp(
+    dev_home: ProvsdkHome, vectors: Path, tmp_path: Path
+) -> None:
+    """A CI variable that is defined but empty (an unset repository variable) is no URL."""
+    out = tmp_path / "plain.wav"
+    run = run_cli(
+        "sign", vectors / "sample1.wav", "-o", out, "--source-type", "algorithmicMedia",
+        home=dev_home.root, env={"PROVSDK_TSA_URL": ""},
+    )  # fmt: skip
+    assert run.returncode == 0, run.stderr
+    assert verify_file(out, trust=TrustConfig.load(dev_home)).producer.timestamped_at is None

@@ -5,6 +5,7 @@
 # Credentials come from the environment only, as a CI secret store provides them:
 #   PROVSDK_SIGNING_KEY, PROVSDK_SIGNING_CERT  the producer key and chain (PEM text or paths)
 #   PROVSDK_HOME                               a folder holding trust/<role>.pem anchors
+#   PROVSDK_TSA_URL (optional)                 an RFC 3161 time-stamp authority for the manifests
 # Usage: attach_and_gate.sh ASSETS_DIR GRANT.jws POLICY.toml REPORT.xml
 set -euo pipefail
 assets=$1 grant=$2 policy=$3 report=$4
