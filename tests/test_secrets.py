@@ -120,3 +120,28 @@ def test_world_readable_key_file_warns(tmp_path: Path) -> None:
     assert result.returncode == 0
     warning = result.stderr.decode().strip().splitlines()
     assert len(warning) == 1 and "readable by other users (mode 644)" in warning[0]
+
+
+def test_debug_output_never_shows_a_provider_api_key(tmp_path: Path) -> None:
+    """A server that echoes the key back in its error, and --debug asking for the traceback:
+    the key appears nowhere in what the command prints."""
+    from http_servers import Reply, ScriptedApp, serve_asgi
+
+    key = "sk-live-0123456789abcdefSECRET"
+    home = tmp_path / "home"
+    assert _run(["keys", "init"], home).returncode == 0
+    echo = {"error": {"code": "unauthorized", "message": f"bad key Bearer {key} for this org"}}
+    app = ScriptedApp(Reply(401, json=echo))
+    with serve_asgi(app) as url:
+        for args in (
+            ["--debug", "generate", "x", "-o", str(tmp_path / "o.wav"), "--provider", "http",
+             "--endpoint", url, "--api-key", key],
+            ["--debug", "generate", "x", "-o", str(tmp_path / "o.wav"), "--provider", "http",
+             "--endpoint", url],
+        ):  # fmt: skip
+            result = _run(args, home, PROVSDK_API_KEY=key)
+            assert result.returncode == 3, result.stderr.decode()
+            assert b"Traceback" in result.stderr  # --debug really printed it
+            assert key.encode() not in result.stdout + result.stderr
+            assert b"[redacted]" in result.stderr
+    assert app.seen and all(s.headers.get("authorization") == f"Bearer {key}" for s in app.seen)

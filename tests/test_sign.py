@@ -471,3 +471,36 @@ def test_a_full_disk_is_a_clear_error_and_loses_nothing(
     assert "o.wav" in result.stderr
     assert _listing(out_dir) == []
     assert _sha256(source) == before
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="RLIMIT_FSIZE is POSIX")
+def test_a_full_disk_while_attaching_in_place_leaves_the_input_as_it_was(
+    signed_files: dict[str, Path], tmp_path: Path, dev_home: ProvsdkHome
+) -> None:
+    """In place, the input is the only copy: a write that fails must not touch it."""
+    from provsdk.credentials import load_signer
+    from provsdk.grants import create_grant, sign_grant
+
+    track = tmp_path / "assets" / "track.wav"
+    track.parent.mkdir()
+    shutil.copyfile(signed_files["wav"], track)  # about 1 MB: larger than the limit
+    before = _sha256(track)
+    grant = create_grant(
+        licensor="Label", licensee="Studio", purposes=["commercial"], target_file=track
+    )
+    grant_file = tmp_path / "grant.jws"
+    grant_file.write_text(sign_grant(grant, load_signer(Role.LICENSOR, home=dev_home)))
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PROVSDK_")}
+    env["PROVSDK_HOME"] = str(dev_home.root)
+    command = ["grant", "attach", str(track), "--grant", str(grant_file), "--in-place"]
+    result = subprocess.run(
+        [sys.executable, "-c", FULL_DISK, *command],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
+    )
+    assert result.returncode == 2
+    assert result.stderr.count("\n") == 1 and "File too large" in result.stderr
+    assert _sha256(track) == before
+    assert _listing(track.parent) == ["track.wav"]
