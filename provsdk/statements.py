@@ -274,12 +274,15 @@ def verify_statement(
     expected_type: str | None = None,
     source: str | None = None,
     timestamps: TrustStore | None = None,
+    existed_by: dt.datetime | None = None,
 ) -> StatementCheck:
     """Check the signature of ``token`` with its x5c leaf, and the chain against ``store``.
 
     A timestamp the ``timestamps`` store trusts proves the signature existed by its time, so
     the chain is judged at the earlier of that time and ``at``: a certificate that expired
-    since still vouches for what it signed while valid.
+    since still vouches for what it signed while valid. ``existed_by`` is such a time vouched
+    for by something else: the trusted timestamp of the manifest that carries the statement,
+    whose signature covers the statement's bytes.
 
     Pure: no network, no files. Raises InputError only for input that is not a statement at
     all; everything else (bad signature, untrusted chain) is reported in the result.
@@ -316,6 +319,8 @@ def verify_statement(
         stamp = check_timestamp(statement.timestamp, statement.signature_value, authorities)
         if stamp.trusted and stamp.time is not None:
             when = min(when, stamp.time)
+    if existed_by is not None:
+        when = min(when, existed_by)
     return StatementCheck(
         statement=statement,
         signature_valid=signature_valid,

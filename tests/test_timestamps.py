@@ -13,6 +13,7 @@ from __future__ import annotations
 import base64
 import datetime as dt
 import json
+import shutil
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
@@ -544,3 +545,40 @@ def test_an_empty_tsa_variable_means_no_timestamp(
     )  # fmt: skip
     assert run.returncode == 0, run.stderr
     assert verify_file(out, trust=TrustConfig.load(dev_home)).producer.timestamped_at is None
+
+
+def test_a_timestamped_manifest_vouches_for_the_statements_it_carries(
+    dev_home: ProvsdkHome,
+    signed_files: dict[str, Path],
+    producer_signer: KeySigner,
+    trust: TrustConfig,
+    tmp_path: Path,
+) -> None:
+    """A grant with no token of its own, whose licensor certificate has expired since: the
+    manifest that carries it was timestamped while that certificate was valid, and the claim
+    signature covers the grant's bytes, so the grant is judged at that time."""
+    from provsdk.attach import attach_grant
+    from provsdk.grants import create_grant, sign_grant
+
+    licensor, _ = _short_lived(dev_home, Role.LICENSOR, seconds=3)
+    track = tmp_path / "track.wav"
+    shutil.copyfile(signed_files["wav"], track)
+    grant = create_grant(
+        licensor="Label", licensee="Studio", purposes=["commercial"], target_file=track
+    )
+    token = sign_grant(grant, licensor)
+    stamped, plain = tmp_path / "stamped.wav", tmp_path / "plain.wav"
+    with serve_tsa() as (url, authority):
+        attach_grant([track], token, signer=producer_signer, trust=trust, out=stamped, tsa_url=url)
+    attach_grant([track], token, signer=producer_signer, trust=trust, out=plain)
+    wait = (licensor.leaf.not_valid_after_utc - dt.datetime.now(dt.UTC)).total_seconds()
+    time.sleep(max(0.0, wait) + 1.5)
+    authorities = TrustStore(Role.TIMESTAMP, (authority.credentials.root,))
+    with_stamp = verify_file(stamped, trust=replace(trust, timestamp=authorities))
+    (finding,) = with_stamp.grants.grants
+    assert finding.trusted, finding.problems
+    assert with_stamp.passed, with_stamp.reasons
+    for report in (verify_file(stamped, trust=trust), verify_file(plain, trust=trust)):
+        (finding,) = report.grants.grants
+        assert not finding.trusted
+        assert any(p.code == "grant.chain.expired" for p in finding.problems), finding.problems

@@ -66,11 +66,17 @@ def check_disclosure(
     at: dt.datetime | None = None,
     *,
     timestamps: TrustStore | None = None,
+    existed_by: dt.datetime | None = None,
 ) -> DisclosureCheck:
     """Verify the provider's signature and chain (against the *provider* store only)."""
     disclosure = parse_disclosure(token)
     check = verify_statement(
-        token, provider_trust, at=at, expected_type=DISCLOSURE_STATEMENT, timestamps=timestamps
+        token,
+        provider_trust,
+        at=at,
+        expected_type=DISCLOSURE_STATEMENT,
+        timestamps=timestamps,
+        existed_by=existed_by,
     )
     return DisclosureCheck(disclosure, check)
 

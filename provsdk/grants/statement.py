@@ -94,6 +94,7 @@ def check_grant(
     model: str | None,
     producer: Collection[str] = (),
     timestamps: TrustStore | None = None,
+    existed_by: dt.datetime | None = None,
 ) -> GrantCheck:
     """Judge a grant for one file: ``essence`` is the file's audio digest, ``model`` the
     generator model its manifest names, ``producer`` the names of whoever signed it.
@@ -103,7 +104,12 @@ def check_grant(
     """
     grant = parse_grant(token)
     check = verify_statement(
-        token, licensor_trust, at=at, expected_type=GRANT_STATEMENT, timestamps=timestamps
+        token,
+        licensor_trust,
+        at=at,
+        expected_type=GRANT_STATEMENT,
+        timestamps=timestamps,
+        existed_by=existed_by,
     )
     covers, why = _coverage(grant, essence, model, producer)
     return GrantCheck(

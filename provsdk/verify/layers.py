@@ -142,6 +142,22 @@ def _carrying(store: ManifestStore | None, label: str) -> Manifest | None:
     return None
 
 
+def _trusted_stamp(store: ManifestStore | None) -> dt.datetime | None:
+    """When the active manifest provably existed, by a timestamp a trusted authority gave.
+
+    Its claim signature covers every assertion's bytes, so the statements it carries existed
+    then too: their signers' certificates can be judged at that time.
+    """
+    manifest = store.active if store else None
+    if store is None or manifest is None or not store.timestamp_trusted:
+        return None
+    try:
+        when = dt.datetime.fromisoformat(str(manifest.timestamped_at))
+    except ValueError:
+        return None
+    return when if when.tzinfo else when.replace(tzinfo=dt.UTC)
+
+
 def findings(
     store: ManifestStore | None,
     *,
@@ -175,12 +191,18 @@ def findings(
     )
     active = store.active if store else None
     names = {n for n in (producer.common_name, producer.organization) if n}
+    carrier = _carrying(store, DISCLOSURE)
+    stamped = _trusted_stamp(store)
     return Findings(
         integrity=integrity,
         producer=producer,
         origin=origin,
         disclosure=disclosure_layer(
-            _carrying(store, DISCLOSURE), trust.provider, at, timestamps=trust.timestamp
+            carrier,
+            trust.provider,
+            at,
+            timestamps=trust.timestamp,
+            existed_by=stamped if carrier is active else None,
         ),
         grants=grants_layer(
             active,
@@ -190,6 +212,7 @@ def findings(
             model=origin.model,
             producer=names,
             timestamps=trust.timestamp,
+            existed_by=stamped,
         ),
         notes=tuple(notes),
         checked_at=at.isoformat(),

@@ -51,6 +51,7 @@ def disclosure_layer(
     at: dt.datetime,
     *,
     timestamps: TrustStore | None = None,
+    existed_by: dt.datetime | None = None,
 ) -> DisclosureLayer:
     data = manifest.assertion(DISCLOSURE) if manifest else None
     if data is None:
@@ -61,7 +62,9 @@ def disclosure_layer(
     if token is None:
         return DisclosureLayer(present=True, problems=tuple(problems))
     try:
-        checked = check_disclosure(token, provider_trust, at, timestamps=timestamps)
+        checked = check_disclosure(
+            token, provider_trust, at, timestamps=timestamps, existed_by=existed_by
+        )
     except InputError as exc:
         return DisclosureLayer(
             present=True, problems=(Reason("disclosure.malformed", exc.message),)
@@ -136,6 +139,7 @@ def _grant_finding(
     producer: Collection[str],
     contracts: dict[str, str],
     timestamps: TrustStore | None,
+    existed_by: dt.datetime | None,
 ) -> GrantFinding | Reason:
     try:
         checked = check_grant(
@@ -146,6 +150,7 @@ def _grant_finding(
             model=model,
             producer=producer,
             timestamps=timestamps,
+            existed_by=existed_by,
         )
     except InputError as exc:
         return Reason("grant.malformed", exc.message)
@@ -193,6 +198,7 @@ def grants_layer(
     model: str | None,
     producer: Collection[str],
     timestamps: TrustStore | None = None,
+    existed_by: dt.datetime | None = None,
 ) -> GrantsLayer:
     """Every grant assertion of ``manifest``, each judged for this file."""
     assertions = manifest.assertions_named(GRANT) if manifest else []
@@ -207,7 +213,16 @@ def grants_layer(
             unreadable.extend(problems)
             continue
         result = _grant_finding(
-            token, data, licensor_trust, at, essence, model, producer, contracts, timestamps
+            token,
+            data,
+            licensor_trust,
+            at,
+            essence,
+            model,
+            producer,
+            contracts,
+            timestamps,
+            existed_by,
         )
         if isinstance(result, Reason):
             unreadable.append(result)
