@@ -456,6 +456,8 @@ def test_cli_timestamps_manifests_and_grants(
     assert grant["timestamp"]["trusted"] is True
     shown = run_cli("verify", out, "--tsa-anchors", anchors, home=dev_home.root)
     assert "timestamped" in shown.stdout and "(trusted)" in shown.stdout
+    inspected = run_cli("inspect", out, home=dev_home.root)
+    assert inspected.stdout.count("timestamped") == 2  # the new manifest and its parent
 
 
 def test_cli_unreachable_authority_leaves_nothing(

@@ -54,6 +54,9 @@ def inspect(ctx: click.Context, path: str, as_json: bool) -> None:
         signer = manifest.certificate.subject.get("CN") if manifest.certificate else None
         alg = (manifest.algorithm or "?").upper()
         out.print(f"    signed by {escape(signer or '?')} ({alg})")
+        if manifest.timestamped_at:
+            by = escape(manifest.timestamp_authority or "?")
+            out.print(f"    timestamped {escape(manifest.timestamped_at)} by {by}")
         for name, _ in manifest.assertions:
             out.print(f"    assertion {escape(name)}")
         for ingredient in manifest.ingredients:
