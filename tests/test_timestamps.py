@@ -32,7 +32,7 @@ from provsdk.credentials.algorithms import Algorithm
 from provsdk.credentials.devpki import issue_leaf
 from provsdk.credentials.signers import KeySigner
 from provsdk.credentials.trust import TrustStore
-from provsdk.errors import InputError, TimestampError
+from provsdk.errors import ConfigurationError, InputError, TimestampError
 from provsdk.home import ProvsdkHome
 from provsdk.manifest import ManifestSpec
 from provsdk.models.report import C2paState
@@ -188,9 +188,47 @@ def test_busy_authority_is_asked_again(tsa: tuple[str, TimestampAuthority]) -> N
     assert len(app.seen) == 2
 
 
-def test_non_http_url_is_a_configuration_error() -> None:
-    with pytest.raises(Exception, match="http"):
-        request_timestamp("file:///etc/passwd", b"x")
+@pytest.mark.parametrize(
+    "url", ["file:///etc/passwd", "ftp://tsa.example", "http://", "http://[::"]
+)
+def test_unusable_tsa_urls_are_configuration_errors(url: str) -> None:
+    with pytest.raises(ConfigurationError, match="must be http"):
+        request_timestamp(url, b"x")
+
+
+@pytest.mark.parametrize("url", ["ftp://tsa.example", "http://"])
+def test_an_unusable_tsa_url_stops_signing_before_any_work(
+    url: str, dev_home: ProvsdkHome, vectors: Path, tmp_path: Path
+) -> None:
+    out = tmp_path / "never.wav"
+    run = run_cli(
+        "sign", vectors / "sample1.wav", "-o", out, "--source-type", "algorithmicMedia",
+        "--tsa-url", url, home=dev_home.root,
+    )  # fmt: skip
+    assert run.returncode == 2
+    assert run.stderr.strip() == f"provsdk: time-stamp authority URL must be http(s): {url!r}"
+    assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [(b"not a certificate", "not a readable PEM certificate chain"), (None, "no such file")],
+    ids=["junk", "missing"],
+)
+def test_unusable_tsa_anchors_are_one_line_errors(
+    content: bytes | None,
+    message: str,
+    signed_files: dict[str, Path],
+    dev_home: ProvsdkHome,
+    tmp_path: Path,
+) -> None:
+    anchors = tmp_path / "tsa.pem"
+    if content is not None:
+        anchors.write_bytes(content)
+    run = run_cli("verify", signed_files["wav"], "--tsa-anchors", anchors, home=dev_home.root)
+    assert run.returncode == 2
+    lines = run.stderr.strip().splitlines()
+    assert len(lines) == 1 and message in lines[0] and "tsa.pem" in lines[0]
 
 
 # --- statements: the check date and the timestamp --------------------------------------------

@@ -18,6 +18,7 @@ from provsdk.models.report import C2paState
 from provsdk.models.store import ManifestStore
 from provsdk.sign.atomic import atomic_output
 from provsdk.sign.strategy import C2paBuilderStrategy, SigningStrategy
+from provsdk.timestamps import check_tsa_url
 
 __all__ = ["SignResult", "read_parent", "sign_file"]
 
@@ -97,6 +98,8 @@ def sign_file(
     its validation against the producer ``anchors`` is recorded with it.
     """
     src, out = Path(source), Path(dest)
+    if tsa_url is not None:
+        check_tsa_url(tsa_url)
     info = probe(src)
     _check_destination(src, out, info.format, in_place)
     parent = read_parent(src, info, anchors) is not None

@@ -12,6 +12,6 @@ the TSA judges the signer's certificate at that time instead of today.
 """
 
 from provsdk.timestamps.check import TimestampCheck, check_timestamp
-from provsdk.timestamps.request import request_timestamp
+from provsdk.timestamps.request import check_tsa_url, request_timestamp
 
-__all__ = ["TimestampCheck", "check_timestamp", "request_timestamp"]
+__all__ = ["TimestampCheck", "check_timestamp", "check_tsa_url", "request_timestamp"]

@@ -15,7 +15,7 @@ from rfc3161_client.tsp import PKIStatus
 from provsdk.errors import ConfigurationError, TimestampError
 from provsdk.timestamps.check import MAX_RESPONSE
 
-__all__ = ["QUERY_TYPE", "REPLY_TYPE", "request_timestamp"]
+__all__ = ["QUERY_TYPE", "REPLY_TYPE", "check_tsa_url", "request_timestamp"]
 
 QUERY_TYPE = "application/timestamp-query"
 REPLY_TYPE = "application/timestamp-reply"
@@ -52,6 +52,21 @@ def _post(client: httpx.Client, url: str, body: bytes) -> bytes:
         raise _Retry(f"{type(exc).__name__}: {exc}") from None
 
 
+def check_tsa_url(url: str) -> str:
+    """``url`` if it can name a time-stamp authority; ConfigurationError otherwise.
+
+    Checked before any work, whoever asks the authority (c2pa for manifests, provsdk for
+    statements), so a bad URL is one error of ours rather than a failure deep in signing.
+    """
+    try:
+        host = httpx.URL(url).host if url.startswith(("http://", "https://")) else ""
+    except httpx.InvalidURL:
+        host = ""
+    if not host:
+        raise ConfigurationError(f"time-stamp authority URL must be http(s): {url!r}")
+    return url
+
+
 def request_timestamp(
     url: str,
     message: bytes,
@@ -64,8 +79,7 @@ def request_timestamp(
     The answer is checked to be granted and to answer this request (its imprint and nonce);
     whether its TSA is trusted is for the verifier to judge, with its own anchors.
     """
-    if not url.startswith(("http://", "https://")):
-        raise ConfigurationError(f"time-stamp authority URL must be http(s): {url!r}")
+    check_tsa_url(url)
     request = (
         TimestampRequestBuilder()
         .data(message)
