@@ -18,6 +18,7 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import Any
 
 import pytest
 from cli_runner import run_cli
@@ -60,6 +61,14 @@ def tsa() -> Iterator[tuple[str, TimestampAuthority]]:
 @pytest.fixture(scope="module")
 def tsa_store(tsa: tuple[str, TimestampAuthority]) -> TrustStore:
     return TrustStore(Role.TIMESTAMP, (tsa[1].credentials.root,))
+
+
+@pytest.fixture(scope="module")
+def tsa_pem(tsa: tuple[str, TimestampAuthority], tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The module authority's root as a PEM file, for --tsa-anchors."""
+    path = tmp_path_factory.mktemp("tsa-anchors") / "tsa.pem"
+    path.write_bytes(tsa[1].credentials.root_pem())
+    return path
 
 
 def _store(*roots: x509.Certificate) -> TrustStore:
@@ -276,7 +285,7 @@ def test_timestamp_taken_after_expiry_does_not_help(
     tsa_store: TrustStore, tsa: tuple[str, TimestampAuthority], dev_home: ProvsdkHome
 ) -> None:
     """A token says when the signature existed; one dated after expiry proves nothing."""
-    signer, _ = _short_lived(dev_home, Role.LICENSOR, seconds=3600)
+    signer = _short_lived(dev_home, Role.LICENSOR, seconds=3600)
     token = sign_statement({"what": "grant"}, signer, "test-statement")
     authority = tsa[1]
     authority.issue_at(signer.leaf.not_valid_after_utc + dt.timedelta(days=1))
@@ -325,22 +334,25 @@ def test_malformed_json_statements_are_input_errors(document: object, message: s
 # --- manifests: c2pa asks the authority; an expired producer certificate ----------------------
 
 
-def _short_lived(home: ProvsdkHome, role: Role, seconds: float) -> tuple[KeySigner, Path]:
-    """A leaf of ``role``'s dev root valid for ``seconds`` more; also its root's PEM path."""
-    root_key = serialization.load_pem_private_key(home.root_key_path(role).read_bytes(), None)
-    root = x509.load_pem_x509_certificate(home.anchors_path(role).read_bytes())
+def _leaf_for(issuer_key: Any, issuer: x509.Certificate, name: str, seconds: float) -> KeySigner:
+    """A signing leaf under ``issuer`` that stays valid for ``seconds`` more."""
     now = dt.datetime.now(dt.UTC)
     key, leaf = issue_leaf(
-        root_key,
-        root,
-        f"short-lived {role}",
+        issuer_key,
+        issuer,
+        name,
         Algorithm.ES256,
         not_before=now - dt.timedelta(minutes=1),
         not_after=now + dt.timedelta(seconds=seconds),
     )
-    return KeySigner(Algorithm.ES256, (leaf,), key=key, source="short-lived"), home.anchors_path(
-        role
-    )
+    return KeySigner(Algorithm.ES256, (leaf,), key=key, source=name)
+
+
+def _short_lived(home: ProvsdkHome, role: Role, seconds: float) -> KeySigner:
+    """A leaf of ``role``'s dev root valid for ``seconds`` more."""
+    root_key = serialization.load_pem_private_key(home.root_key_path(role).read_bytes(), None)
+    root = x509.load_pem_x509_certificate(home.anchors_path(role).read_bytes())
+    return _leaf_for(root_key, root, f"short-lived {role}", seconds)
 
 
 @dataclass(frozen=True)
@@ -361,7 +373,7 @@ def expired(
     tmp_path_factory: pytest.TempPathFactory,
 ) -> ExpiredSet:
     folder = tmp_path_factory.mktemp("expired")
-    signer, _ = _short_lived(dev_home, Role.PRODUCER, seconds=3)
+    signer = _short_lived(dev_home, Role.PRODUCER, seconds=3)
     source = vectors / "sample1.wav"
     timestamped, plain = folder / "timestamped.wav", folder / "untimestamped.wav"
     rogue = folder / "signer-under-tsa-root.wav"
@@ -370,20 +382,14 @@ def expired(
         sign_file(source, plain, spec, signer)
         # The attack on role separation: the TSA's root (trusted for time) issues a leaf fit
         # for signing manifests. It must never pass for a producer's.
-        now = dt.datetime.now(dt.UTC)
-        key, leaf = issue_leaf(
-            authority.credentials.root_key,
-            authority.credentials.root,
-            "producer made by the TSA root",
-            Algorithm.ES256,
-            not_before=now - dt.timedelta(minutes=1),
-            not_after=now + dt.timedelta(seconds=3),
+        credentials = authority.credentials
+        rogue_signer = _leaf_for(
+            credentials.root_key, credentials.root, "producer made by the TSA root", 3
         )
-        rogue_signer = KeySigner(Algorithm.ES256, (leaf,), key=key)
         sign_file(source, rogue, spec, rogue_signer, tsa_url=url)
     root_pem = folder / "tsa-root.pem"
     root_pem.write_bytes(authority.credentials.root_pem())
-    deadline = max(signer.leaf.not_valid_after_utc, leaf.not_valid_after_utc)
+    deadline = max(signer.leaf.not_valid_after_utc, rogue_signer.leaf.not_valid_after_utc)
     time.sleep(max(0.0, (deadline - dt.datetime.now(dt.UTC)).total_seconds()) + 1.5)
     return ExpiredSet(timestamped, plain, rogue, root_pem)
 
@@ -453,13 +459,12 @@ def test_expired_certificate_through_the_command_line(
 
 def test_cli_timestamps_manifests_and_grants(
     tsa: tuple[str, TimestampAuthority],
+    tsa_pem: Path,
     dev_home: ProvsdkHome,
     vectors: Path,
     tmp_path: Path,
 ) -> None:
-    url, authority = tsa
-    anchors = tmp_path / "tsa.pem"
-    anchors.write_bytes(authority.credentials.root_pem())
+    url, anchors = tsa[0], tsa_pem
     signed = tmp_path / "signed.wav"
     run = run_cli(
         "sign", vectors / "sample1.wav", "-o", signed, "--source-type", "algorithmicMedia",
@@ -530,11 +535,10 @@ def test_policy_can_require_a_trusted_timestamp(
     signed_files: dict[str, Path],
     producer_signer: KeySigner,
     spec: ManifestSpec,
+    tsa_pem: Path,
     tmp_path: Path,
 ) -> None:
-    url, authority = tsa
-    anchors = tmp_path / "tsa.pem"
-    anchors.write_bytes(authority.credentials.root_pem())
+    url, anchors = tsa[0], tsa_pem
     policy = tmp_path / "archive.toml"
     policy.write_text('name = "archive"\n[producer]\nrequire = "trusted"\ntimestamp = true\n')
     stamped = tmp_path / "stamped.flac"
@@ -600,7 +604,7 @@ def test_a_timestamped_manifest_vouches_for_the_statements_it_carries(
     from provsdk.attach import attach_grant
     from provsdk.grants import create_grant, sign_grant
 
-    licensor, _ = _short_lived(dev_home, Role.LICENSOR, seconds=3)
+    licensor = _short_lived(dev_home, Role.LICENSOR, seconds=3)
     track = tmp_path / "track.wav"
     shutil.copyfile(signed_files["wav"], track)
     grant = create_grant(

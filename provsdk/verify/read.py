@@ -78,10 +78,7 @@ def _with_timestamp(
     signer_under_tsa_root = "signingCredential.trusted" in _codes(by_authorities)
     expired = any(e.code == "signingCredential.expired" for e in store.failures)
     if expired and authority_trusted and not signer_under_tsa_root:
-        both = TrustStore(producer_trust.role, producer_trust.anchors).adding(
-            timestamp_trust.anchors
-        )
-        again = _read_store(path, audio, both)
+        again = _read_store(path, audio, producer_trust.adding(timestamp_trust.anchors))
         if again is not None and again.active is not None:
             store = again
     return replace(store, timestamp_trusted=authority_trusted)
