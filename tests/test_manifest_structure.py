@@ -9,7 +9,6 @@ reason, in a process whose peak memory stays near what a normal verification tak
 from __future__ import annotations
 
 import json
-import resource
 import struct
 import subprocess
 import sys
@@ -124,30 +123,40 @@ def test_probe_finds_the_bomb(fmt: str, bombs: dict[str, Path]) -> None:
     assert "declares 1718975098 bytes" in info.manifest_problem
 
 
+# Runs the command and prints its own peak memory last: RUSAGE_CHILDREN would report the
+# largest of every child this test session ever started, not this one.
+MEASURED = (
+    "import resource, sys\n"
+    "from provsdk_cli.main import main\n"
+    "sys.argv = ['provsdk', *sys.argv[1:]]\n"
+    "try:\n"
+    "    main()\n"
+    "finally:\n"
+    "    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024\n"
+    "    print(f'peak-mb {peak}', file=sys.stderr)\n"
+)
+
+
+def _measured(home: ProvsdkHome, *args: str) -> tuple[subprocess.CompletedProcess[str], int, str]:
+    """The command's result, its peak memory in MB, and its stderr without the measurement."""
+    result = subprocess.run(
+        [sys.executable, "-c", MEASURED, *args],
+        capture_output=True,
+        text=True,
+        env=provsdk_env(home.root),
+        timeout=120,
+    )
+    errors, _, peak = result.stderr.rpartition("peak-mb ")
+    return result, int(peak.split()[0]), errors
+
+
 @pytest.mark.parametrize("fmt", FORMATS)
 def test_verifying_the_bomb_fails_in_bounded_memory(
     fmt: str, bombs: dict[str, Path], dev_home: ProvsdkHome
 ) -> None:
-    code = (
-        "import resource, sys\n"
-        "from provsdk_cli.main import main\n"
-        "sys.argv = ['provsdk', *sys.argv[1:]]\n"
-        "try:\n"
-        "    main()\n"
-        "finally:\n"
-        "    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024\n"
-        "    print(f'peak-mb {peak}', file=sys.stderr)\n"
-    )
-    result = subprocess.run(
-        [sys.executable, "-c", code, "verify", "--json", str(bombs[fmt])],
-        capture_output=True,
-        text=True,
-        env=provsdk_env(dev_home.root),
-        timeout=120,
-    )
-    peak = int(result.stderr.rsplit("peak-mb", 1)[1].split()[0])
+    result, peak, errors = _measured(dev_home, "verify", "--json", str(bombs[fmt]))
     assert peak < MEMORY_LIMIT_MB, f"verification peaked at {peak} MB"
-    assert result.returncode == 1, result.stderr
+    assert result.returncode == 1, errors
     entry = json.loads(result.stdout)["files"][0]
     assert entry["c2pa"]["state"] == "Invalid"
     assert any(r.startswith("manifest.unreadable") for r in entry["reasons"]), entry["reasons"]
@@ -157,15 +166,9 @@ def test_signing_over_the_bomb_is_refused_in_one_line(
     bombs: dict[str, Path], dev_home: ProvsdkHome, tmp_path: Path
 ) -> None:
     out = tmp_path / "never.mp3"
-    result = subprocess.run(
-        [sys.executable, "-m", "provsdk", "sign", str(bombs["mp3"]), "-o", str(out)],
-        capture_output=True,
-        text=True,
-        env=provsdk_env(dev_home.root),
-        timeout=120,
-    )
+    result, peak, errors = _measured(dev_home, "sign", str(bombs["mp3"]), "-o", str(out))
+    assert peak < MEMORY_LIMIT_MB, f"signing peaked at {peak} MB"
     assert result.returncode == 2
-    lines = result.stderr.strip().splitlines()
+    lines = errors.strip().splitlines()
     assert len(lines) == 1 and "manifest store" in lines[0]
     assert not out.exists()
-    assert resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss // 1024 < MEMORY_LIMIT_MB
