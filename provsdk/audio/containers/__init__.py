@@ -46,8 +46,10 @@ def probe(path: str | Path) -> AudioInfo:
             if info.manifest is None:
                 return info
             start, length = info.manifest
-            # A copy, not a view: a view would pin the mmap open. Stores are kilobytes.
-            problem = manifest_store_problem(view[start : start + length])
+            # A view, not a copy: a hostile carrier can be as large as the file. Released
+            # before the mmap closes, which refuses to close while a view is alive.
+            with memoryview(view) as whole, whole[start : start + length] as carrier:
+                problem = manifest_store_problem(carrier)
             return dataclasses.replace(info, manifest_problem=problem)
     except OSError as exc:
         raise InputError(f"cannot read file: {exc.strerror or exc}", path=p) from None

@@ -22,7 +22,7 @@ class _Bad(Exception):
     """What is wrong with the store, in a sentence."""
 
 
-def manifest_store_problem(carrier: bytes) -> str | None:
+def manifest_store_problem(carrier: bytes | memoryview) -> str | None:
     """What is structurally wrong with the manifest store in ``carrier``, or None.
 
     ``carrier`` is what c2pa reads the store from (a RIFF chunk, an ID3 frame, an MP4 'uuid'
