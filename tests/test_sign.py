@@ -5,13 +5,13 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import json
-import os
 import shutil
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
+from cli_runner import provsdk_env
 from cryptography import x509
 
 from provsdk.audio import AudioFormat
@@ -449,6 +449,17 @@ main()
 """
 
 
+def _on_a_full_disk(home: ProvsdkHome, *args: str) -> subprocess.CompletedProcess[str]:
+    """``provsdk ARGS`` in a process that cannot write more than 200 kB to any file."""
+    return subprocess.run(
+        [sys.executable, "-c", FULL_DISK, *args],
+        capture_output=True,
+        text=True,
+        env=provsdk_env(home.root),
+        timeout=120,
+    )
+
+
 @pytest.mark.skipif(sys.platform == "win32", reason="RLIMIT_FSIZE is POSIX")
 def test_a_full_disk_is_a_clear_error_and_loses_nothing(
     vectors: Path, tmp_path: Path, dev_home: ProvsdkHome
@@ -457,15 +468,7 @@ def test_a_full_disk_is_a_clear_error_and_loses_nothing(
     before = _sha256(source)
     out_dir = tmp_path / "out"
     out_dir.mkdir()
-    env = {k: v for k, v in os.environ.items() if not k.startswith("PROVSDK_")}
-    env["PROVSDK_HOME"] = str(dev_home.root)
-    result = subprocess.run(
-        [sys.executable, "-c", FULL_DISK, "sign", str(source), "-o", str(out_dir / "o.wav")],
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=120,
-    )
+    result = _on_a_full_disk(dev_home, "sign", str(source), "-o", str(out_dir / "o.wav"))
     assert result.returncode == 2
     assert result.stderr.count("\n") == 1 and "File too large" in result.stderr
     assert "o.wav" in result.stderr
@@ -490,16 +493,8 @@ def test_a_full_disk_while_attaching_in_place_leaves_the_input_as_it_was(
     )
     grant_file = tmp_path / "grant.jws"
     grant_file.write_text(sign_grant(grant, load_signer(Role.LICENSOR, home=dev_home)))
-    env = {k: v for k, v in os.environ.items() if not k.startswith("PROVSDK_")}
-    env["PROVSDK_HOME"] = str(dev_home.root)
     command = ["grant", "attach", str(track), "--grant", str(grant_file), "--in-place"]
-    result = subprocess.run(
-        [sys.executable, "-c", FULL_DISK, *command],
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=120,
-    )
+    result = _on_a_full_disk(dev_home, *command)
     assert result.returncode == 2
     assert result.stderr.count("\n") == 1 and "File too large" in result.stderr
     assert _sha256(track) == before
