@@ -57,9 +57,13 @@ def _disclosure(console: Console, report: VerificationReport) -> None:
         )
         for source in d.sources:
             _line(console, "", f"  source: {escape(source)}")
+        if not d.bound:
+            _line(console, "", "[yellow]does not speak for this audio: shown, not counted[/yellow]")
         return
     _line(console, "", _signed_by(d.signature_valid, d.trusted, d.signer))
     _statement_stamp(console, d.timestamp)
+    if not d.bound:
+        _line(console, "", "[yellow]does not speak for this audio: shown, not counted[/yellow]")
 
 
 def _grants(console: Console, report: VerificationReport) -> None:
@@ -82,6 +86,8 @@ def _grants(console: Console, report: VerificationReport) -> None:
         _statement_stamp(console, item.timestamp)
         if item.contract:
             _line(console, "", f"  contract {escape(item.contract)} embedded")
+        for term in item.not_understood:
+            _line(console, "", f"  [yellow]not understood, not counted:[/yellow] {escape(term)}")
 
 
 def _stamp_line(when: str, authority: str | None, trusted: bool | None) -> str:
@@ -134,6 +140,13 @@ def print_report(console: Console, report: VerificationReport) -> None:
             else ""
         )
         _line(console, "origin", f"{ai} ({source}){made_by}")
+        if not o.trusted:
+            _line(
+                console,
+                "",
+                "[yellow]from a manifest history that is not all trusted: shown, not "
+                "counted[/yellow]",
+            )
         if o.prompt is not None or o.seed is not None:
             _line(
                 console,

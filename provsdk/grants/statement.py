@@ -69,17 +69,31 @@ class GrantCheck:
 
 
 def _coverage(
-    grant: Grant, essence: str | None, model: str | None, producer: Collection[str]
+    grant: Grant,
+    essence: str | None,
+    essence_problem: str | None,
+    model: str | None,
+    producer: Collection[str],
 ) -> tuple[bool, str]:
     target = grant.target
     if not target.is_scope:
         if essence is None:
-            return False, "the file's audio could not be identified"
+            return False, essence_problem or "the file's audio could not be identified"
         if essence == target.uid:
             return True, "bound to this recording's audio"
         return False, "bound to another recording (its audio digest differs)"
+    if target.model is not None and model is None:
+        return False, (
+            f"covers outputs of model {target.model!r}; no trusted manifest history says "
+            "which model made this audio"
+        )
     if target.model is not None and target.model != model:
         return False, f"covers outputs of model {target.model!r}, this file is from {model!r}"
+    if target.licensee is not None and not producer:
+        return False, (
+            f"covers outputs produced for {target.licensee!r}; no trusted producer "
+            "certificate says who produced this file"
+        )
     if target.licensee is not None and target.licensee not in producer:
         return False, f"covers outputs produced for {target.licensee!r}, not for this producer"
     return True, f"covers the outputs of {target.model or 'any model'} for {target.licensee}"
@@ -93,11 +107,17 @@ def check_grant(
     essence: str | None,
     model: str | None,
     producer: Collection[str] = (),
+    essence_problem: str | None = None,
     timestamps: TrustStore | None = None,
     existed_by: dt.datetime | None = None,
 ) -> GrantCheck:
-    """Judge a grant for one file: ``essence`` is the file's audio digest, ``model`` the
-    generator model its manifest names, ``producer`` the names of whoever signed it.
+    """Judge a grant for one file: ``essence`` is the file's audio digest (``essence_problem``
+    says why there is none), ``model`` the model a trusted, unbroken manifest history says
+    made the audio, ``producer`` the names in the trusted certificate of whoever signed it.
+
+    Callers pass only trusted facts: a model an untrusted manifest claims, or the names in an
+    untrusted certificate, are passed as ``None`` and empty, and a scope grant then covers
+    nothing.
 
     The chain is checked against the *licensor* store only: a provider's or producer's key
     never passes for a licensor's.
@@ -111,7 +131,7 @@ def check_grant(
         timestamps=timestamps,
         existed_by=existed_by,
     )
-    covers, why = _coverage(grant, essence, model, producer)
+    covers, why = _coverage(grant, essence, essence_problem, model, producer)
     return GrantCheck(
         grant=grant, check=check, in_force=grant.in_force(at.date()), covers=covers, coverage=why
     )

@@ -7,11 +7,19 @@ Two c2pa reports are combined: ``Reader.json()`` (assertions, validation results
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass
 from typing import Any
 
+from provsdk.manifest.resources import embedded_data
 from provsdk.models.report import C2paState, StatusEntry
-from provsdk.models.store import Certificate, Ingredient, Manifest, ManifestStore
+from provsdk.models.store import (
+    Certificate,
+    Ingredient,
+    IngredientDelta,
+    Manifest,
+    ManifestStore,
+)
 
 __all__ = ["parse_store"]
 
@@ -66,6 +74,32 @@ def _signatures(crjson: dict[str, Any]) -> dict[str, _Signature]:
     return found
 
 
+def _recorded(ingredient: dict[str, Any]) -> dict[str, Any]:
+    """The validation results an ingredient's signer recorded for its manifest."""
+    results = (ingredient.get("validation_results") or {}).get("activeManifest")
+    return results if isinstance(results, dict) else {}
+
+
+_MANIFEST_URL = re.compile(r"/c2pa/([^/]+)")
+
+
+def _deltas(raw: list[Any]) -> dict[str, IngredientDelta]:
+    """Each ingredient manifest's validation delta, by the label its status URLs name."""
+    successes: dict[str, list[StatusEntry]] = {}
+    failures: dict[str, list[StatusEntry]] = {}
+    for delta in raw:
+        report = (delta.get("validationDeltas") or {}) if isinstance(delta, dict) else {}
+        for kind, into in (("success", successes), ("failure", failures)):
+            for entry in _entries(report.get(kind)):
+                match = _MANIFEST_URL.search(entry.url or "")
+                if match:
+                    into.setdefault(match.group(1), []).append(entry)
+    return {
+        label: IngredientDelta(tuple(successes.get(label, ())), tuple(failures.get(label, ())))
+        for label in {*successes, *failures}
+    }
+
+
 def _manifest(label: str, raw: dict[str, Any], signatures: dict[str, _Signature]) -> Manifest:
     info = raw.get("claim_generator_info") or []
     signature = raw.get("signature_info") or {}
@@ -78,7 +112,8 @@ def _manifest(label: str, raw: dict[str, Any], signatures: dict[str, _Signature]
             (str(a.get("label")), a.get("data"))
             for a in raw.get("assertions", []) or []
             if isinstance(a, dict)
-        ),
+        )
+        + embedded_data(raw),
         algorithm=signature.get("alg"),
         signed_at=signature.get("time"),
         certificate=signed.certificate,
@@ -90,9 +125,8 @@ def _manifest(label: str, raw: dict[str, Any], signatures: dict[str, _Signature]
                 relationship=i.get("relationship"),
                 active_manifest=i.get("active_manifest"),
                 format=i.get("format"),
-                failures=_entries(
-                    ((i.get("validation_results") or {}).get("activeManifest") or {}).get("failure")
-                ),
+                failures=_entries(_recorded(i).get("failure")),
+                successes=_entries(_recorded(i).get("success")),
             )
             for i in raw.get("ingredients", []) or []
             if isinstance(i, dict)
@@ -120,6 +154,7 @@ def parse_store(store_json: str, crjson: str | None = None) -> ManifestStore:
         # Older reports only carry a flat list; keep whatever explains the failure.
         failures = _entries(data.get("validation_status"))
     deltas = (data.get("validation_results") or {}).get("ingredientDeltas") or []
+    deltas = deltas if isinstance(deltas, list) else []
     ingredient_failures = tuple(
         entry
         for delta in deltas
@@ -129,6 +164,7 @@ def parse_store(store_json: str, crjson: str | None = None) -> ManifestStore:
     return ManifestStore(
         state=state,
         ingredient_failures=ingredient_failures,
+        ingredient_deltas=_deltas(deltas),
         active=manifests.get(str(data.get("active_manifest"))),
         manifests=manifests,
         failures=failures,

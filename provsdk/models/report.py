@@ -104,6 +104,22 @@ class OriginLayer:
     prompt: str | None = None
     seed: int | None = None
     claim_generator: str | None = None
+    # Every manifest from the one that created the audio up to the active one is signed by a
+    # trusted producer. Only then does a verdict credit the model (scope grants, disclosures);
+    # otherwise what the history says is shown, never counted.
+    trusted: bool = False
+
+    @property
+    def model_id(self) -> str | None:
+        """The model that made the audio, as its creating action's software agent names it:
+        ``"name version"``, the form disclosures and scope grants name models in."""
+        if not self.generator:
+            return None
+        return (
+            f"{self.generator} {self.generator_version}"
+            if self.generator_version
+            else self.generator
+        )
 
 
 @dataclass(frozen=True)
@@ -127,6 +143,16 @@ class DisclosureLayer:
     declared: bool = False
     declared_by: str | None = None
     sources: tuple[str, ...] = ()
+    # It speaks for this file: carried by the manifest that created the audio or a later one,
+    # through trusted manifests only, and about the model that made the audio. Otherwise what
+    # it says is shown, never counted by a policy.
+    bound: bool = False
+
+    @property
+    def model_id(self) -> str | None:
+        if not self.model:
+            return None
+        return f"{self.model} {self.model_version}" if self.model_version else self.model
 
 
 @dataclass(frozen=True)
@@ -151,6 +177,9 @@ class GrantFinding:
     problems: tuple[Reason, ...]
     grant: Grant
     timestamp: TimestampCheck | None = None  # an RFC 3161 token over the licensor's signature
+    # Terms provsdk does not judge (an unknown action, constraint or duty): the permission
+    # holding them counts for nothing, and people are shown why.
+    not_understood: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

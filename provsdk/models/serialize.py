@@ -47,7 +47,7 @@ def report_to_dict(report: VerificationReport) -> dict[str, Any]:
             "informational": plain(report.integrity.informational),
         },
         "producer": plain(report.producer),
-        "origin": plain(report.origin),
+        "origin": {**plain(report.origin), "model_id": report.origin.model_id},
         "disclosure": plain(report.disclosure),
         "grants": {
             "present": report.grants.present,

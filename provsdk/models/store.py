@@ -7,7 +7,7 @@ from typing import Any
 
 from provsdk.models.report import C2paState, StatusEntry
 
-__all__ = ["Certificate", "Ingredient", "Manifest", "ManifestStore"]
+__all__ = ["Certificate", "Ingredient", "IngredientDelta", "Manifest", "ManifestStore"]
 
 
 @dataclass(frozen=True)
@@ -22,13 +22,23 @@ class Certificate:
 
 
 @dataclass(frozen=True)
+class IngredientDelta:
+    """How this reading's validation of one ingredient manifest differs from the recorded one."""
+
+    successes: tuple[StatusEntry, ...] = ()
+    failures: tuple[StatusEntry, ...] = ()
+
+
+@dataclass(frozen=True)
 class Ingredient:
     title: str | None
     relationship: str | None
     active_manifest: str | None
     format: str | None = None
-    # What the signer's c2pa found wrong with this ingredient's manifest when it was added.
+    # What the signer's c2pa found wrong (and right) with this ingredient's manifest when it
+    # was added, with the signer's own anchors.
     failures: tuple[StatusEntry, ...] = ()
+    successes: tuple[StatusEntry, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -66,6 +76,9 @@ class ManifestStore:
     successes: tuple[StatusEntry, ...] = ()
     # What c2pa found wrong with ingredient manifests while reading this store.
     ingredient_failures: tuple[StatusEntry, ...] = ()
+    # What reading now, with this reader's anchors, changed about each ingredient manifest
+    # (by its label): c2pa reports only the differences from what its signer recorded.
+    ingredient_deltas: dict[str, IngredientDelta] = field(default_factory=dict)
     # Whether the active manifest's timestamp comes from a trusted authority (None: not judged,
     # because it has none or no authority is trusted).
     timestamp_trusted: bool | None = None

@@ -7,7 +7,7 @@ from typing import Any
 
 from provsdk.credentials.devpki import DEV_UNIT
 from provsdk.credentials.trust import TrustConfig
-from provsdk.manifest.build import ACTIONS, DISCLOSURE, GENERATION
+from provsdk.manifest.build import DISCLOSURE, GENERATION
 from provsdk.models.origin import DigitalSourceType
 from provsdk.models.report import (
     C2paState,
@@ -18,14 +18,11 @@ from provsdk.models.report import (
     Reason,
     StatusEntry,
 )
-from provsdk.models.store import Manifest, ManifestStore
+from provsdk.models.store import ManifestStore
+from provsdk.verify.history import Link, creation, history, unbroken
 from provsdk.verify.statements import disclosure_layer, grants_layer
 
 __all__ = ["findings"]
-
-# Bound on how far back through parent ingredients we look for the creating action.
-MAX_HISTORY = 32
-
 
 # Trust of an ingredient's signer is judged when it is added, against that signer's anchors;
 # what matters to this reader is whether the history is intact, so these are notes, not faults.
@@ -84,30 +81,15 @@ def _producer(store: ManifestStore | None) -> ProducerLayer:
     )
 
 
-def _creating_manifest(store: ManifestStore) -> tuple[Manifest, dict[str, Any]] | None:
-    """The manifest whose actions begin with ``c2pa.created``, following parents back."""
-    manifest = store.active
-    for _ in range(MAX_HISTORY):
-        if manifest is None:
-            return None
-        actions = (manifest.assertion(ACTIONS) or {}).get("actions") or []
-        for action in actions:
-            if isinstance(action, dict) and action.get("action") == "c2pa.created":
-                return manifest, action
-        parents = [i for i in manifest.ingredients if i.relationship == "parentOf"]
-        manifest = store.manifests.get(parents[0].active_manifest or "") if parents else None
-    return None
-
-
-def _origin(store: ManifestStore | None) -> OriginLayer:
+def _origin(store: ManifestStore | None, links: tuple[Link, ...]) -> OriginLayer:
     if store is None or store.active is None:
         return OriginLayer(present=False)
     generator = store.active.claim_generator[0] if store.active.claim_generator else {}
     claim_generator = " ".join(str(generator.get(k, "")) for k in ("name", "version")).strip()
-    found = _creating_manifest(store)
-    if found is None:
+    found = creation(links)
+    if found is None or found.created is None:
         return OriginLayer(present=False, claim_generator=claim_generator or None)
-    manifest, action = found
+    manifest, action = found.manifest, found.created
     source = str(action.get("digitalSourceType") or "")
     try:
         ai: bool | None = DigitalSourceType.parse(source).is_ai_generated
@@ -121,25 +103,28 @@ def _origin(store: ManifestStore | None) -> OriginLayer:
         present=True,
         ai_generated=ai,
         digital_source_type=source or None,
-        generator=agent.get("name"),
-        generator_version=agent.get("version"),
+        generator=_text(agent.get("name")),
+        generator_version=_text(agent.get("version")),
         provider=generation.get("provider"),
         model=generation.get("model"),
         prompt=generation.get("prompt"),
         seed=seed if isinstance(seed, int) else None,
         claim_generator=claim_generator or None,
+        trusted=unbroken(links, found),
     )
 
 
-def _carrying(store: ManifestStore | None, label: str) -> Manifest | None:
-    """The active manifest, or the nearest ancestor, that carries an assertion ``label``."""
-    manifest = store.active if store else None
-    for _ in range(MAX_HISTORY):
-        if manifest is None or store is None or manifest.assertion(label) is not None:
-            return manifest
-        parents = [i for i in manifest.ingredients if i.relationship == "parentOf"]
-        manifest = store.manifests.get(parents[0].active_manifest or "") if parents else None
-    return None
+def _text(value: Any) -> str | None:
+    return str(value) if isinstance(value, str | int | float) and str(value) else None
+
+
+def _disclosure_carrier(links: tuple[Link, ...]) -> Link | None:
+    """The nearest manifest, from the active one back to the creation, carrying a disclosure.
+
+    Never further back than the manifest that created the audio: a disclosure before it
+    speaks for other audio.
+    """
+    return next((link for link in links if link.manifest.assertion(DISCLOSURE) is not None), None)
 
 
 def _trusted_stamp(store: ManifestStore | None) -> dt.datetime | None:
@@ -164,14 +149,18 @@ def findings(
     trust: TrustConfig,
     at: dt.datetime,
     essence: str | None = None,
+    essence_problem: str | None = None,
 ) -> Findings:
     """The evidence layers of one manifest store (``None``: the file has no manifest).
 
     Statements are judged at ``at``; ``essence`` is the digest of the file's coded audio, for
-    grants bound to one recording.
+    grants bound to one recording (``essence_problem``: why the file has none). Scope grants
+    and disclosures are matched only against facts trusted signatures vouch for: the model
+    of a trusted, unbroken history and the names of a trusted producer certificate.
     """
+    links = history(store)
     producer = _producer(store)
-    origin = _origin(store)
+    origin = _origin(store, links)
     notes: list[Reason] = []
     if producer.development_credential:
         notes.append(
@@ -189,27 +178,40 @@ def findings(
         for e in integrity.history_failures
         if e.code.removeprefix("ingredient.") in _TRUST_CODES
     )
+    if origin.present and not origin.trusted and producer.trusted:
+        notes.append(
+            Reason(
+                "origin.untrusted-history",
+                "the manifest that created the audio, or one after it, is not from a trusted "
+                "producer: its model and disclosure are shown, not counted",
+            )
+        )
     active = store.active if store else None
-    names = {n for n in (producer.common_name, producer.organization) if n}
-    carrier = _carrying(store, DISCLOSURE)
+    # Names in an untrusted certificate are whatever its maker typed: not evidence of anyone.
+    names = {n for n in (producer.common_name, producer.organization) if n and producer.trusted}
+    carrier = _disclosure_carrier(links)
     stamped = _trusted_stamp(store)
+    disclosure = disclosure_layer(
+        carrier.manifest if carrier else None,
+        trust.provider,
+        at,
+        origin_model=origin.model_id if origin.present else None,
+        through_trusted=carrier is not None and unbroken(links, carrier),
+        timestamps=trust.timestamp,
+        existed_by=stamped if carrier is not None and carrier.manifest is active else None,
+    )
     return Findings(
         integrity=integrity,
         producer=producer,
         origin=origin,
-        disclosure=disclosure_layer(
-            carrier,
-            trust.provider,
-            at,
-            timestamps=trust.timestamp,
-            existed_by=stamped if carrier is active else None,
-        ),
+        disclosure=disclosure,
         grants=grants_layer(
             active,
             trust.licensor,
             at,
             essence=essence,
-            model=origin.model,
+            essence_problem=essence_problem,
+            model=origin.model_id if origin.trusted else None,
             producer=names,
             timestamps=trust.timestamp,
             existed_by=stamped,

@@ -11,6 +11,7 @@ import base64
 import datetime as dt
 import hashlib
 from collections.abc import Collection
+from dataclasses import replace
 from typing import Any
 
 from provsdk.credentials.trust import TrustStore
@@ -50,12 +51,50 @@ def disclosure_layer(
     provider_trust: TrustStore,
     at: dt.datetime,
     *,
+    origin_model: str | None = None,
+    through_trusted: bool = False,
     timestamps: TrustStore | None = None,
     existed_by: dt.datetime | None = None,
 ) -> DisclosureLayer:
-    data = manifest.assertion(DISCLOSURE) if manifest else None
-    if data is None:
+    """The disclosure ``manifest`` carries, judged for a file whose audio ``origin_model`` made.
+
+    ``through_trusted``: the manifest is the one that created the audio or a later one, and
+    it and every manifest after it are signed by trusted producers. Only then, and only when
+    the disclosure is about ``origin_model``, does it speak for this file (``bound``).
+    """
+    found = manifest.assertions_named(DISCLOSURE) if manifest else []
+    if not found:
         return DisclosureLayer(present=False)
+    layer = _judged_disclosure(found[0], provider_trust, at, timestamps, existed_by)
+    problems = list(layer.problems)
+    if len(found) > 1:
+        # Which of two disclosures would a reader believe? Neither: the file is ambiguous.
+        problems.append(
+            Reason(
+                "disclosure.multiple",
+                f"the manifest carries {len(found)} training-data disclosures; one is allowed",
+            )
+        )
+    matches = origin_model is not None and layer.model_id == origin_model
+    if layer.model_id is not None and not matches:
+        problems.append(Reason("disclosure.model-mismatch", _mismatch(layer, origin_model)))
+    bound = through_trusted and matches and len(found) == 1
+    return replace(layer, problems=tuple(problems), bound=bound)
+
+
+def _mismatch(layer: DisclosureLayer, origin_model: str | None) -> str:
+    if origin_model is None:
+        return f"the disclosure is about {layer.model_id!r}; the file names no model that made it"
+    return f"the disclosure is about {layer.model_id!r}; this audio was made by {origin_model!r}"
+
+
+def _judged_disclosure(
+    data: Any,
+    provider_trust: TrustStore,
+    at: dt.datetime,
+    timestamps: TrustStore | None,
+    existed_by: dt.datetime | None,
+) -> DisclosureLayer:
     if isinstance(data, dict) and "declared" in data and "jws" not in data:
         return _declared_layer(data)
     token, problems = _token_and_copy(data, "disclosure")
@@ -118,8 +157,18 @@ def _declared_layer(data: dict[str, Any]) -> DisclosureLayer:
 
 
 def _contracts(manifest: Manifest) -> dict[str, str]:
-    """sha256 → name of the contract documents the manifest carries, by their actual bytes."""
+    """sha256 → name of the contract documents the manifest carries, by their actual bytes.
+
+    Embedded data was hashed from its bytes when the file was read, into records no JSON
+    assertion can forge; the older form, base64 in a JSON assertion, is hashed here.
+    """
+    from provsdk.manifest.build import EMBEDDED_DATA
+    from provsdk.manifest.resources import EmbeddedData
+
     found: dict[str, str] = {}
+    for embedded in manifest.assertions_named(EMBEDDED_DATA):
+        if isinstance(embedded, EmbeddedData):
+            found.setdefault(embedded.sha256, embedded.title or "contract")
     for data in manifest.assertions_named(CONTRACT):
         try:
             content = base64.b64decode(str(data.get("data", "")), validate=True)
@@ -135,6 +184,7 @@ def _grant_finding(
     licensor_trust: TrustStore,
     at: dt.datetime,
     essence: str | None,
+    essence_problem: str | None,
     model: str | None,
     producer: Collection[str],
     contracts: dict[str, str],
@@ -147,6 +197,7 @@ def _grant_finding(
             licensor_trust,
             at=at,
             essence=essence,
+            essence_problem=essence_problem,
             model=model,
             producer=producer,
             timestamps=timestamps,
@@ -186,6 +237,7 @@ def _grant_finding(
         problems=tuple(problems),
         grant=grant,
         timestamp=checked.check.timestamp,
+        not_understood=tuple(grant.not_understood()),
     )
 
 
@@ -197,10 +249,15 @@ def grants_layer(
     essence: str | None,
     model: str | None,
     producer: Collection[str],
+    essence_problem: str | None = None,
     timestamps: TrustStore | None = None,
     existed_by: dt.datetime | None = None,
 ) -> GrantsLayer:
-    """Every grant assertion of ``manifest``, each judged for this file."""
+    """Every grant assertion of ``manifest``, each judged for this file.
+
+    ``model`` and ``producer`` are what trusted signatures say made and produced the file
+    (``None`` and empty when nothing trusted says so): scope grants match only those.
+    """
     assertions = manifest.assertions_named(GRANT) if manifest else []
     if not assertions or manifest is None:
         return GrantsLayer(present=False)
@@ -218,6 +275,7 @@ def grants_layer(
             licensor_trust,
             at,
             essence,
+            essence_problem,
             model,
             producer,
             contracts,

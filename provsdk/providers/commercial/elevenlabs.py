@@ -224,5 +224,6 @@ class ElevenLabsProvider(CommercialProvider):
             software_agent=SoftwareAgent("Eleven Music", model),
             # ElevenLabs signs no training-data statement: what it says in public goes
             # in as declared, never as signed (see the declared module).
-            declared_disclosure=self.declared_disclosure(),
+            # The model this request used, which the created action names too.
+            declared_disclosure=declared_disclosure(model),
         )
