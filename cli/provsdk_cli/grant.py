@@ -18,7 +18,7 @@ from provsdk.grants import (
     parse_grant,
     sign_grant,
 )
-from provsdk.models.grant import Grant
+from provsdk.models.grant import ACTIONS, Grant
 from provsdk.statements import verify_statement
 from provsdk.verify import expand_paths
 from provsdk_cli.context import home_of, stdout
@@ -49,6 +49,13 @@ def grant() -> None:
 @click.option("--from", "since", help="First day in force (default: from signing).")
 @click.option("--until", help="Last day in force.")
 @click.option(
+    "--action",
+    default="use",
+    show_default=True,
+    type=click.Choice(sorted(ACTIONS)),
+    help="The ODRL action permitted: use (any), or a narrower one such as play or reproduce.",
+)
+@click.option(
     "--channel", "channels", multiple=True, help="Channel or medium, e.g. streaming (repeatable)."
 )
 @click.option(
@@ -71,6 +78,7 @@ def create(
     territories: tuple[str, ...],
     since: str | None,
     until: str | None,
+    action: str,
     channels: tuple[str, ...],
     target: str | None,
     scope_model: str | None,
@@ -91,6 +99,7 @@ def create(
         channels=channels,
         target_file=target,
         scope_model=scope_model,
+        action=action,
         prohibited=prohibited,
         attribution=attribution,
         indemnification=indemnification,
@@ -104,7 +113,8 @@ def _describe(g: Grant) -> str:
     term = f"until {g.valid_until}" if g.valid_until else "with no end date"
     where = ", ".join(g.territories()) or "anywhere"
     uses = ", ".join(g.purposes())
-    return f"{g.assigner.name} grants {g.assignee.name} {uses} use in {where}, {term}"
+    actions = ", ".join(sorted({p.action for p in g.permissions}))
+    return f"{g.assigner.name} grants {g.assignee.name} {actions} for {uses} in {where}, {term}"
 
 
 @grant.command("sign")

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 __all__ = [
+    "ACTIONS",
     "ODRL_CONTEXT",
     "Constraint",
     "ContractDocument",
@@ -20,6 +21,8 @@ __all__ = [
     "Party",
     "Rule",
     "Target",
+    "action_name",
+    "includes",
 ]
 
 ODRL_CONTEXT: list[Any] = [
@@ -29,6 +32,37 @@ ODRL_CONTEXT: list[Any] = [
 PROFILE = "urn:provsdk:odrl-profile:music-v1"
 SCOPE_UID = "urn:provsdk:scope:model-outputs"
 WORLD = "WORLD"
+
+# The ODRL actions provsdk judges, each with the actions a permission for it includes
+# (docs/policy.md). ``use`` is ODRL's widest action; ``present`` includes playing and
+# displaying. Any other action is not understood, and a permission for it counts for nothing.
+_NARROW = ("reproduce", "distribute", "play", "display", "stream", "modify", "derive", "archive")
+ACTIONS: dict[str, frozenset[str]] = {
+    "use": frozenset({"use", "present", *_NARROW}),
+    "present": frozenset({"present", "play", "display"}),
+    **{name: frozenset({name}) for name in _NARROW},
+}
+# Left operands and the operators provsdk judges for them; anything else is not understood.
+_SET_OPERATORS = frozenset({"eq", "neq", "isAnyOf", "isNoneOf", "isAllOf"})
+_JUDGED = {
+    "purpose": _SET_OPERATORS,
+    "spatial": _SET_OPERATORS,
+    "media": _SET_OPERATORS,
+    "dateTime": frozenset({"eq", "gt", "gteq", "lt", "lteq"}),
+}
+# Duties provsdk can show a person but not check: they do not stop a permission counting.
+_SHOWN_DUTIES = frozenset({"attribute"})
+_ODRL_IRI = "http://www.w3.org/ns/odrl/2/"
+
+
+def action_name(action: str) -> str:
+    """``play`` for ``play``, ``odrl:play`` and the full ODRL IRI alike."""
+    return action.removeprefix(_ODRL_IRI).removeprefix("odrl:")
+
+
+def includes(granted: str, asked: str) -> bool:
+    """Whether a permission for ``granted`` permits ``asked`` (both ODRL actions)."""
+    return action_name(asked) in ACTIONS.get(action_name(granted), frozenset())
 
 
 @dataclass(frozen=True)
@@ -77,11 +111,18 @@ class Constraint:
         """Whether ``value`` satisfies a set constraint (purpose, spatial, media)."""
         values = {v.upper() if self.left == "spatial" else v for v in self.right}
         probe = value.upper() if self.left == "spatial" else value
-        if self.operator in ("eq", "isAnyOf", "isAllOf"):
+        if self.operator == "isAllOf":
+            # "all of these" is met by one asked value only when it is the whole set.
+            return values == {probe}
+        if self.operator in ("eq", "isAnyOf"):
             return probe in values or (self.left == "spatial" and WORLD in values)
         if self.operator in ("neq", "isNoneOf"):
             return probe not in values
         return False
+
+    @property
+    def understood(self) -> bool:
+        return self.operator in _JUDGED.get(self.left, frozenset())
 
     def holds_on(self, day: dt.date) -> bool:
         """Whether ``day`` satisfies a dateTime constraint (dates inclusive of the whole day)."""
@@ -123,6 +164,20 @@ class Rule:
 
     def values(self, left: str) -> list[Constraint]:
         return [c for c in self.constraints if c.left == left]
+
+    def not_understood(self) -> list[str]:
+        """What in this rule provsdk does not judge; a permission with any of it is unusable."""
+        found = [] if action_name(self.action) in ACTIONS else [f"action {self.action!r}"]
+        found += [
+            f"constraint {c.left!r} {c.operator!r}" for c in self.constraints if not c.understood
+        ]
+        found += [f"duty {d.action!r}" for d in self.duties if not d.shown_duty]
+        return found
+
+    @property
+    def shown_duty(self) -> bool:
+        """A duty provsdk shows a person (it cannot check it is done), with nothing nested."""
+        return action_name(self.action) in _SHOWN_DUTIES and not self.duties
 
     def in_force(self, day: dt.date) -> bool:
         """Whether ``day`` is within this rule's own term (its dateTime constraints)."""
@@ -199,24 +254,46 @@ class Grant:
         """Whether any permission is in force on ``day`` (each has its own term)."""
         return any(rule.in_force(day) for rule in self.permissions)
 
+    def not_understood(self) -> list[str]:
+        """Each permission's terms provsdk does not judge, and obligations it cannot show.
+
+        Such a permission counts for nothing (fail closed): a grant is never read wider than
+        it is written because a term in it was skipped.
+        """
+        found = [
+            f"every permission: obligation {o.action!r}"
+            for o in self.obligations
+            if not o.shown_duty
+        ]
+        for number, rule in enumerate(self.permissions, 1):
+            found += [f"permission {number} ({rule.action}): {t}" for t in rule.not_understood()]
+        return found
+
     def permits(
         self,
         *,
+        action: str = "use",
         purpose: str | None = None,
         territory: str | None = None,
         channel: str | None = None,
         day: dt.date | None = None,
     ) -> bool:
-        """Whether one permission, in force on ``day`` if given, allows all the asked uses,
-        and no prohibition forbids them.
+        """Whether one permission, in force on ``day`` if given, allows ``action`` for all
+        the asked uses, and no prohibition forbids them.
 
-        A prohibition forbids an asked use only when everything it constrains was asked and
-        matches: "never for political use" says nothing about a question on territory alone.
-        Only ``use`` prohibitions are weighed; others are shown to people, not judged.
+        A permission counts only when provsdk understands all of it (:meth:`not_understood`)
+        and its action includes ``action``. A prohibition forbids an asked use when its action
+        overlaps ``action`` and everything it constrains was asked and matches: "never for
+        political use" says nothing about a question on territory alone. A prohibition with
+        an action or constraint provsdk does not understand forbids everything (fail closed).
         """
         asked = {"purpose": purpose, "spatial": territory, "media": channel}
+        if not all(o.shown_duty for o in self.obligations):
+            return False
 
         def allowed(rule: Rule) -> bool:
+            if rule.not_understood() or not includes(rule.action, action):
+                return False
             if day is not None and not rule.in_force(day):
                 return False
             return all(
@@ -226,6 +303,11 @@ class Grant:
             )
 
         def forbidden(rule: Rule) -> bool:
+            known = action_name(rule.action) in ACTIONS
+            if not known or any(not c.understood for c in rule.constraints):
+                return True
+            if not (includes(rule.action, action) or includes(action, rule.action)):
+                return False
             if day is not None and not rule.in_force(day):
                 return False
             judged = [c for c in rule.constraints if c.left != "dateTime"]
@@ -234,7 +316,7 @@ class Grant:
             return all(c.allows(str(asked[c.left])) for c in judged)
 
         return any(allowed(p) for p in self.permissions) and not any(
-            forbidden(p) for p in self.prohibitions if p.action in ("use", "odrl:use")
+            forbidden(p) for p in self.prohibitions
         )
 
     def purposes(self) -> list[str]:

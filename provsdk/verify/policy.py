@@ -11,7 +11,15 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
-from provsdk.models.report import C2paState, Findings, GrantFinding, PolicyLayer, Reason
+from provsdk.models.grant import ACTIONS, action_name
+from provsdk.models.report import (
+    C2paState,
+    DisclosureLayer,
+    Findings,
+    GrantFinding,
+    PolicyLayer,
+    Reason,
+)
 
 __all__ = [
     "DEFAULT_POLICY",
@@ -161,45 +169,57 @@ class StatementsSound:
         return reasons
 
 
+def _disclosure_unusable(d: DisclosureLayer, accept_declared: bool) -> str | None:
+    """Why the disclosure cannot be counted for this file, or None when it can."""
+    if not d.present:
+        return "the file carries no training-data disclosure"
+    if d.declared and not accept_declared:
+        return "the disclosure is declared from public statements, not signed by the provider"
+    if not d.declared and not d.trusted:
+        return "the disclosure is not signed by a trusted provider"
+    if not d.bound:
+        return (
+            "the disclosure does not speak for this audio: it is about another model, or it "
+            "reached this file through an untrusted manifest or across a new creation"
+        )
+    return None
+
+
 @dataclass(frozen=True)
 class RequireDisclosure:
-    """A training-data disclosure must be present and signed by a trusted provider (or, with
-    ``accept_declared``, at least declared from the provider's public statements)."""
+    """A training-data disclosure must be signed by a trusted provider (or, with
+    ``accept_declared``, at least declared from the provider's public statements) and speak
+    for this file: about the model that made its audio, carried by trusted manifests."""
 
     accept_declared: bool = False
     name: str = "disclosure"
 
     def failures(self, evidence: Findings) -> list[Reason]:
-        d = evidence.disclosure
-        if not d.present:
-            return [Reason("policy.disclosure", "the file carries no training-data disclosure")]
-        if d.declared:
-            if self.accept_declared:
-                return []
-            return [
-                Reason(
-                    "policy.disclosure",
-                    "the disclosure is declared from public statements, not signed by the provider",
-                )
-            ]
-        if not d.trusted:
-            return [
-                Reason("policy.disclosure", "the disclosure is not signed by a trusted provider")
-            ]
-        return []
+        why = _disclosure_unusable(evidence.disclosure, self.accept_declared)
+        return [Reason("policy.disclosure", why)] if why else []
 
 
 @dataclass(frozen=True)
 class AllowedTraining:
-    """The disclosure may declare only these training bases (e.g. licensed, public-domain)."""
+    """The disclosure may declare only these training bases (e.g. licensed, public-domain).
+
+    It counts only a disclosure :class:`RequireDisclosure` would count: a declared one only
+    with ``accept_declared``. An empty ``allowed`` allows nothing.
+    """
 
     allowed: frozenset[str]
+    accept_declared: bool = False
     name: str = "training"
 
     def failures(self, evidence: Findings) -> list[Reason]:
         d = evidence.disclosure
-        if not d.present or not (d.trusted or d.declared):
-            return [Reason("policy.training", "no disclosure says what the model was trained on")]
+        why = _disclosure_unusable(d, self.accept_declared)
+        if why:
+            return [Reason("policy.training", f"nothing says what the model learned from: {why}")]
+        if not self.allowed:
+            return [Reason("policy.empty", "the training rule allows no basis; failing closed")]
+        if not d.training_bases:
+            return [Reason("policy.training", "the disclosure declares no training basis")]
         refused = sorted(set(d.training_bases) - self.allowed)
         if refused:
             allowed = ", ".join(sorted(self.allowed))
@@ -214,12 +234,17 @@ class AllowedTraining:
 
 @dataclass(frozen=True)
 class RequireGrant:
-    """At least one grant must be sound, in force, and permit this use."""
+    """At least one grant must be sound, in force, and permit this ``action`` for this use.
+
+    ``licensors`` (``None``: any trusted licensor) names who must have signed it; an empty set
+    allows no one and fails closed.
+    """
 
     purpose: str | None = None
     territory: str | None = None
     channel: str | None = None
-    licensors: frozenset[str] = frozenset()
+    licensors: frozenset[str] | None = None
+    action: str = "use"
     name: str = "grant"
 
     def _describe(self) -> str:
@@ -232,24 +257,39 @@ class RequireGrant:
             )
             if value
         ]
-        return ", ".join(parts) or "any use"
+        return f"{self.action} for " + (", ".join(parts) or "any purpose")
 
     def _why_not(self, grant: GrantFinding, day: dt.date | None) -> str | None:
         broken = [p.code for p in grant.problems]
         if broken:
             return ", ".join(broken)
         # Who signed, not who the grant says it is from: any trusted key could write a name.
-        if self.licensors and not set(grant.signer_names) & self.licensors:
+        if self.licensors is not None and not set(grant.signer_names) & self.licensors:
             signer = ", ".join(grant.signer_names) or "an unnamed key"
             return f"signed by {signer}, not by a licensor the policy allows"
         if not grant.grant.permits(
-            purpose=self.purpose, territory=self.territory, channel=self.channel, day=day
+            action=self.action,
+            purpose=self.purpose,
+            territory=self.territory,
+            channel=self.channel,
+            day=day,
         ):
             granted = ", ".join(grant.territories) or "no territory"
-            return f"permits {', '.join(grant.purposes)} in {granted}, not {self._describe()}"
+            actions = ", ".join(sorted({p.action for p in grant.grant.permissions}))
+            unjudged = ""
+            if grant.not_understood:
+                unjudged = f"; not understood: {'; '.join(grant.not_understood)}"
+            return (
+                f"permits {actions} for {', '.join(grant.purposes) or 'no purpose'} in "
+                f"{granted}, not {self._describe()}{unjudged}"
+            )
         return None
 
     def failures(self, evidence: Findings) -> list[Reason]:
+        if self.licensors is not None and not self.licensors:
+            return [Reason("policy.empty", f"{self.name}: no licensor is allowed; failing closed")]
+        if action_name(self.action) not in ACTIONS:
+            return [Reason("policy.invalid", f"{self.name}: unknown action {self.action!r}")]
         day = dt.date.fromisoformat(evidence.checked_at[:10]) if evidence.checked_at else None
         reasons = {g.uid: self._why_not(g, day) for g in evidence.grants.grants}
         if any(why is None for why in reasons.values()):

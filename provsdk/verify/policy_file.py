@@ -9,8 +9,10 @@
     require = true
     training = ["licensed", "public-domain", "none"]
     [[grant]]
+    action = "use"                 # the default; or reproduce, distribute, play, stream ...
     purpose = "commercial"
     territory = "US"
+    licensors = ["Acme Label"]     # who must have signed it (absent: any trusted licensor)
 
 Present statements must always verify, whatever the file says: a policy can only add rules.
 """
@@ -52,16 +54,18 @@ def policy_from_dict(data: dict[str, Any], *, name: str = "policy") -> Policy:
     if data.get("origin", {}).get("require_ai_generated"):
         rules.append(RequireAiGenerated())
     disclosure = data.get("disclosure", {})
+    accept_declared = bool(disclosure.get("accept_declared"))
     if disclosure.get("require"):
-        rules.append(RequireDisclosure(accept_declared=bool(disclosure.get("accept_declared"))))
+        rules.append(RequireDisclosure(accept_declared=accept_declared))
     if "training" in disclosure:
-        rules.append(AllowedTraining(frozenset(disclosure["training"])))
+        rules.append(AllowedTraining(frozenset(disclosure["training"]), accept_declared))
     rules.extend(
         RequireGrant(
             purpose=g.get("purpose"),
             territory=g.get("territory", "").upper() or None,
             channel=g.get("channel"),
-            licensors=frozenset(g.get("licensors", [])),
+            licensors=frozenset(g["licensors"]) if "licensors" in g else None,
+            action=g.get("action", "use"),
             name=f"grant[{i + 1}]",
         )
         for i, g in enumerate(data.get("grant", []))
