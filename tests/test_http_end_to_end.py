@@ -1,5 +1,6 @@
 """The reference server and the http provider together, over real loopback HTTP: a file made
-by `provsdk serve` verifies with the provider's signed disclosure and grant."""
+by `provsdk serve` verifies with the provider's signed disclosure and grant, made out to the
+account of the API key that asked."""
 
 from __future__ import annotations
 
@@ -19,26 +20,34 @@ from provsdk.providers.http import HttpProvider
 from provsdk.server import ServerConfig, ServerThread
 
 KEY = "test-key-0123456789"
+ACCOUNT = "My Studio"
 
 
 @pytest.fixture(scope="module")
 def server(dev_home: ProvsdkHome) -> Iterator[ServerThread]:
-    with ServerThread(ServerConfig(home=dev_home, api_keys=frozenset({KEY}))) as running:
+    with ServerThread(ServerConfig(home=dev_home, accounts={KEY: ACCOUNT})) as running:
         yield running
+
+
+def _generate(
+    server: ServerThread, home: ProvsdkHome, out: Path, *options: str
+) -> subprocess.CompletedProcess[str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PROVSDK_")}
+    env.update(PROVSDK_HOME=str(home.root), PROVSDK_API_KEY=KEY)
+    cmd = [
+        sys.executable, "-m", "provsdk", "generate", "warm lofi beat", "-o", str(out),
+        "--provider", "http", "--endpoint", server.url, "--duration", "2", "--seed", "5",
+        *options,
+    ]  # fmt: skip
+    return subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=300)
 
 
 def test_cli_generates_through_the_reference_server(
     server: ServerThread, dev_home: ProvsdkHome, tmp_path: Path
 ) -> None:
     out = tmp_path / "remote.mp3"
-    env = {k: v for k, v in os.environ.items() if not k.startswith("PROVSDK_")}
-    env.update(PROVSDK_HOME=str(dev_home.root), PROVSDK_API_KEY=KEY)
-    cmd = [
-        sys.executable, "-m", "provsdk", "generate", "warm lofi beat", "-o", str(out),
-        "--provider", "http", "--endpoint", server.url, "--duration", "2", "--seed", "5",
-        "--licensee", "provsdk development PKI", "--json",
-    ]  # fmt: skip
-    result = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=300)
+    # No --licensee: the server grants the output to the key's account all the same.
+    result = _generate(server, dev_home, out, "--json")
     assert result.returncode == 0, result.stderr
     assert KEY not in result.stdout + result.stderr
     data = json.loads(result.stdout)
@@ -52,9 +61,23 @@ def test_cli_generates_through_the_reference_server(
     assert "provider" in (disclosure["signer"] or "")
     (grant,) = report["grants"]["items"]
     assert grant["signature_valid"] and grant["trusted"] and grant["covers"]
-    assert grant["licensee"] == "provsdk development PKI"
+    assert grant["licensee"] == ACCOUNT
     assert "licensor" in (grant["signer"] or "")
     assert [p.name for p in tmp_path.iterdir()] == ["remote.mp3"]
+
+
+def test_cli_licensee_of_another_account_fails_naming_the_request(
+    server: ServerThread, dev_home: ProvsdkHome, tmp_path: Path
+) -> None:
+    out = tmp_path / "theirs.mp3"
+    result = _generate(server, dev_home, out, "--licensee", "Other Company Ltd")
+    assert result.returncode == 3, result.stderr
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("provsdk: "), result.stderr
+    assert "403" in lines[0] and "Other Company Ltd" in lines[0] and ACCOUNT in lines[0]
+    assert "request id req_" in lines[0]
+    assert KEY not in result.stdout + result.stderr
+    assert list(tmp_path.iterdir()) == []
 
 
 def test_library_generation_embeds_the_servers_disclosure_and_grant(
@@ -68,7 +91,7 @@ def test_library_generation_embeds_the_servers_disclosure_and_grant(
             out=tmp_path / "x.m4a",
             duration=2,
             seed=1,
-            licensee="provsdk development PKI",
+            licensee=ACCOUNT,  # naming one's own account is the same as naming none
         )
     assert server.generations.jobs_run == before + 1
     report = track.report
@@ -77,5 +100,6 @@ def test_library_generation_embeds_the_servers_disclosure_and_grant(
     (grant,) = report.grants.grants
     # The server rendered the format asked for, so its grant is bound to exactly this audio.
     assert grant.covers and grant.trusted and grant.in_force
+    assert grant.licensee == ACCOUNT
     assert track.generation.request_id is not None
     assert [p.name for p in tmp_path.iterdir()] == ["x.m4a"]

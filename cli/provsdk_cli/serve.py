@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib.util
 import os
+from typing import TYPE_CHECKING
 
 import click
 
@@ -12,6 +13,9 @@ from provsdk.errors import ConfigurationError, CredentialError
 from provsdk.home import ProvsdkHome
 from provsdk_cli.context import home_of
 from provsdk_cli.options import tsa_option
+
+if TYPE_CHECKING:
+    from provsdk.server.accounts import ApiKeys
 
 _KEYS_ENV = "PROVSDK_SERVE_API_KEYS"  # provsdk.server.config.API_KEYS_ENV, without importing it
 
@@ -22,6 +26,17 @@ def _need_extra() -> None:
         raise ConfigurationError(
             "the server needs the optional extra: pip install 'provsdk[server]'"
         )
+
+
+def _describe(keys: ApiKeys) -> str:
+    # Names only, so an operator can see the entries parsed as meant (a comma inside a name
+    # splits it in two); keys are never shown.
+    names = sorted(set(keys.accounts.values()))
+    parts = [f"accounts {', '.join(repr(n) for n in names)}"] if names else []
+    if keys.anonymous:
+        count = len(keys.anonymous)
+        parts.append(f"{count} anonymous key{'' if count == 1 else 's'} (no grants)")
+    return "for " + " and ".join(parts)
 
 
 def _need_keys(home: ProvsdkHome) -> None:
@@ -51,7 +66,23 @@ def _need_keys(home: ProvsdkHome) -> None:
 @click.option(
     "--insecure-no-auth",
     is_flag=True,
-    help="Accept requests without an API key. Only for experiments on your own machine.",
+    help="Accept requests without an API key, on a loopback --host only; no grants are "
+    "issued. Only for experiments on your own machine.",
+)
+# Defaults as in provsdk.server.ServerConfig, which cannot be imported before the extra is known.
+@click.option(
+    "--max-outstanding",
+    default=4,
+    show_default=True,
+    type=click.IntRange(min=1),
+    help="Generations an API key may have queued or running at once.",
+)
+@click.option(
+    "--max-stored-seconds",
+    default=600,
+    show_default=True,
+    type=click.IntRange(min=1),
+    help="Seconds of audio an API key may have on the server (kept 24 h, or until deleted).",
 )
 @tsa_option("every grant it issues")
 @click.pass_context
@@ -61,37 +92,47 @@ def serve(
     port: int,
     latency: float,
     insecure_no_auth: bool,
+    max_outstanding: int,
+    max_stored_seconds: int,
     tsa_url: str | None,
 ) -> None:
     """Serve the licensed generator protocol with the local generator.
 
-    API keys are read from PROVSDK_SERVE_API_KEYS (comma-separated); without any, the server
-    refuses to start unless --insecure-no-auth is given. Disclosures are signed with the
-    home's provider key and grants with its licensor key.
+    API keys are read from PROVSDK_SERVE_API_KEYS: comma-separated `key=Account Name` entries,
+    whose generations are granted to that account, or bare keys, which get no grants. Without
+    any key the server refuses to start unless --insecure-no-auth is given. Disclosures are
+    signed with the home's provider key and grants with its licensor key.
     """
     _need_extra()
-    from provsdk.server import ServerConfig, parse_api_keys
+    from provsdk.server import ApiKeys, ServerConfig, check_host, parse_api_keys
     from provsdk.server import serve as run_server
 
+    check_host(host, insecure_no_auth=insecure_no_auth)
     api_keys = parse_api_keys(os.environ.get(_KEYS_ENV))
     if not api_keys and not insecure_no_auth:
         raise ConfigurationError(
-            f"no API keys: set {_KEYS_ENV} (comma-separated), or pass --insecure-no-auth "
-            "for a local experiment"
+            f"no API keys: set {_KEYS_ENV} (key=Account Name, comma-separated), or pass "
+            "--insecure-no-auth for a local experiment"
         )
     home = home_of(ctx)
     _need_keys(home)
     if insecure_no_auth:
         ignored = f"; the {len(api_keys)} keys in {_KEYS_ENV} are ignored" if api_keys else ""
         click.echo(f"provsdk: warning: authentication is off{ignored}", err=True)
+        api_keys = ApiKeys()
     config = ServerConfig(
         home=home,
-        api_keys=api_keys,
+        api_keys=api_keys.anonymous,
+        accounts=api_keys.accounts,
         insecure_no_auth=insecure_no_auth,
         latency=latency,
+        max_outstanding=max_outstanding,
+        max_stored_seconds=max_stored_seconds,
         tsa_url=tsa_url,
     )
+    who = "without authentication, granting nothing" if insecure_no_auth else _describe(api_keys)
     click.echo(
-        f"provsdk: serving the licensed generator protocol on http://{host}:{port}", err=True
+        f"provsdk: serving the licensed generator protocol on http://{host}:{port} {who}",
+        err=True,
     )
     run_server(config, host, port)

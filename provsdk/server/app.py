@@ -53,11 +53,17 @@ def _errors(*statuses: int) -> dict[int | str, dict[str, Any]]:
 _DESCRIPTIONS = {
     400: "invalid_request: a malformed or out-of-range request.",
     401: "unauthorized: a missing or unknown API key.",
+    403: "forbidden: a licensee other than the API key's account (or any, for a key with none).",
     404: "not_found: no such generation, or nothing of this kind for it (yet).",
     409: "idempotency_conflict: the key was used with another body.",
     413: "too_large: the request body is over the limit.",
     429: "rate_limited: too many requests; wait Retry-After seconds.",
 }
+_OVER_BOUNDS = (
+    "rate_limited: too many requests, or the API key's generations queued or running, or its "
+    "seconds of audio on the server, are at their limit; wait Retry-After seconds (or delete "
+    "generations it no longer needs)."
+)
 
 
 def _generations(request: Request) -> Generations:
@@ -97,12 +103,40 @@ def _status(job: Job) -> GenerationStatus:
 def _check(config: ServerConfig, request: GenerationRequest) -> None:
     if request.model != MODEL_ID:
         raise ApiError(400, "invalid_request", f"unknown model {request.model!r}; see /v1/models")
-    if request.duration > config.max_duration:
+    if request.duration > config.duration_limit:
         raise ApiError(
-            400, "invalid_request", f"duration must be at most {config.max_duration} seconds"
+            400, "invalid_request", f"duration must be at most {config.duration_limit} seconds"
         )
     if not request.prompt.strip():
         raise ApiError(400, "invalid_request", "the prompt is blank")
+
+
+def _granted(who: Caller, request: GenerationRequest) -> GenerationRequest:
+    """``request`` with the licensee its grant will name: always the caller's own account.
+
+    A provider-signed grant names its licensee as a fact, so the name cannot be the caller's
+    to choose: anyone holding some key could otherwise be granted rights in another company's
+    name.
+    """
+    asked = request.licensee
+    if who.account is None:
+        if asked is not None:
+            raise ApiError(
+                403,
+                "forbidden",
+                "this API key belongs to no account, so no grant can be issued to "
+                f"{asked!r}: omit the licensee",
+            )
+        return request
+    if asked is not None and asked != who.account:
+        raise ApiError(
+            403,
+            "forbidden",
+            f"the licensee {asked!r} is not this API key's account ({who.account!r}): "
+            "omit the licensee, or name your own account",
+        )
+    # Spelt out, so that naming one's own account and omitting it are the same request.
+    return request.model_copy(update={"licensee": who.account})
 
 
 def _routes(config: ServerConfig) -> APIRouter:
@@ -120,7 +154,7 @@ def _routes(config: ServerConfig) -> APIRouter:
             version=GENERATOR_VERSION,
             digital_source_type=DigitalSourceType.ALGORITHMIC_MEDIA.short,
             formats=_FORMATS,
-            max_duration=config.max_duration,
+            max_duration=config.duration_limit,
             disclosure=service.disclosure,
             licence_offer=LicenceOfferBody(
                 purposes=list(offer.purposes),
@@ -134,8 +168,11 @@ def _routes(config: ServerConfig) -> APIRouter:
         "/generations",
         status_code=202,
         response_model=GenerationCreated,
-        responses=_errors(400, 401, 409, 413, 429)
-        | {200: {"model": GenerationCreated, "description": "A repeated request's generation."}},
+        responses=_errors(400, 401, 403, 409, 413, 429)
+        | {
+            200: {"model": GenerationCreated, "description": "A repeated request's generation."},
+            429: {"model": ErrorBody, "description": _OVER_BOUNDS},
+        },
     )
     async def create_generation(
         body: GenerationRequest,
@@ -146,9 +183,12 @@ def _routes(config: ServerConfig) -> APIRouter:
         service: Service,
         who: Who,
     ) -> GenerationCreated:
-        """Start a generation; at most one is ever made per Idempotency-Key."""
+        """Start a generation; at most one is ever made per Idempotency-Key.
+
+        Its grant is made out to the API key's account; a key with no account gets none.
+        """
         _check(config, body)
-        job, created = service.submit(who.id, idempotency_key, body)
+        job, created = service.submit(who.id, idempotency_key, _granted(who, body))
         if not created:
             response.status_code = 200
         response.headers["Location"] = f"/v1/generations/{job.id}"
@@ -165,6 +205,18 @@ def _routes(config: ServerConfig) -> APIRouter:
     async def get_generation(generation_id: str, service: Service, who: Who) -> GenerationStatus:
         """The state of a generation; poll it with backoff."""
         return _status(service.get(who.id, generation_id))
+
+    @router.delete(
+        "/generations/{generation_id}",
+        status_code=204,
+        response_class=Response,
+        responses=_errors(401, 404, 429)
+        | {409: {"model": ErrorBody, "description": "not_finished: it is queued or running."}},
+    )
+    async def delete_generation(generation_id: str, service: Service, who: Who) -> Response:
+        """Delete a finished generation and its audio, freeing the seconds it held."""
+        service.delete(who.id, generation_id)
+        return Response(status_code=204)
 
     @router.get(
         "/generations/{generation_id}/audio",
@@ -190,7 +242,11 @@ def _routes(config: ServerConfig) -> APIRouter:
         """The licensor-signed rights grant for the generation's output."""
         job = service.get(who.id, generation_id)
         if job.grant is None:
-            why = "no licensee was named" if job.status == "succeeded" else f"it is {job.status}"
+            why = (
+                "the API key belongs to no account"
+                if job.status == "succeeded"
+                else f"it is {job.status}"
+            )
             raise ApiError(404, "not_found", f"the generation has no grant ({why})")
         return GrantBody(grant=job.grant)
 
@@ -223,7 +279,7 @@ def create_app(config: ServerConfig) -> FastAPI:
     install_handlers(app)
     app.add_middleware(
         ProtocolMiddleware,
-        keys=KeyCheck(config.api_keys, insecure_no_auth=config.insecure_no_auth),
+        keys=KeyCheck(config.key_accounts, insecure_no_auth=config.insecure_no_auth),
         limiter=RateLimiter(config.rate_limit),
         max_body=config.max_body,
     )

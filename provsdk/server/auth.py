@@ -1,4 +1,5 @@
-"""Bearer API keys, checked in constant time, and a token-bucket rate limit per key."""
+"""Bearer API keys, checked in constant time, the account each speaks for, and a token-bucket
+rate limit per key."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ import hashlib
 import hmac
 import math
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 from provsdk.server.errors import ApiError
@@ -15,16 +17,21 @@ __all__ = ["Caller", "KeyCheck", "RateLimiter"]
 
 @dataclass(frozen=True)
 class Caller:
-    """Who is asking: a digest of their key, so the key itself is never kept beside their work."""
+    """Who is asking: a digest of their key, so the key itself is never kept beside their work,
+    and the account the key speaks for (None: an anonymous key, or no authentication)."""
 
     id: str
+    account: str | None = None
 
 
 class KeyCheck:
-    """Accepts exactly the configured keys; with none configured, nobody (fail closed)."""
+    """Accepts exactly the configured keys; with none configured, nobody (fail closed).
 
-    def __init__(self, keys: frozenset[str], *, insecure_no_auth: bool = False) -> None:
-        self._keys = tuple(k.encode() for k in sorted(keys))
+    ``keys`` maps each key to its account's name, or to None for an anonymous key.
+    """
+
+    def __init__(self, keys: Mapping[str, str | None], *, insecure_no_auth: bool = False) -> None:
+        self._keys = tuple((k.encode(), keys[k]) for k in sorted(keys))
         self._open = insecure_no_auth
 
     def caller(self, token: str | None) -> Caller:
@@ -41,11 +48,14 @@ class KeyCheck:
         # Compare with every key, without stopping at a match, so timing says nothing about
         # which key (or how much of one) matched.
         matched = False
-        for key in self._keys:
-            matched |= hmac.compare_digest(given, key)
+        account: str | None = None
+        for key, name in self._keys:
+            same = hmac.compare_digest(given, key)
+            matched |= same
+            account = name if same else account
         if not matched:
             raise ApiError(401, "unauthorized", "unknown API key", {"WWW-Authenticate": "Bearer"})
-        return Caller(hashlib.sha256(given).hexdigest()[:32])
+        return Caller(hashlib.sha256(given).hexdigest()[:32], account)
 
 
 @dataclass

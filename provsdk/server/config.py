@@ -1,19 +1,40 @@
-"""What a reference server is told at start: keys, limits, and the licence it offers."""
+"""What a reference server is told at start: keys and their accounts, limits, and the licence
+it offers."""
 
 from __future__ import annotations
 
+import ipaddress
+from collections.abc import Mapping
 from dataclasses import dataclass, field
+from types import MappingProxyType
 
+from provsdk.errors import ConfigurationError
 from provsdk.home import ProvsdkHome
+from provsdk.server.accounts import (
+    API_KEYS_ENV,
+    ApiKeys,
+    account_name_problem,
+    key_problem,
+    parse_api_keys,
+)
 
-__all__ = ["API_KEYS_ENV", "LicenceOffer", "ServerConfig", "parse_api_keys"]
+__all__ = [
+    "API_KEYS_ENV",
+    "ApiKeys",
+    "LicenceOffer",
+    "ServerConfig",
+    "check_host",
+    "is_loopback_host",
+    "parse_api_keys",
+]
 
-API_KEYS_ENV = "PROVSDK_SERVE_API_KEYS"
+# Idempotency keys, and the generations they name, are forgotten after a day.
+KEEP_SECONDS = 24 * 3600
 
 
 @dataclass(frozen=True)
 class LicenceOffer:
-    """The terms every output is granted on when the request names a licensee."""
+    """The terms every output is granted on, to the account of the key that asked for it."""
 
     purposes: tuple[str, ...] = ("commercial", "editorial")
     territories: tuple[str, ...] = ("WORLD",)
@@ -24,20 +45,32 @@ class LicenceOffer:
 class ServerConfig:
     """Settings of one server.
 
-    ``api_keys`` empty means every request is refused (fail closed) unless ``insecure_no_auth``
-    turns authentication off, which is only for experiments on one's own machine.
+    ``accounts`` maps an API key to the name of the account it speaks for: that account is the
+    licensee of every grant issued for the key's generations. ``api_keys`` are keys of no
+    account: accepted, but granted nothing. Neither means every request is refused (fail
+    closed) unless ``insecure_no_auth`` turns authentication off, which is only for experiments
+    on one's own machine and issues no grants either.
+
     ``latency`` is an artificial delay, in seconds, added to every generation job (benchmarks
     use it to imitate a slow remote model). ``rate_limit`` is requests per second per API key.
+    Per API key too: at most ``max_outstanding`` generations queued or running, and at most
+    ``max_stored_seconds`` of audio kept (or being made) on the server; a generation holds its
+    seconds until it fails, is deleted or expires ``keep_seconds`` after it was asked for.
     """
 
     home: ProvsdkHome
     api_keys: frozenset[str] = frozenset()
+    # hash=False: a mapping cannot be hashed, and the keys need not be part of a hash anyway.
+    accounts: Mapping[str, str] = field(default_factory=dict, hash=False)
     insecure_no_auth: bool = False
     latency: float = 0.0
     workers: int = 4
     max_duration: int = 600
     max_body: int = 64 * 1024
     rate_limit: float = 50.0
+    max_outstanding: int = 4
+    max_stored_seconds: int = 600
+    keep_seconds: float = KEEP_SECONDS
     licence_offer: LicenceOffer = field(default_factory=LicenceOffer)
     # The provider's name: it signs the disclosure and is the licensor of every output.
     provider_name: str = "provsdk"
@@ -50,16 +83,61 @@ class ServerConfig:
             raise ValueError("latency must be >= 0, workers >= 1 and max_duration > 0")
         if self.max_body < 1 or self.rate_limit <= 0:
             raise ValueError("max_body and rate_limit must be positive")
+        if self.max_outstanding < 1 or self.max_stored_seconds < 1 or self.keep_seconds <= 0:
+            raise ValueError(
+                "max_outstanding, max_stored_seconds and keep_seconds must be positive"
+            )
+        # A copy the caller cannot change under a running server.
+        object.__setattr__(self, "accounts", MappingProxyType(dict(self.accounts)))
+        for key in (*self.api_keys, *self.accounts):
+            problem = key_problem(key)
+            if problem is not None:
+                raise ValueError(f"an API key {problem}")
+        for name in self.accounts.values():
+            problem = account_name_problem(name)
+            if problem is not None:
+                raise ValueError(f"the account name {name!r} {problem}")
+        if not self.api_keys.isdisjoint(self.accounts):
+            raise ValueError("a key cannot be both anonymous and an account's")
+
+    @property
+    def key_accounts(self) -> Mapping[str, str | None]:
+        """Every accepted key, with its account's name (None: anonymous)."""
+        merged: dict[str, str | None] = dict.fromkeys(self.api_keys)
+        merged.update(self.accounts)
+        return merged
+
+    @property
+    def duration_limit(self) -> int:
+        """The longest generation a key can ask for: one that fits its storage on its own."""
+        return min(self.max_duration, self.max_stored_seconds)
 
     def __repr__(self) -> str:
         # Never show the keys themselves: a repr ends up in logs and tracebacks.
         return (
             f"ServerConfig(home={self.home!r}, api_keys=<{len(self.api_keys)} keys>, "
-            f"insecure_no_auth={self.insecure_no_auth}, latency={self.latency}, "
-            f"workers={self.workers}, rate_limit={self.rate_limit})"
+            f"accounts=<{len(self.accounts)} keys>, insecure_no_auth={self.insecure_no_auth}, "
+            f"latency={self.latency}, workers={self.workers}, rate_limit={self.rate_limit}, "
+            f"max_outstanding={self.max_outstanding}, "
+            f"max_stored_seconds={self.max_stored_seconds})"
         )
 
 
-def parse_api_keys(value: str | None) -> frozenset[str]:
-    """The keys of a comma-separated list such as ``PROVSDK_SERVE_API_KEYS``; blanks dropped."""
-    return frozenset(k.strip() for k in (value or "").split(",") if k.strip())
+def is_loopback_host(host: str) -> bool:
+    """``localhost`` or an address of 127.0.0.0/8 or ::1. Names are not resolved: what a name
+    points to can change after the check."""
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.removeprefix("[").removesuffix("]")).is_loopback
+    except ValueError:
+        return False
+
+
+def check_host(host: str, *, insecure_no_auth: bool) -> None:
+    """Refuse to serve without authentication on an address other machines can reach."""
+    if insecure_no_auth and not is_loopback_host(host):
+        raise ConfigurationError(
+            f"--insecure-no-auth serves this machine only: --host {host} is not a loopback "
+            "address (use 127.0.0.1, ::1 or localhost, or set PROVSDK_SERVE_API_KEYS)"
+        )

@@ -24,7 +24,7 @@ __all__ = [
 REQUEST_ID_HEADER = "X-Request-Id"
 _SCOPE_KEY = "provsdk.request_id"
 # Codes for statuses the routes do not raise themselves (unknown path, wrong method...).
-_CODES = {401: "unauthorized", 403: "unauthorized", 404: "not_found", 413: "too_large"}
+_CODES = {401: "unauthorized", 403: "forbidden", 404: "not_found", 413: "too_large"}
 
 
 class ApiError(Exception):

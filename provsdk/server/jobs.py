@@ -1,7 +1,8 @@
 """Generations: the job table, idempotency keys, and the worker pool that renders and grants.
 
-Routes run on the event loop and workers in threads; every read or change of a job happens
-under one lock, and routes only ever see copies.
+Routes run on the event loop and workers in threads; every read or change of a job, and of
+what each API key is charged for it (:class:`~provsdk.server.quota.Ledger`), happens under one
+lock, and routes only ever see copies.
 """
 
 from __future__ import annotations
@@ -32,8 +33,9 @@ from provsdk.grants.create import create_grant
 from provsdk.grants.statement import sign_grant
 from provsdk.home import ProvsdkHome
 from provsdk.providers.local import GENERATOR_NAME, GENERATOR_VERSION, render_track
-from provsdk.server.config import ServerConfig
+from provsdk.server.config import KEEP_SECONDS, ServerConfig
 from provsdk.server.errors import ApiError
+from provsdk.server.quota import Ledger
 from provsdk.server.schemas import GenerationRequest
 from provsdk.statements import timestamp_statement
 
@@ -43,8 +45,7 @@ log = logging.getLogger("provsdk.server")
 
 MODEL_ID = "provsdk-local-1"
 SAMPLE_RATE = 44100
-# Idempotency keys, and the generations they name, are forgotten after a day.
-KEEP_SECONDS = 24 * 3600
+_UNFINISHED = ("queued", "running")
 # The reference server's stand-in for moderation: predictable, so clients can test the path.
 _MODERATED = re.compile(r"\bforbidden\b", re.IGNORECASE)
 
@@ -118,15 +119,27 @@ class Generations:
         self._lock = threading.Lock()
         self._jobs: dict[str, Job] = {}
         self._keys: dict[tuple[str, str], tuple[str, str, float]] = {}
+        self._ledger = Ledger(
+            max_outstanding=config.max_outstanding,
+            max_stored_seconds=config.max_stored_seconds,
+            keep_seconds=config.keep_seconds,
+            latency=config.latency,
+        )
         self._stopping = threading.Event()
         self._dir = Path(tempfile.mkdtemp(prefix="provsdk-serve-"))
         self._pool = ThreadPoolExecutor(config.workers, thread_name_prefix="provsdk-render")
 
     def submit(self, owner: str, key: str, request: GenerationRequest) -> tuple[Job, bool]:
-        """The generation for ``key``: a new one (True), or the one the key already made."""
+        """The generation for ``key``: a new one (True), or the one the key already made.
+
+        ``request.licensee`` is whom the grant is made out to, already decided by the caller.
+        A new generation must fit ``owner``'s bounds (429 otherwise); a repeat makes nothing,
+        so it is answered whatever ``owner`` holds.
+        """
         fingerprint = _fingerprint(request)
         with self._lock:
-            self._expire(time.monotonic())
+            now = time.monotonic()
+            self._expire(now)
             known = self._keys.get((owner, key))
             if known is not None:
                 if known[0] != fingerprint:
@@ -135,14 +148,22 @@ class Generations:
                         "idempotency_conflict",
                         "this Idempotency-Key was used with a different request body",
                     )
-                return copy.copy(self._jobs[known[1]]), False
+                made = self._jobs.get(known[1])
+                if made is None:
+                    # The key stays spent: a new generation for it would be a second one.
+                    raise ApiError(
+                        404, "not_found", f"this Idempotency-Key made {known[1]}, since deleted"
+                    )
+                return copy.copy(made), False
+            job_id = f"gen_{uuid.uuid4().hex}"
+            self._ledger.reserve(owner, job_id, request.duration, now)
             job = Job(
-                id=f"gen_{uuid.uuid4().hex}",
+                id=job_id,
                 owner=owner,
                 request=request,
                 seed=request.seed if request.seed is not None else secrets.randbelow(2**31),
                 created_at=_now(),
-                created=time.monotonic(),
+                created=now,
             )
             self._jobs[job.id] = job
             self._keys[(owner, key)] = (fingerprint, job.id, job.created)
@@ -158,6 +179,23 @@ class Generations:
                 raise ApiError(404, "not_found", f"no generation {job_id!r}")
             return copy.copy(job)
 
+    def delete(self, owner: str, job_id: str) -> None:
+        """Forget a finished generation and delete its audio, freeing the seconds it held."""
+        with self._lock:
+            job = self._jobs.get(job_id)
+            if job is None or job.owner != owner:
+                raise ApiError(404, "not_found", f"no generation {job_id!r}")
+            if job.status in _UNFINISHED:
+                # Its worker would go on rendering for a generation nobody is charged for.
+                raise ApiError(
+                    409, "not_finished", f"the generation is {job.status}; delete it once it ends"
+                )
+            del self._jobs[job_id]
+            self._ledger.release(owner, job_id)
+            path = job.path
+        if path is not None:
+            path.unlink(missing_ok=True)
+
     def close(self) -> None:
         """Stop the workers (a queued job stays queued) and delete every rendered file."""
         self._stopping.set()
@@ -166,14 +204,16 @@ class Generations:
 
     def _expire(self, now: float) -> None:
         # Both tables are in creation order, so the expired entries are a prefix of each.
+        keep = self.config.keep_seconds
         for job_key, (_, _, created) in list(self._keys.items()):
-            if now - created < KEEP_SECONDS:
+            if now - created < keep:
                 break
             del self._keys[job_key]
         for job_id, job in list(self._jobs.items()):
-            if now - job.created < KEEP_SECONDS:
+            if now - job.created < keep:
                 break
             del self._jobs[job_id]
+            self._ledger.release(job.owner, job_id)
             if job.path is not None:
                 job.path.unlink(missing_ok=True)
 
@@ -192,6 +232,8 @@ class Generations:
             if job is not None:
                 for name, value in changes.items():
                     setattr(job, name, value)
+                if job.status not in _UNFINISHED:
+                    self._ledger.finished(job.owner, job_id, kept_audio=job.path is not None)
                 return
         # Expired while it ran: nobody can fetch its audio any more.
         path = changes.get("path")
@@ -228,9 +270,15 @@ class Generations:
             request.prompt, seed=seed, duration=request.duration, sample_rate=SAMPLE_RATE
         )
         path = self._dir / f"{job_id}.{fmt.extension}"
-        encode(samples, SAMPLE_RATE, fmt, path)
-        sha256, size = _file_digest(path)
-        grant = self._grant(request.licensee, path) if request.licensee else None
+        try:
+            encode(samples, SAMPLE_RATE, fmt, path)
+            sha256, size = _file_digest(path)
+            # The licensee is the caller's account, set when the request was accepted.
+            grant = self._grant(request.licensee, path) if request.licensee else None
+        except BaseException:
+            # A failed job is charged no storage, so it must leave no audio on the disk.
+            path.unlink(missing_ok=True)
+            raise
         self._update(
             job_id,
             path=path,

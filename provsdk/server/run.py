@@ -13,7 +13,7 @@ from fastapi import FastAPI
 from uvicorn.config import LOGGING_CONFIG
 
 from provsdk.server.app import create_app
-from provsdk.server.config import ServerConfig
+from provsdk.server.config import ServerConfig, check_host
 from provsdk.server.jobs import Generations, load_credentials
 
 __all__ = ["ServerThread", "serve"]
@@ -37,7 +37,9 @@ def _uvicorn_config(
 
 
 def serve(config: ServerConfig, host: str = "127.0.0.1", port: int = 8765) -> None:
-    """Serve until interrupted. Raises CredentialError first when a key is missing."""
+    """Serve until interrupted. Raises ConfigurationError first when ``host`` is not loopback
+    and authentication is off, CredentialError when a signing key is missing."""
+    check_host(host, insecure_no_auth=config.insecure_no_auth)
     # Load the keys before uvicorn starts, so a missing one is our one-line error rather than
     # a startup traceback in uvicorn's log.
     load_credentials(config.home)

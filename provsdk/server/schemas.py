@@ -6,6 +6,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from provsdk.server.accounts import MAX_ACCOUNT_NAME
+
 __all__ = [
     "MAX_PROMPT_CHARS",
     "ErrorBody",
@@ -59,7 +61,7 @@ class ModelList(BaseModel):
 
 
 class GenerationRequest(BaseModel):
-    # Unknown fields are refused: a misspelt "licensee" would otherwise silently mean no grant.
+    # Unknown fields are refused: a misspelt field would otherwise be silently ignored.
     model_config = ConfigDict(extra="forbid")
 
     model: str = Field(examples=["provsdk-local-1"])
@@ -70,9 +72,10 @@ class GenerationRequest(BaseModel):
     licensee: str | None = Field(
         default=None,
         min_length=1,
-        max_length=200,
+        max_length=MAX_ACCOUNT_NAME,
         pattern=r"^[^\x00-\x1f\x7f]+$",
-        description="Who the output is granted to; without one no grant is issued.",
+        description="Must be your account's name, or omitted: the grant is always made out "
+        "to the account of the API key (a key with no account gets none; naming another is 403).",
     )
 
 
@@ -101,7 +104,9 @@ class GenerationStatus(BaseModel):
     size: int | None = Field(default=None, description="Once succeeded.")
     sha256: str | None = Field(default=None, description="Hex digest of the audio bytes.")
     audio_url: str | None = Field(default=None, description="Once succeeded.")
-    grant_url: str | None = Field(default=None, description="Once succeeded, with a licensee.")
+    grant_url: str | None = Field(
+        default=None, description="Once succeeded, for an API key with an account."
+    )
 
 
 class GrantBody(BaseModel):
