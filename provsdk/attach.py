@@ -7,7 +7,6 @@ new grant, so the history stays verifiable and the active manifest holds the ful
 
 from __future__ import annotations
 
-import base64
 import datetime as dt
 import shutil
 from collections.abc import Sequence
@@ -21,12 +20,12 @@ from provsdk.credentials.signers import Signer
 from provsdk.credentials.trust import TrustConfig
 from provsdk.errors import ConfigurationError, InputError
 from provsdk.grants.statement import check_grant
-from provsdk.manifest.build import CONTRACT, DISCLOSURE, GRANT, TRAINING_MINING, ManifestSpec
+from provsdk.manifest.build import DISCLOSURE, GRANT, TRAINING_MINING, ManifestSpec
 from provsdk.models.grant import ContractDocument
 from provsdk.models.origin import DigitalSourceType, SoftwareAgent, TrainingMining
 from provsdk.models.store import Manifest
 from provsdk.sign.atomic import atomic_output
-from provsdk.sign.writer import read_parent, sign_file
+from provsdk.sign.writer import read_contracts, read_parent, sign_file
 from provsdk.statements import read_statement
 from provsdk.verify.layers import findings
 
@@ -55,16 +54,11 @@ def _signed_part(token: str) -> str:
         return token
 
 
-def _contracts(manifest: Manifest) -> list[tuple[ContractDocument, bytes]]:
-    carried = []
-    for data in manifest.assertions_named(CONTRACT):
-        try:
-            content = base64.b64decode(str(data["data"]), validate=True)
-            doc = ContractDocument(str(data["name"]), str(data["media_type"]), str(data["sha256"]))
-        except (KeyError, TypeError, ValueError):
-            continue  # an unreadable contract is reported by verification, not carried
-        carried.append((doc, content))
-    return carried
+def _contracts(
+    source: Path, manifest: Manifest, trust: TrustConfig
+) -> list[tuple[ContractDocument, bytes]]:
+    # Read back from the file, bytes and all: the new manifest embeds them again, unchanged.
+    return read_contracts(source, manifest, trust.producer)
 
 
 def _attach_one(
@@ -117,7 +111,7 @@ def _attach_one(
         )
     if not checked.covers:
         raise InputError(f"the grant does not cover this file: {checked.coverage}", path=source)
-    contracts = _contracts(active)
+    contracts = _contracts(source, active, trust)
     if contract is not None and contract[0].sha256 not in {d.sha256 for d, _ in contracts}:
         contracts.append(contract)
     disclosures = _tokens(active, DISCLOSURE)

@@ -6,13 +6,21 @@ for each use because c2pa objects are not fork-safe.
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 from provsdk.audio.containers.info import AudioInfo
 from provsdk.credentials.trust import TrustStore
 
-__all__ = ["UnreadableManifest", "c2pa_context", "is_missing_manifest", "read_manifest_reports"]
+__all__ = [
+    "UnreadableManifest",
+    "c2pa_context",
+    "is_missing_manifest",
+    "open_reader",
+    "read_manifest_reports",
+]
 
 # No remote manifests, no OCSP: verification is offline unless a caller asks otherwise.
 OFFLINE_VERIFY = {"remote_manifest_fetch": False, "ocsp_fetch": False}
@@ -42,11 +50,16 @@ def read_manifest_reports(
 ) -> tuple[str, str] | None:
     """c2pa's ``json()`` and ``crjson()`` reports of ``path``, or None without a manifest.
 
+    The ``json()`` report has the digest of each embedded data resource of the active manifest
+    added (see :func:`~provsdk.manifest.resources.with_data_digests`).
+
     ``audio`` is what :func:`~provsdk.audio.containers.probe` found; a manifest store it found
     broken raises :class:`UnreadableManifest` without reaching c2pa. Other c2pa errors
     propagate as ``c2pa.C2paError`` for the caller to classify.
     """
     import c2pa
+
+    from provsdk.manifest.resources import with_data_digests
 
     if audio.manifest_problem is not None:
         raise UnreadableManifest(audio.manifest_problem)
@@ -54,10 +67,27 @@ def read_manifest_reports(
         with path.open("rb") as fh:
             reader = c2pa.Reader(audio.format.mime_type, fh, context=c2pa_context(anchors))
             try:
-                return reader.json(), reader.crjson()
+                # Embedded data is hashed now: only the open reader can reach its bytes.
+                return with_data_digests(reader.json(), reader), reader.crjson()
             finally:
                 reader.close()
     except c2pa.C2paError as exc:
         if is_missing_manifest(exc):
             return None
         raise
+
+
+@contextlib.contextmanager
+def open_reader(path: Path, audio: AudioInfo, anchors: TrustStore | None = None) -> Iterator[Any]:
+    """An offline c2pa Reader on ``path``, closed on exit: for what the reports only name,
+    such as embedded data. Refuses a store ``probe`` found broken, as above."""
+    import c2pa
+
+    if audio.manifest_problem is not None:
+        raise UnreadableManifest(audio.manifest_problem)
+    with path.open("rb") as fh:
+        reader = c2pa.Reader(audio.format.mime_type, fh, context=c2pa_context(anchors))
+        try:
+            yield reader
+        finally:
+            reader.close()

@@ -129,7 +129,9 @@ def test_unsigned_vectors_sign_then_verify_trusted(
     source = VECTORS / f"sample1.{fmt}"
     before = sha(source)
     out = tmp_path / f"signed.{fmt}"
-    result = run("sign", str(source), "-o", str(out), home=cli_home)
+    result = run(
+        "sign", str(source), "-o", str(out), "--source-type", "digitalCapture", home=cli_home
+    )
     assert result.returncode == 0, result.stderr
     assert sha(source) == before
     code, data = verify_json(out, cli_home)
@@ -189,7 +191,10 @@ def test_bad_inputs_exit_2_with_one_line_and_leave_nothing(cli_home: Path, tmp_p
         before = sha(bad)
         verified = run("verify", str(bad), home=cli_home)
         assert_one_line_error(verified, bad.name)
-        signed = run("sign", str(bad), "-o", str(outputs / f"x{bad.suffix}"), home=cli_home)
+        signed = run(
+            "sign", str(bad), "-o", str(outputs / f"x{bad.suffix}"),
+            "--source-type", "digitalCapture", home=cli_home,
+        )  # fmt: skip
         assert_one_line_error(signed, bad.name)
         inspected = run("inspect", str(bad), home=cli_home)
         assert_one_line_error(inspected, bad.name)
@@ -228,7 +233,10 @@ def test_signing_from_environment_credentials_without_a_home(
     }
     empty_home = tmp_path / "nohome"
     out = tmp_path / "ci.flac"
-    result = run("sign", str(VECTORS / "sample1.flac"), "-o", str(out), home=empty_home, env=env)
+    result = run(
+        "sign", str(VECTORS / "sample1.flac"), "-o", str(out), "--source-type", "digitalCapture",
+        home=empty_home, env=env,
+    )  # fmt: skip
     assert result.returncode == 0, result.stderr
     assert "BEGIN" not in result.stdout + result.stderr
     code, _ = verify_json(out, cli_home)

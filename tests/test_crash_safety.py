@@ -71,7 +71,7 @@ def test_sigkill_never_leaves_a_partial_output(
     base = [sys.executable, "-m", "provsdk"]
     if command == "sign":
         source = vectors / "sample1.flac"
-        cmd = [*base, "sign", str(source), "-o", str(dest)]
+        cmd = [*base, "sign", str(source), "-o", str(dest), "--source-type", "digitalCapture"]
     elif command == "generate":
         source = vectors / "sample1.flac"  # untouched: checked all the same
         cmd = [*base, "generate", "crash test", "-o", str(dest), "--duration", "2", "--seed", "3"]

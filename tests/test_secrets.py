@@ -116,7 +116,8 @@ def test_world_readable_key_file_warns(tmp_path: Path) -> None:
     key.chmod(0o644)
     if not VECTORS.is_dir():
         pytest.skip("shared test vectors not present")
-    result = _run(["sign", str(VECTORS / "sample1.wav"), "-o", str(tmp_path / "o.wav")], home)
+    signing = ["sign", str(VECTORS / "sample1.wav"), "-o", str(tmp_path / "o.wav")]
+    result = _run([*signing, "--source-type", "digitalCapture"], home)
     assert result.returncode == 0
     warning = result.stderr.decode().strip().splitlines()
     assert len(warning) == 1 and "readable by other users (mode 644)" in warning[0]

@@ -468,7 +468,8 @@ def test_a_full_disk_is_a_clear_error_and_loses_nothing(
     before = _sha256(source)
     out_dir = tmp_path / "out"
     out_dir.mkdir()
-    result = _on_a_full_disk(dev_home, "sign", str(source), "-o", str(out_dir / "o.wav"))
+    signing = ("sign", str(source), "-o", str(out_dir / "o.wav"), "--source-type", "digitalCapture")
+    result = _on_a_full_disk(dev_home, *signing)
     assert result.returncode == 2
     assert result.stderr.count("\n") == 1 and "File too large" in result.stderr
     assert "o.wav" in result.stderr

@@ -212,7 +212,7 @@ def test_an_unusable_tsa_url_stops_signing_before_any_work(
     out = tmp_path / "never.wav"
     run = run_cli(
         "sign", vectors / "sample1.wav", "-o", out, "--source-type", "algorithmicMedia",
-        "--tsa-url", url, home=dev_home.root,
+        "--generator", "tests", "--tsa-url", url, home=dev_home.root,
     )  # fmt: skip
     assert run.returncode == 2
     assert run.stderr.strip() == f"provsdk: time-stamp authority URL must be http(s): {url!r}"
@@ -468,7 +468,7 @@ def test_cli_timestamps_manifests_and_grants(
     signed = tmp_path / "signed.wav"
     run = run_cli(
         "sign", vectors / "sample1.wav", "-o", signed, "--source-type", "algorithmicMedia",
-        "--tsa-url", url, home=dev_home.root,
+        "--generator", "tests", "--tsa-url", url, home=dev_home.root,
     )  # fmt: skip
     assert run.returncode == 0, run.stderr
     grant_doc, grant_jws = tmp_path / "grant.json", tmp_path / "grant.jws"
@@ -511,7 +511,7 @@ def test_cli_unreachable_authority_leaves_nothing(
         url = f"http://127.0.0.1:{port}/tsa"
         run = run_cli(
             "sign", vectors / "sample1.wav", "-o", out, "--source-type", "algorithmicMedia",
-            "--tsa-url", url, home=dev_home.root,
+            "--generator", "tests", "--tsa-url", url, home=dev_home.root,
         )  # fmt: skip
     assert run.returncode == 2
     lines = run.stderr.strip().splitlines()
@@ -585,7 +585,7 @@ def test_an_empty_tsa_variable_means_no_timestamp(
     out = tmp_path / "plain.wav"
     run = run_cli(
         "sign", vectors / "sample1.wav", "-o", out, "--source-type", "algorithmicMedia",
-        home=dev_home.root, env={"PROVSDK_TSA_URL": ""},
+        "--generator", "tests", home=dev_home.root, env={"PROVSDK_TSA_URL": ""},
     )  # fmt: skip
     assert run.returncode == 0, run.stderr
     assert verify_file(out, trust=TrustConfig.load(dev_home)).producer.timestamped_at is None

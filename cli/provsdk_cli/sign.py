@@ -8,6 +8,7 @@ import click
 
 from provsdk.credentials import Role, TrustStore, load_signer
 from provsdk.disclosure import load_disclosure_token
+from provsdk.errors import ConfigurationError
 from provsdk.grants import load_grant_token
 from provsdk.manifest.build import ManifestSpec
 from provsdk.models.origin import DigitalSourceType, SoftwareAgent
@@ -16,6 +17,11 @@ from provsdk_cli.context import home_of, stdout
 from provsdk_cli.options import statement_options, tsa_option
 
 _SOURCE_TYPES = [t.short for t in DigitalSourceType]
+_SOURCE_TYPE_HELP = (
+    "How the audio was made (IPTC digital source type). Required when SOURCE carries no "
+    "manifest; ignored when it does (its origin is stated there, and the new manifest only "
+    f"records opening it). One of {DigitalSourceType.choices()}."
+)
 
 
 @click.command()
@@ -26,18 +32,17 @@ _SOURCE_TYPES = [t.short for t in DigitalSourceType]
 )
 @click.option(
     "--source-type",
-    default="trainedAlgorithmicMedia",
-    show_default=True,
     type=click.Choice(_SOURCE_TYPES),
-    help="How the audio was made (IPTC digital source type).",
+    metavar="TYPE",
+    help=_SOURCE_TYPE_HELP,
 )
 @click.option(
     "--generator",
-    default="unknown",
-    show_default=True,
-    help="Name of the program that made the audio.",
+    help="Name of the program that made the audio; required for the AI source types "
+    f"({', '.join(t.short for t in DigitalSourceType if t.is_ai_generated)}). "
+    "Ignored, like --source-type, when SOURCE carries a manifest.",
 )
-@click.option("--generator-version", default="unknown", show_default=True, help="Its version.")
+@click.option("--generator-version", help="The generator's version (default: not stated).")
 @click.option("--title", help="Manifest title (default: the output's file name).")
 @statement_options
 @click.option("--key", type=click.Path(dir_okay=False), help="Producer private key (PEM).")
@@ -51,9 +56,9 @@ def sign(
     source: str,
     out: str | None,
     in_place: bool,
-    source_type: str,
-    generator: str,
-    generator_version: str,
+    source_type: str | None,
+    generator: str | None,
+    generator_version: str | None,
     title: str | None,
     disclosure: str | None,
     grants: tuple[str, ...],
@@ -64,25 +69,35 @@ def sign(
     """Sign SOURCE into OUT with a C2PA manifest.
 
     Credentials: --key/--cert, else $PROVSDK_SIGNING_KEY/$PROVSDK_SIGNING_CERT, else the
-    producer key of PROVSDK_HOME. A SOURCE that already carries a manifest becomes the parent
-    ingredient of the new one.
+    producer key of PROVSDK_HOME. A SOURCE with no manifest needs --source-type (and, for an
+    AI type, --generator): nothing is claimed about its origin that you did not state. A
+    SOURCE that already carries a manifest becomes the parent ingredient of the new one.
     """
     if (out is None) == (not in_place):
         raise click.UsageError("give either -o OUT or --in-place")
+    if generator_version is not None and generator is None:
+        raise ConfigurationError("--generator-version needs --generator: the version of what?")
     dest = Path(source) if in_place else Path(out or "")
-    signer = load_signer(Role.PRODUCER, key=key, cert=cert, home=home_of(ctx))
+    # The spec refuses an AI type without a generator (the library's rule); this only parses.
     spec = ManifestSpec(
         title=title or dest.name,
-        source_type=DigitalSourceType.parse(source_type),
-        software_agent=SoftwareAgent(generator, generator_version),
+        source_type=DigitalSourceType.parse(source_type) if source_type else None,
+        software_agent=SoftwareAgent(generator, generator_version) if generator else None,
         disclosure=load_disclosure_token(disclosure) if disclosure else None,
         grants=tuple(load_grant_token(g) for g in grants),
     )
+    signer = load_signer(Role.PRODUCER, key=key, cert=cert, home=home_of(ctx))
     anchors = TrustStore.from_home(Role.PRODUCER, home_of(ctx))
     result = sign_file(
         source, dest, spec, signer, in_place=in_place, anchors=anchors, tsa_url=tsa_url
     )
-    stdout().print(
+    console = stdout()
+    console.print(
         f"Signed {result.path} ({result.audio.format}, manifest {result.manifest_size} bytes) "
         f"as {result.signer_subject}"
     )
+    if result.parent and (source_type or generator):
+        console.print(
+            f"{source} already carried a manifest, which states how its audio was made: the "
+            "new one records opening it, and --source-type/--generator were not recorded"
+        )

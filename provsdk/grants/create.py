@@ -23,20 +23,27 @@ from provsdk.models.grant import (
 __all__ = ["MAX_DOCUMENT_BYTES", "contract_document", "create_grant"]
 
 # A contract travels inside every manifest that carries the grant; keep that reasonable.
-MAX_DOCUMENT_BYTES = 10 * 1024 * 1024
+MAX_DOCUMENT_BYTES = 10 * 1024 * 1024  # 10 MiB, as docs/statements.md says
 _MEDIA_TYPES = {".pdf": "application/pdf", ".txt": "text/plain", ".md": "text/markdown"}
 
 
 def contract_document(path: str | Path) -> tuple[ContractDocument, bytes]:
-    """The record binding a contract file to a grant, and the file's bytes."""
+    """The record binding a contract file to a grant, and the file's bytes (at most
+    :data:`MAX_DOCUMENT_BYTES`, 10 MiB)."""
     p = Path(path)
     try:
-        size = p.stat().st_size
-        if size > MAX_DOCUMENT_BYTES:
-            raise InputError(f"contract is {size} bytes; the limit is {MAX_DOCUMENT_BYTES}", path=p)
-        data = p.read_bytes()
+        with p.open("rb") as fh:
+            # One byte past the limit tells an oversized file, whatever its size said before
+            # (it may grow, or be a pipe), without reading all of it.
+            data = fh.read(MAX_DOCUMENT_BYTES + 1)
     except OSError as exc:
         raise InputError(f"cannot read the contract: {exc.strerror or exc}", path=p) from None
+    if len(data) > MAX_DOCUMENT_BYTES:
+        raise InputError(
+            f"the contract is over the limit of {MAX_DOCUMENT_BYTES // 2**20} MiB "
+            f"({MAX_DOCUMENT_BYTES} bytes)",
+            path=p,
+        )
     media_type = _MEDIA_TYPES.get(p.suffix.lower(), "application/octet-stream")
     digest = hashlib.sha256(data).hexdigest()
     return ContractDocument(name=p.name, media_type=media_type, sha256=digest), data

@@ -4,11 +4,13 @@ from provsdk.manifest.build import (
     ACTIONS,
     CONTRACT,
     DISCLOSURE,
+    EMBEDDED_DATA,
     GENERATION,
     GRANT,
     TRAINING_MINING,
     ManifestSpec,
     manifest_definition,
+    manifest_resources,
 )
 from provsdk.manifest.read import parse_store
 
@@ -16,10 +18,12 @@ __all__ = [
     "ACTIONS",
     "CONTRACT",
     "DISCLOSURE",
+    "EMBEDDED_DATA",
     "GENERATION",
     "GRANT",
     "TRAINING_MINING",
     "ManifestSpec",
     "manifest_definition",
+    "manifest_resources",
     "parse_store",
 ]

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import base64
 from dataclasses import dataclass, field
 from typing import Any
 
 from provsdk._version import __version__
 from provsdk.audio.formats import AudioFormat
+from provsdk.errors import ConfigurationError
 from provsdk.models.disclosure import DeclaredDisclosure
 from provsdk.models.grant import ContractDocument
 from provsdk.models.origin import (
@@ -22,12 +22,14 @@ __all__ = [
     "ACTIONS",
     "CONTRACT",
     "DISCLOSURE",
+    "EMBEDDED_DATA",
     "GENERATION",
     "GRANT",
     "PARENT_INGREDIENT",
     "TRAINING_MINING",
     "ManifestSpec",
     "manifest_definition",
+    "manifest_resources",
 ]
 
 ACTIONS = "c2pa.actions.v2"
@@ -37,21 +39,28 @@ TRAINING_MINING = "cawg.training-mining"
 GENERATION = "io.provsdk.generation"
 DISCLOSURE = "io.provsdk.training-disclosure"
 GRANT = "io.provsdk.rights-grant"
+# The data type that marks an ingredient as a contract a grant binds. Files made before
+# contracts were carried as binary data hold them in JSON assertions of this label, base64.
 CONTRACT = "io.provsdk.contract"
+# Where c2pa puts an ingredient's bytes; its JSON report names the resource, never holds it.
+EMBEDDED_DATA = "c2pa.embedded-data"
 
 
 @dataclass(frozen=True)
 class ManifestSpec:
     """What one signed manifest says.
 
-    ``source_type`` and ``software_agent`` make the ``c2pa.created`` action; with a
-    ``parent`` (an input that already carries a manifest) the action is ``c2pa.opened`` and the
-    earlier manifest becomes the parent ingredient, so history stays verifiable.
+    ``source_type`` and ``software_agent`` make the ``c2pa.created`` action of a file with no
+    manifest yet, and a source type is then required: nothing is claimed that nobody stated.
+    An AI source type needs a named ``software_agent`` (the generator that made the audio).
+    With a parent (an input that already carries a manifest) the action is ``c2pa.opened`` by
+    provsdk, both are unused, and the earlier manifest becomes the parent ingredient, so
+    history stays verifiable; it already says how the audio was made.
     """
 
     title: str
-    source_type: DigitalSourceType
-    software_agent: SoftwareAgent
+    source_type: DigitalSourceType | None = None
+    software_agent: SoftwareAgent | None = None
     training_mining: TrainingMining = field(default_factory=TrainingMining)
     generation: GenerationRecord | None = None
     extra_assertions: tuple[tuple[str, Any], ...] = ()
@@ -60,6 +69,25 @@ class ManifestSpec:
     declared_disclosure: DeclaredDisclosure | None = None  # used only without a signed one
     grants: tuple[str, ...] = ()  # licensor-signed JWS, one assertion each
     contracts: tuple[tuple[ContractDocument, bytes], ...] = ()  # documents grants bind by hash
+
+    def __post_init__(self) -> None:
+        # Checked here, not only by the CLI, so no caller can credit an AI origin to nobody.
+        source, agent = self.source_type, self.software_agent
+        if source is not None and source.is_ai_generated and (agent is None or not agent.named):
+            given = f" ({agent.name!r} names none)" if agent is not None else ""
+            raise ConfigurationError(
+                f"the source type {source.short} says {source.meaning}; name the program that "
+                f"made the audio as its software agent{given} (--generator NAME)"
+            )
+
+
+def _origin_required() -> ConfigurationError:
+    """The error for a first manifest that would not say how its audio was made."""
+    return ConfigurationError(
+        "the input carries no C2PA manifest, so the new manifest is its first and must say "
+        "how the audio was made: give a digital source type (--source-type), one of "
+        f"{DigitalSourceType.choices()}"
+    )
 
 
 def _generation_data(record: GenerationRecord) -> dict[str, Any]:
@@ -84,21 +112,60 @@ def _statement_data(token: str) -> dict[str, Any]:
     return {"jws": token, "statement": read_statement(token).payload}
 
 
+def _agent(agent: SoftwareAgent) -> dict[str, str]:
+    found = {"name": agent.name}
+    if agent.version is not None:
+        found["version"] = agent.version
+    return found
+
+
+def _resource_id(index: int) -> str:
+    # By position, not by the digest the caller states: two documents may claim the same one.
+    return f"{CONTRACT}.{index}"
+
+
+def _contract_ingredient(index: int, doc: ContractDocument) -> dict[str, Any]:
+    """A contract as an ingredient whose data c2pa embeds as binary, hash-bound by the claim.
+
+    An ingredient's data is the only binary payload c2pa 0.38's Builder embeds from a stream:
+    assertions come from the JSON definition, whose size the C API caps near 1 MB.
+    ``inputTo`` is the least wrong relationship: the contract is not part of the audio, it is
+    what the manifest's grant rests on.
+    """
+    return {
+        "title": doc.name,
+        "format": doc.media_type,
+        "relationship": "inputTo",
+        "description": "the signed contract a rights grant in this manifest binds by SHA-256",
+        "data_types": [{"type": CONTRACT}],
+        "data": {"format": doc.media_type, "identifier": _resource_id(index)},
+    }
+
+
+def manifest_resources(spec: ManifestSpec) -> tuple[tuple[str, bytes], ...]:
+    """The binary resources the definition of ``spec`` refers to, by identifier."""
+    return tuple((_resource_id(i), content) for i, (_, content) in enumerate(spec.contracts))
+
+
 def manifest_definition(spec: ManifestSpec, fmt: AudioFormat) -> dict[str, Any]:
-    """The JSON definition for ``c2pa.Builder``."""
-    agent = {"name": spec.software_agent.name, "version": spec.software_agent.version}
+    """The JSON definition for ``c2pa.Builder``; its resources are :func:`manifest_resources`.
+
+    Raises :class:`~provsdk.errors.ConfigurationError` for a first manifest (no parent) that
+    states no source type.
+    """
     if spec.has_parent:
         first: dict[str, Any] = {
             "action": "c2pa.opened",
-            "softwareAgent": agent,
+            # provsdk opens and signs it; the generator is named by the manifest that created it.
+            "softwareAgent": {"name": "provsdk", "version": __version__},
             "parameters": {"ingredientIds": [PARENT_INGREDIENT]},
         }
+    elif spec.source_type is None:
+        raise _origin_required()
     else:
-        first = {
-            "action": "c2pa.created",
-            "digitalSourceType": spec.source_type.value,
-            "softwareAgent": agent,
-        }
+        first = {"action": "c2pa.created", "digitalSourceType": spec.source_type.value}
+        if spec.software_agent is not None:
+            first["softwareAgent"] = _agent(spec.software_agent)
     assertions: list[dict[str, Any]] = [
         {"label": ACTIONS, "data": {"actions": [first]}},
         {"label": TRAINING_MINING, "data": {"entries": spec.training_mining.entries()}},
@@ -116,22 +183,15 @@ def manifest_definition(spec: ManifestSpec, fmt: AudioFormat) -> dict[str, Any]:
         }
         assertions.append({"label": DISCLOSURE, "data": data})
     assertions.extend({"label": GRANT, "data": _statement_data(token)} for token in spec.grants)
-    assertions.extend(
-        {
-            "label": CONTRACT,
-            "data": {
-                "name": doc.name,
-                "media_type": doc.media_type,
-                "sha256": doc.sha256,
-                "data": base64.b64encode(content).decode(),
-            },
-        }
-        for doc, content in spec.contracts
-    )
     assertions.extend({"label": label, "data": data} for label, data in spec.extra_assertions)
-    return {
+    definition: dict[str, Any] = {
         "claim_generator_info": [{"name": "provsdk", "version": __version__}],
         "title": spec.title,
         "format": fmt.mime_type,
         "assertions": assertions,
     }
+    if spec.contracts:
+        definition["ingredients"] = [
+            _contract_ingredient(i, doc) for i, (doc, _) in enumerate(spec.contracts)
+        ]
+    return definition

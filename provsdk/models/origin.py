@@ -25,6 +25,16 @@ class DigitalSourceType(enum.Enum):
         return self.value.rsplit("/", 1)[-1]
 
     @property
+    def meaning(self) -> str:
+        """What the type says about the audio, in the words a person would choose it by."""
+        return _MEANINGS[self]
+
+    @classmethod
+    def choices(cls) -> str:
+        """Every type with its meaning, on one line: for errors and help that ask for one."""
+        return ", ".join(f"{m.short} ({m.meaning})" for m in cls)
+
+    @property
     def is_ai_generated(self) -> bool:
         return self in (
             DigitalSourceType.TRAINED_ALGORITHMIC_MEDIA,
@@ -41,12 +51,34 @@ class DigitalSourceType(enum.Enum):
         raise ValueError(f"unknown digital source type {value!r}; use one of {names}")
 
 
+_MEANINGS = {
+    DigitalSourceType.TRAINED_ALGORITHMIC_MEDIA: "a trained AI model made it",
+    DigitalSourceType.ALGORITHMIC_MEDIA: "a rule-based program made it, learning from nothing",
+    DigitalSourceType.COMPOSITE_WITH_TRAINED_ALGORITHMIC_MEDIA: (
+        "recorded or hand-made audio combined with a trained AI model's output"
+    ),
+    DigitalSourceType.DIGITAL_CREATION: "a person made it with digital tools",
+    DigitalSourceType.DIGITAL_CAPTURE: "recorded",
+}
+
+# Placeholders that name no program: an AI origin credited to one of these credits nobody.
+_NO_NAME = frozenset({"", "unknown", "none", "n/a"})
+
+
 @dataclass(frozen=True)
 class SoftwareAgent:
-    """The program that made the audio (the generator, not provsdk itself)."""
+    """The program that made the audio (the generator, not provsdk itself).
+
+    ``version`` is None when nobody said which version made it, rather than a made-up one.
+    """
 
     name: str
-    version: str
+    version: str | None = None
+
+    @property
+    def named(self) -> bool:
+        """Whether ``name`` names a program rather than being blank or a placeholder."""
+        return self.name.strip().lower() not in _NO_NAME
 
 
 Use = Literal["allowed", "notAllowed", "constrained"]

@@ -6,6 +6,8 @@ through c2pa's data-hashed placeholder API, in constant memory, for hour-long ma
 
 from __future__ import annotations
 
+import io
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, BinaryIO, Protocol
 
@@ -67,11 +69,13 @@ class SigningStrategy(Protocol):
         *,
         parent: bool,
         anchors: TrustStore | None,
+        resources: Sequence[tuple[str, bytes]] = (),
     ) -> bytes:
         """Returns the manifest bytes. ``dest`` is a temporary file the caller owns.
 
         With ``parent``, ``source``'s own manifest becomes the parent ingredient, validated
-        against ``anchors`` (c2pa records that validation in the new manifest).
+        against ``anchors`` (c2pa records that validation in the new manifest). ``resources``
+        are the binary data the definition names by identifier (contracts), to embed.
         """
         ...
 
@@ -95,10 +99,14 @@ class C2paBuilderStrategy:
         *,
         parent: bool,
         anchors: TrustStore | None,
+        resources: Sequence[tuple[str, bytes]] = (),
     ) -> bytes:
         import c2pa
 
         builder = c2pa.Builder(definition, context=c2pa_context(anchors))
+        for identifier, content in resources:
+            # BytesIO over bytes shares them rather than copying: contracts run to 10 MiB.
+            builder.add_resource(identifier, io.BytesIO(content))
         with source.open("rb") as src:
             if parent:
                 ingredient = {

@@ -2,25 +2,36 @@
 
 from __future__ import annotations
 
+import base64
 import dataclasses
+import hashlib
 from dataclasses import dataclass
 from pathlib import Path
 
 from provsdk.audio.containers import AudioInfo, probe
 from provsdk.audio.formats import AudioFormat
-from provsdk.c2pa_access import UnreadableManifest, read_manifest_reports
+from provsdk.c2pa_access import UnreadableManifest, open_reader, read_manifest_reports
 from provsdk.credentials.signers import Signer
 from provsdk.credentials.trust import TrustStore
 from provsdk.errors import ConfigurationError, InputError, SigningError, TimestampError
-from provsdk.manifest.build import ManifestSpec, manifest_definition
+from provsdk.grants.create import MAX_DOCUMENT_BYTES
+from provsdk.manifest.build import (
+    CONTRACT,
+    EMBEDDED_DATA,
+    ManifestSpec,
+    manifest_definition,
+    manifest_resources,
+)
 from provsdk.manifest.read import parse_store
+from provsdk.manifest.resources import EmbeddedData, read_resource
+from provsdk.models.grant import ContractDocument
 from provsdk.models.report import C2paState
-from provsdk.models.store import ManifestStore
+from provsdk.models.store import Manifest, ManifestStore
 from provsdk.sign.atomic import atomic_output
 from provsdk.sign.strategy import C2paBuilderStrategy, SigningStrategy
 from provsdk.timestamps import check_tsa_url
 
-__all__ = ["SignResult", "read_parent", "sign_file"]
+__all__ = ["SignResult", "read_contracts", "read_parent", "sign_file"]
 
 _SUFFIXES = {
     AudioFormat.WAV: {".wav", ".wave"},
@@ -38,6 +49,8 @@ class SignResult:
     manifest_size: int
     signer_subject: str
     strategy: str
+    # The input carried a manifest, now the parent: the spec's origin was not used.
+    parent: bool = False
 
 
 def read_parent(path: Path, audio: AudioInfo, anchors: TrustStore | None) -> ManifestStore | None:
@@ -62,6 +75,52 @@ def read_parent(path: Path, audio: AudioInfo, anchors: TrustStore | None) -> Man
             path=path,
         )
     return store
+
+
+def read_contracts(
+    path: Path, manifest: Manifest, anchors: TrustStore | None
+) -> list[tuple[ContractDocument, bytes]]:
+    """The contracts ``manifest``, the active manifest of ``path``, carries, read back with
+    their bytes so a manifest built on it can embed them again; one per distinct digest.
+
+    Both forms are read: embedded data marked as a contract, and the base64 JSON assertion of
+    files made before. Each record's digest is of the bytes read, not of what a label says. A
+    contract that cannot be read back is an error: carrying the grant without it would lose it.
+    """
+    import c2pa
+
+    carried: dict[str, tuple[ContractDocument, bytes]] = {}
+    wanted = [
+        d
+        for d in manifest.assertions_named(EMBEDDED_DATA)
+        if isinstance(d, EmbeddedData) and d.contract
+    ]
+    if wanted:
+        try:
+            with open_reader(path, probe(path), anchors) as reader:
+                for item in wanted:
+                    name = item.title or "contract"
+                    found = read_resource(reader, item.uri, MAX_DOCUMENT_BYTES)
+                    if found is None:
+                        raise InputError(
+                            f"cannot read back the contract {name!r} it carries (unreadable, "
+                            f"or over {MAX_DOCUMENT_BYTES} bytes)",
+                            path=path,
+                        )
+                    digest, content = found
+                    doc = ContractDocument(name, item.media_type, digest)
+                    carried.setdefault(digest, (doc, content))
+        except (c2pa.C2paError, UnreadableManifest) as exc:
+            raise InputError(f"cannot read the existing C2PA manifest: {exc}", path=path) from None
+    for data in manifest.assertions_named(CONTRACT):
+        try:
+            content = base64.b64decode(str(data["data"]), validate=True)
+            name, media_type = str(data["name"]), str(data["media_type"])
+        except (KeyError, TypeError, ValueError):
+            continue  # an unreadable contract is reported by verification, not carried
+        digest = hashlib.sha256(content).hexdigest()
+        carried.setdefault(digest, (ContractDocument(name, media_type, digest), content))
+    return list(carried.values())
 
 
 def _check_destination(source: Path, dest: Path, fmt: AudioFormat, in_place: bool) -> None:
@@ -95,7 +154,9 @@ def sign_file(
 
     The input's format is detected from its content and its structure checked before anything
     is written. An input that already carries a manifest becomes the parent ingredient, and
-    its validation against the producer ``anchors`` is recorded with it.
+    its validation against the producer ``anchors`` is recorded with it; one that carries none
+    needs ``spec.source_type`` (:class:`~provsdk.errors.ConfigurationError` otherwise, before
+    anything is written).
     """
     src, out = Path(source), Path(dest)
     if tsa_url is not None:
@@ -105,7 +166,10 @@ def sign_file(
     parent = read_parent(src, info, anchors) is not None
     if parent != spec.has_parent:
         spec = dataclasses.replace(spec, has_parent=parent)
-    definition = manifest_definition(spec, info.format)
+    try:
+        definition = manifest_definition(spec, info.format)
+    except ConfigurationError as exc:
+        raise ConfigurationError(exc.message, path=src, hint=exc.hint) from None
     strategy = strategy or C2paBuilderStrategy()
 
     import c2pa
@@ -121,6 +185,7 @@ def sign_file(
                 tmp,
                 parent=parent,
                 anchors=anchors,
+                resources=manifest_resources(spec),
             )
         except c2pa.C2paError as exc:
             if signer_errors:
@@ -141,4 +206,5 @@ def sign_file(
         manifest_size=len(manifest),
         signer_subject=signer.leaf.subject.rfc4514_string(),
         strategy=strategy.name,
+        parent=parent,
     )

@@ -84,7 +84,7 @@ def declared_disclosure(model: str = DEFAULT_MODEL) -> DeclaredDisclosure:
     agent = _AGENTS.get(model, SoftwareAgent("Stable Audio", model))
     disclosure = Disclosure(
         provider=ProviderIdentity(name="Stability AI", url="https://stability.ai"),
-        model=ModelIdentity(name=agent.name, version=agent.version),
+        model=ModelIdentity(name=agent.name, version=agent.version or model),
         modalities=("audio",),
         training_data_size=None,  # not stated for 2.5
         datasets=(
