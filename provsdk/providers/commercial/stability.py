@@ -208,7 +208,8 @@ class StabilityProvider(CommercialProvider):
             software_agent=_AGENTS.get(model, SoftwareAgent("Stable Audio", model)),
             # Stability signs no training-data statement: what it says in public goes
             # in as declared, never as signed (see the declared module).
-            declared_disclosure=self.declared_disclosure(),
+            # The model this request used, which the created action names too.
+            declared_disclosure=declared_disclosure(model),
         )
 
 
