@@ -8,7 +8,6 @@ import json
 from pathlib import Path
 
 import click
-from rich.markup import escape
 
 from provsdk.credentials import Role, TrustConfig
 from provsdk.disclosure import check_disclosure, load_disclosure_token, sign_disclosure
@@ -36,7 +35,7 @@ from provsdk.models.disclosure import (
 from provsdk_cli.context import home_of, stdout
 from provsdk_cli.documents import read_json, write_text
 from provsdk_cli.options import SignTo, statement_signing
-from provsdk_cli.render import dump_json, show_statement
+from provsdk_cli.render import dump_json, show_statement, shown
 
 _DATASET_KEYS = {"name", "basis", "licensor", "licence", "size", "url"}
 
@@ -162,7 +161,7 @@ def create(
     data = d.to_dict()
     Disclosure.from_dict(data)  # what we write must pass our own schema
     write_text(out, dump_json(data))
-    stdout().print(f"Wrote {out}: {escape(d.summary())}")
+    stdout().print(f"Wrote {shown(out)}: {shown(d.summary())}")
 
 
 @disclosure.command("sign")
@@ -204,7 +203,9 @@ def prove(track_list: str, entry: str, out: str) -> None:
     except LookupError:
         raise InputError(f"{entry!r} is not in the list", path=track_list) from None
     write_text(out, dump_json(proof.to_dict()))
-    stdout().print(f"Wrote {out}: entry {proof.index + 1} of {proof.count}, root {proof.root}")
+    stdout().print(
+        f"Wrote {shown(out)}: entry {proof.index + 1} of {proof.count}, root {proof.root}"
+    )
 
 
 @disclosure.command("verify-proof")
@@ -231,6 +232,6 @@ def verify_proof(ctx: click.Context, signed: str, proof: str) -> None:
     if not checked.check.trusted:
         out.print("[red]the disclosure is not signed by a trusted provider[/red]")
     verdict = "is" if included else "is NOT shown to be"
-    model = escape(checked.disclosure.model.name)
-    out.print(f"{json.dumps(inclusion.entry)} {verdict} in the training list of {model}")
+    model = shown(checked.disclosure.model.name)
+    out.print(f"{shown(json.dumps(inclusion.entry))} {verdict} in the training list of {model}")
     ctx.exit(0 if included and checked.check.trusted else 1)

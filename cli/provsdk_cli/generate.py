@@ -8,7 +8,6 @@ from typing import Any
 
 import click
 from rich.console import Console
-from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from provsdk.audio.formats import AudioFormat, format_for_name
@@ -20,7 +19,7 @@ from provsdk.models.track import Track
 from provsdk.providers import provider_names
 from provsdk_cli.context import home_of, stdout
 from provsdk_cli.options import statement_options, tsa_option
-from provsdk_cli.render import dump_json, print_report
+from provsdk_cli.render import dump_json, error_line, print_report, shown
 
 
 def _track_json(track: Track) -> dict[str, Any]:
@@ -142,7 +141,7 @@ def generate(
         console = stdout()
         console.print(
             f"Generated {track.duration:.1f} s of {track.format} at {track.sample_rate} Hz "
-            f"(provider {track.generation.provider}, seed {track.generation.seed})"
+            f"(provider {shown(track.generation.provider)}, seed {track.generation.seed})"
         )
         print_report(console, track.report)
     ctx.exit(0 if track.report.passed else 1)
@@ -190,13 +189,13 @@ def _run_batch(
     else:
         console = stdout()
         for r in results:
-            detail = f": {escape(r.error)}" if r.error else ""
-            console.print(f"row {r.item.row:>4}  {r.status:<9} {escape(str(r.item.out))}{detail}")
+            detail = f": {shown(r.error)}" if r.error else ""
+            console.print(f"row {r.item.row:>4}  {r.status:<9} {shown(str(r.item.out))}{detail}")
         counts = {
             s: sum(r.status == s for r in results) for s in ("generated", "skipped", "failed")
         }
         console.print(", ".join(f"{n} {s}" for s, n in counts.items()))
     for r in results:
         if r.status == "failed":
-            click.echo(f"provsdk: {r.item.out}: row {r.item.row}: {r.error}", err=True)
+            click.echo(error_line(f"{r.item.out}: row {r.item.row}: {r.error}"), err=True)
     return results

@@ -6,7 +6,6 @@ import glob
 from pathlib import Path
 
 import click
-from rich.markup import escape
 
 from provsdk.attach import attach_grant
 from provsdk.credentials import Role, TrustConfig, load_signer
@@ -24,7 +23,7 @@ from provsdk.verify import expand_paths
 from provsdk_cli.context import home_of, stdout
 from provsdk_cli.documents import read_json, write_text
 from provsdk_cli.options import SignTo, credential_options, statement_signing, tsa_option
-from provsdk_cli.render import dump_json, show_statement
+from provsdk_cli.render import dump_json, show_statement, shown
 
 
 @click.group()
@@ -106,7 +105,7 @@ def create(
         document=document,
     )
     write_text(out, dump_json(g.to_odrl()))
-    stdout().print(f"Wrote {out}: {escape(_describe(g))}")
+    stdout().print(f"Wrote {shown(out)}: {shown(_describe(g))}")
 
 
 def _describe(g: Grant) -> str:
@@ -209,4 +208,4 @@ def attach(
     console = stdout()
     for r in results:
         what = "attached" if r.attached else "already there, unchanged"
-        console.print(f"{escape(str(r.output))}: grant {what} ({r.grants} in all)")
+        console.print(f"{shown(str(r.output))}: grant {what} ({r.grants} in all)")

@@ -6,7 +6,6 @@ import json
 from pathlib import Path
 
 import click
-from rich.markup import escape
 
 from provsdk.audio import probe
 from provsdk.c2pa_access import UnreadableManifest, read_manifest_reports
@@ -14,7 +13,7 @@ from provsdk.credentials import Role, TrustStore
 from provsdk.errors import InputError
 from provsdk.manifest.read import parse_store
 from provsdk_cli.context import home_of, stdout
-from provsdk_cli.render import dump_json
+from provsdk_cli.render import dump_json, shown
 
 
 @click.command()
@@ -39,7 +38,7 @@ def inspect(ctx: click.Context, path: str, as_json: bool) -> None:
         if as_json:
             click.echo(dump_json({"path": path, "manifests": {}, "active_manifest": None}))
         else:
-            stdout().print(f"{escape(path)}: no C2PA manifest")
+            stdout().print(f"{shown(path)}: no C2PA manifest")
         return
     raw, cr = reports
     if as_json:
@@ -47,24 +46,25 @@ def inspect(ctx: click.Context, path: str, as_json: bool) -> None:
         return
     store = parse_store(raw, cr)
     out = stdout()
-    out.print(f"[bold]{escape(path)}[/bold] ({info.format}, state {store.state.value})")
+    out.print(f"[bold]{shown(path)}[/bold] ({info.format}, state {store.state.value})")
     for label, manifest in store.manifests.items():
         active = " (active)" if store.active and label == store.active.label else ""
-        out.print(f"  manifest {escape(label)}{active}: {escape(manifest.title or '')}")
+        out.print(f"  manifest {shown(label)}{active}: {shown(manifest.title or '')}")
         signer = manifest.certificate.subject.get("CN") if manifest.certificate else None
-        alg = (manifest.algorithm or "?").upper()
-        out.print(f"    signed by {escape(signer or '?')} ({alg})")
+        alg = shown((manifest.algorithm or "?").upper())
+        out.print(f"    signed by {shown(signer or '?')} ({alg})")
         if manifest.timestamped_at:
-            by = escape(manifest.timestamp_authority or "?")
-            out.print(f"    timestamped {escape(manifest.timestamped_at)} by {by}")
+            by = shown(manifest.timestamp_authority or "?")
+            out.print(f"    timestamped {shown(manifest.timestamped_at)} by {by}")
         for name, _ in manifest.assertions:
-            out.print(f"    assertion {escape(name)}")
+            out.print(f"    assertion {shown(name)}")
         for ingredient in manifest.ingredients:
-            codes = sorted({f.code for f in ingredient.failures})
+            codes = sorted({shown(f.code) for f in ingredient.failures})
             checked = f"[red]failed: {', '.join(codes)}[/red]" if codes else "verified when added"
+            relation = shown(ingredient.relationship)
             out.print(
-                f"    ingredient {escape(ingredient.title or '?')} ({ingredient.relationship}, "
-                f"{checked}) -> {escape(ingredient.active_manifest or 'no manifest')}"
+                f"    ingredient {shown(ingredient.title or '?')} ({relation}, "
+                f"{checked}) -> {shown(ingredient.active_manifest or 'no manifest')}"
             )
     for entry in store.failures:
-        out.print(f"  [red]failure[/red] {escape(entry.code)}: {escape(entry.explanation)}")
+        out.print(f"  [red]failure[/red] {shown(entry.code)}: {shown(entry.explanation)}")

@@ -1,4 +1,10 @@
-"""JUnit XML for CI systems: one test case per verified file, failures with their reasons."""
+"""JUnit XML for CI systems: one test case per verified file, failures with their reasons.
+
+Built with the standard library's ElementTree, which escapes markup; every name and reason is
+made inert first (``provsdk.inert``), which also removes what XML 1.0 forbids (control
+characters, lone surrogates of undecodable file names), so the file parses whatever the
+files and certificates were called.
+"""
 
 from __future__ import annotations
 
@@ -6,6 +12,7 @@ import xml.etree.ElementTree as ET
 from pathlib import Path
 from typing import Any
 
+from provsdk.inert import inert
 from provsdk.sign.atomic import atomic_output
 
 __all__ = ["write_junit"]
@@ -17,19 +24,22 @@ def write_junit(path: Path, entries: list[dict[str, Any]], *, name: str = "provs
     errors = [e for e in entries if "error" in e]
     suite = ET.Element(
         "testsuite",
-        name=name,
+        name=inert(name),
         tests=str(len(entries)),
         failures=str(len(failed)),
         errors=str(len(errors)),
         skipped="0",
     )
     for entry in entries:
-        case = ET.SubElement(suite, "testcase", classname="provsdk.verify", name=entry["path"])
-        reasons = "\n".join(entry.get("reasons", []))
+        case = ET.SubElement(
+            suite, "testcase", classname="provsdk.verify", name=inert(entry["path"])
+        )
+        lines = [inert(r) for r in entry.get("reasons", [])]
+        reasons = "\n".join(lines)
         if "error" in entry:
-            ET.SubElement(case, "error", message=entry["error"]).text = reasons
+            ET.SubElement(case, "error", message=inert(entry["error"])).text = reasons
         elif entry["verdict"] != "pass":
-            first = entry["reasons"][0] if entry.get("reasons") else "verification failed"
+            first = lines[0] if lines else "verification failed"
             ET.SubElement(case, "failure", message=first).text = reasons
     root = ET.Element("testsuites")
     root.append(suite)

@@ -17,7 +17,9 @@ import click
 
 from provsdk import __version__
 from provsdk.errors import ProvsdkError
+from provsdk.inert import inert
 from provsdk_cli import disclosure, generate, grant, inspect, keys, serve, sign, verify
+from provsdk_cli.render import error_line
 
 __all__ = ["EXIT_FAILED", "EXIT_OK", "EXIT_PROVIDER", "EXIT_USAGE", "main"]
 
@@ -46,11 +48,10 @@ class _Group(click.Group):
 def _report(ctx: click.Context, exc: BaseException, line: str) -> None:
     if (ctx.obj or {}).get("debug"):
         traceback.print_exception(exc, file=sys.stderr)
-    one_line = " ".join(line.split())
-    click.echo(f"provsdk: {one_line}", err=True)
+    click.echo(error_line(line), err=True)
     hint = getattr(exc, "hint", None)
     if hint and (ctx.obj or {}).get("debug"):
-        click.echo(f"hint: {hint}", err=True)
+        click.echo(f"hint: {inert(hint)}", err=True)
 
 
 @click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
@@ -87,7 +88,7 @@ def _one_line_warning(
     line: str | None = None,
 ) -> None:
     # Warnings are for people here: one line, no source location.
-    click.echo(f"provsdk: warning: {message}", err=True)
+    click.echo(error_line(f"warning: {message}"), err=True)
 
 
 def main() -> None:

@@ -8,12 +8,12 @@ from collections.abc import Callable
 from typing import Any, TypeVar
 
 import click
-from rich.markup import escape
 
 from provsdk.credentials import Role, Signer, load_signer
 from provsdk.statements import timestamp_statement
 from provsdk_cli.context import home_of, stdout
 from provsdk_cli.documents import write_text
+from provsdk_cli.render import shown
 
 __all__ = [
     "CheckDate",
@@ -120,7 +120,9 @@ def statement_signing(role: Role) -> Callable[[F], F]:
                 signer = load_signer(role, key=key, cert=cert, home=home_of(ctx), use_env=False)
                 token = make_token(signer)
                 write_text(out, timestamp_statement(token, tsa_url) if tsa_url else token)
-                stdout().print(f"Signed {out} as {escape(signer.leaf.subject.rfc4514_string())}")
+                stdout().print(
+                    f"Signed {shown(out)} as {shown(signer.leaf.subject.rfc4514_string())}"
+                )
 
             return f(document=document, sign_to=sign_to)
 

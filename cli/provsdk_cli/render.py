@@ -9,11 +9,12 @@ import click
 from rich.console import Console
 from rich.markup import escape
 
+from provsdk.inert import inert, without_surrogates
 from provsdk.models.report import C2paState, VerificationReport
 from provsdk.statements import StatementCheck
 from provsdk.timestamps import TimestampCheck
 
-__all__ = ["dump_json", "print_report", "show_statement"]
+__all__ = ["dump_json", "error_line", "print_report", "show_statement", "shown"]
 
 _STATE_STYLE = {
     C2paState.TRUSTED: "green",
@@ -23,8 +24,30 @@ _STATE_STYLE = {
 }
 
 
+def shown(value: object) -> str:
+    """Text from a file, for rich: inert (``provsdk.inert``), and no markup of its own."""
+    return escape(inert(value))
+
+
+def error_line(message: object) -> str:
+    """One line for stderr: ``provsdk: `` and the message, whitespace folded, made inert."""
+    return f"provsdk: {inert(' '.join(str(message).split()))}"
+
+
+def _valid_unicode(value: Any) -> Any:
+    if isinstance(value, str):
+        return without_surrogates(value)
+    if isinstance(value, dict):
+        return {_valid_unicode(k): _valid_unicode(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_valid_unicode(v) for v in value]
+    return value
+
+
 def dump_json(data: Any) -> str:
-    return json.dumps(data, indent=2, ensure_ascii=False)
+    """JSON for machines: every value exact, in ASCII (so nothing in it acts on a terminal);
+    an undecodable file name keeps its bytes as ``\\xNN`` text."""
+    return json.dumps(_valid_unicode(data), indent=2, ensure_ascii=True)
 
 
 def _line(console: Console, label: str, text: str) -> None:
@@ -34,7 +57,7 @@ def _line(console: Console, label: str, text: str) -> None:
 def _signed_by(signature_valid: bool | None, trusted: bool | None, signer: str | None) -> str:
     if not signature_valid:
         return "[red]signature does not verify[/red]"
-    who = escape(signer or "?")
+    who = shown(signer or "?")
     return f"signed by {who} ({'trusted' if trusted else '[red]not trusted for this role[/red]'})"
 
 
@@ -46,17 +69,17 @@ def _disclosure(console: Console, report: VerificationReport) -> None:
     if d.summary is None:
         _line(console, "disclosure", "[red]unreadable[/red]")
         return
-    _line(console, "disclosure", escape(d.summary))
+    _line(console, "disclosure", shown(d.summary))
     if d.declared:
         # Said plainly: nobody vouches for these claims with a signature.
         _line(
             console,
             "",
             "[yellow]not signed by the provider[/yellow]; "
-            f"declared by {escape(d.declared_by or '?')}",
+            f"declared by {shown(d.declared_by or '?')}",
         )
         for source in d.sources:
-            _line(console, "", f"  source: {escape(source)}")
+            _line(console, "", f"  source: {shown(source)}")
         if not d.bound:
             _line(console, "", "[yellow]does not speak for this audio: shown, not counted[/yellow]")
         return
@@ -73,26 +96,25 @@ def _grants(console: Console, report: VerificationReport) -> None:
         return
     _line(console, "grants", f"{g.count}")
     for item in g.grants:
-        term = f"until {item.valid_until}" if item.valid_until else "no end date"
+        term = f"until {shown(item.valid_until)}" if item.valid_until else "no end date"
         status = "in force" if item.in_force else "[red]not in force[/red]"
         uses = f"{', '.join(item.purposes)} in {', '.join(item.territories) or 'anywhere'}"
         _line(
             console,
             "",
-            f"{escape(item.licensor)} -> {escape(item.licensee)}: "
-            f"{escape(uses)}, {term} ({status})",
+            f"{shown(item.licensor)} -> {shown(item.licensee)}: {shown(uses)}, {term} ({status})",
         )
         _line(console, "", "  " + _signed_by(item.signature_valid, item.trusted, item.signer))
         _statement_stamp(console, item.timestamp)
         if item.contract:
-            _line(console, "", f"  contract {escape(item.contract)} embedded")
+            _line(console, "", f"  contract {shown(item.contract)} embedded")
         for term in item.not_understood:
-            _line(console, "", f"  [yellow]not understood, not counted:[/yellow] {escape(term)}")
+            _line(console, "", f"  [yellow]not understood, not counted:[/yellow] {shown(term)}")
 
 
 def _stamp_line(when: str, authority: str | None, trusted: bool | None) -> str:
     judged = {True: "trusted", False: "NOT trusted", None: "no authority trusted here"}[trusted]
-    return f"timestamped {escape(when)} by {escape(authority or '?')} ({judged})"
+    return f"timestamped {shown(when)} by {shown(authority or '?')} ({judged})"
 
 
 def _statement_stamp(console: Console, stamp: TimestampCheck | None) -> None:
@@ -103,7 +125,7 @@ def _statement_stamp(console: Console, stamp: TimestampCheck | None) -> None:
 
 def print_report(console: Console, report: VerificationReport) -> None:
     verdict = "[green]PASS[/green]" if report.passed else "[red]FAIL[/red]"
-    console.print(f"{verdict}  {escape(report.path)}  ({report.format})")
+    console.print(f"{verdict}  {shown(report.path)}  ({report.format})")
     state = report.integrity.state
     intact = {
         C2paState.TRUSTED: "intact, signed by a trusted producer",
@@ -114,13 +136,13 @@ def print_report(console: Console, report: VerificationReport) -> None:
     _line(console, "integrity", f"[{_STATE_STYLE[state]}]{state.value}[/] - {intact}")
     p = report.producer
     if p.present:
-        who = escape(p.common_name or "unknown signer")
-        org = f", {escape(p.organization)}" if p.organization else ""
+        who = shown(p.common_name or "unknown signer")
+        org = f", {shown(p.organization)}" if p.organization else ""
         trusted = "trusted" if p.trusted else "not trusted"
         _line(
             console,
             "producer",
-            f"{who}{org} ({trusted}; {p.algorithm or '?'}; issuer {escape(p.issuer or '?')})",
+            f"{who}{org} ({trusted}; {shown(p.algorithm or '?')}; issuer {shown(p.issuer or '?')})",
         )
         if p.timestamped_at:
             _line(
@@ -135,11 +157,11 @@ def print_report(console: Console, report: VerificationReport) -> None:
         ]
         source = (o.digital_source_type or "").rsplit("/", 1)[-1]
         made_by = (
-            f" by {escape(o.generator)} {escape(o.generator_version or '')}".rstrip()
+            f" by {shown(o.generator)} {shown(o.generator_version or '')}".rstrip()
             if o.generator
             else ""
         )
-        _line(console, "origin", f"{ai} ({source}){made_by}")
+        _line(console, "origin", f"{ai} ({shown(source)}){made_by}")
         if not o.trusted:
             _line(
                 console,
@@ -151,18 +173,18 @@ def print_report(console: Console, report: VerificationReport) -> None:
             _line(
                 console,
                 "",
-                f"provider {escape(o.provider or '?')}, "
-                f"prompt {escape(repr(o.prompt))}, seed {o.seed}",
+                f"provider {shown(o.provider or '?')}, "
+                f"prompt {shown(repr(o.prompt))}, seed {o.seed}",
             )
     else:
         _line(console, "origin", "not declared")
     _disclosure(console, report)
     _grants(console, report)
-    _line(console, "policy", f"{escape(report.policy.name)}: {'pass' if report.passed else 'fail'}")
+    _line(console, "policy", f"{shown(report.policy.name)}: {'pass' if report.passed else 'fail'}")
     for reason in report.reasons:
-        console.print(f"    [red]-[/red] {escape(str(reason))}")
+        console.print(f"    [red]-[/red] {shown(str(reason))}")
     for note in report.notes:
-        console.print(f"    [yellow]![/yellow] {escape(str(note))}")
+        console.print(f"    [yellow]![/yellow] {shown(str(note))}")
 
 
 def show_statement(
@@ -183,9 +205,9 @@ def show_statement(
         )
     else:
         out = Console(soft_wrap=True, highlight=False)
-        out.print(escape(description))
-        out.print(f"signed by {escape(check.signer or '?')}, trusted: {check.trusted}")
+        out.print(shown(description))
+        out.print(f"signed by {shown(check.signer or '?')}, trusted: {check.trusted}")
         _statement_stamp(out, check.timestamp)
         for problem in check.problems():
-            out.print(f"  [red]-[/red] {escape(problem)}")
+            out.print(f"  [red]-[/red] {shown(problem)}")
     return 0 if check.trusted else 1

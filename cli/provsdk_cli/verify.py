@@ -14,7 +14,7 @@ from provsdk.verify import DEFAULT_POLICY, expand_paths, load_policy, verify_fil
 from provsdk_cli.context import home_of, stdout
 from provsdk_cli.junit import write_junit
 from provsdk_cli.options import CheckDate
-from provsdk_cli.render import dump_json, print_report
+from provsdk_cli.render import dump_json, error_line, print_report
 
 
 def _error_entry(path: str, exc: ProvsdkError) -> dict[str, Any]:
@@ -76,7 +76,7 @@ def verify(
         try:
             report = verify_file(path, trust=trust, policy=policy, at=at)
         except InputError as exc:
-            click.echo(f"provsdk: {exc}", err=True)
+            click.echo(error_line(exc), err=True)
             entries.append(_error_entry(str(path), exc))
             worst = max(worst, 2)
             continue
