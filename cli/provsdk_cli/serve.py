@@ -11,6 +11,7 @@ import click
 from provsdk.credentials import Role
 from provsdk.errors import ConfigurationError, CredentialError
 from provsdk.home import ProvsdkHome
+from provsdk.inert import inert
 from provsdk_cli.context import home_of
 from provsdk_cli.options import tsa_option
 
@@ -132,7 +133,8 @@ def serve(
     )
     who = "without authentication, granting nothing" if insecure_no_auth else _describe(api_keys)
     click.echo(
-        f"provsdk: serving the licensed generator protocol on http://{host}:{port} {who}",
+        f"provsdk: serving the licensed generator protocol on http://{inert(host)}:{port} "
+        f"{inert(who)}",
         err=True,
     )
     run_server(config, host, port)

@@ -15,6 +15,7 @@ from provsdk.models.origin import DigitalSourceType, SoftwareAgent
 from provsdk.sign import sign_file
 from provsdk_cli.context import home_of, stdout
 from provsdk_cli.options import statement_options, tsa_option
+from provsdk_cli.render import shown
 
 _SOURCE_TYPES = [t.short for t in DigitalSourceType]
 _SOURCE_TYPE_HELP = (
@@ -93,11 +94,11 @@ def sign(
     )
     console = stdout()
     console.print(
-        f"Signed {result.path} ({result.audio.format}, manifest {result.manifest_size} bytes) "
-        f"as {result.signer_subject}"
+        f"Signed {shown(result.path)} ({result.audio.format}, manifest "
+        f"{result.manifest_size} bytes) as {shown(result.signer_subject)}"
     )
     if result.parent and (source_type or generator):
         console.print(
-            f"{source} already carried a manifest, which states how its audio was made: the "
+            f"{shown(source)} already carried a manifest, which states how its audio was made: the "
             "new one records opening it, and --source-type/--generator were not recorded"
         )
