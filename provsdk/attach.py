@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from provsdk._version import __version__
-from provsdk.audio.essence import essence_digest
+from provsdk.audio.essence import essence_digest, refuse_ambiguous
 from provsdk.credentials.profile import subject_names
 from provsdk.credentials.signers import Signer
 from provsdk.credentials.trust import TrustConfig
@@ -74,7 +74,9 @@ def _attach_one(
 ) -> AttachResult:
     from provsdk.audio.containers import probe
 
-    store = read_parent(source, probe(source), trust.producer)
+    audio = probe(source)
+    refuse_ambiguous(audio, source)  # first: no grant can bind audio players disagree on
+    store = read_parent(source, audio, trust.producer)
     if store is None or store.active is None:
         raise InputError(
             "has no C2PA manifest to attach a grant to",

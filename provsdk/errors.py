@@ -11,6 +11,7 @@ The tree, with the command-line exit code each maps to::
     ├── InputError                  (2) a file we were given cannot be used
     │   ├── UnsupportedFormatError  (2)   not WAV/MP3/FLAC/M4A, by content
     │   └── CorruptAudioError       (2)   claims to be one of them, but its structure is broken
+    │       └── AmbiguousAudioError (2)     decoders and provsdk could play different audio
     ├── CredentialError             (2) keys, certificates, trust anchors missing or unusable
     ├── ConfigurationError          (2) a setting, option or argument that cannot work
     ├── SigningError                (2) the C2PA library refused to sign
@@ -32,6 +33,7 @@ from __future__ import annotations
 from pathlib import Path
 
 __all__ = [
+    "AmbiguousAudioError",
     "AuthenticationError",
     "ConfigurationError",
     "ContentFilteredError",
@@ -90,6 +92,18 @@ class UnsupportedFormatError(InputError):
 
 class CorruptAudioError(InputError):
     """The content looks like a supported format but its structure is broken or hostile."""
+
+
+class AmbiguousAudioError(CorruptAudioError):
+    """Which bytes are the audio depends on who reads the file (two 'data' chunks, sample
+    tables pointing outside the media data, MPEG frames after a tag...), so no digest can name
+    the recording and no signature should vouch for it. ``reason`` is that layout, in a
+    sentence. :func:`~provsdk.audio.probe` still reads such a file, so verification can say
+    why a recording-bound grant does not cover it; signing and attaching refuse it."""
+
+    def __init__(self, reason: str, *, path: str | Path | None = None, hint: str | None = None):
+        self.reason = reason
+        super().__init__(f"ambiguous audio: {reason}", path=path, hint=hint)
 
 
 class CredentialError(ProvsdkError):

@@ -396,8 +396,8 @@ class Lab:
         resign = Resigner(self, corpus, signed.read_text().strip())
         resign("control-resigned")
         essence = probe(real).essence
-        assert essence is not None
-        for attack, content in byte_attacks(real.read_bytes(), ext, essence, self).items():
+        assert essence is not None and len(essence) == 1  # an ordinary file: one range
+        for attack, content in byte_attacks(real.read_bytes(), ext, essence[0], self).items():
             corpus.files[attack] = folder / f"{attack}.{ext}"
             corpus.files[attack].write_bytes(content)
         corpus.files.update(statement_attacks(resign, self))

@@ -1,8 +1,13 @@
-"""The digest of a file's coded audio, excluding every container byte a manifest may change.
+"""The digest of the coded audio a decoder plays, excluding every byte a manifest may change.
 
 Embedding or re-signing a C2PA manifest rewrites headers, ID3 tags and boxes but never the
 coded audio; this digest therefore names one recording across its signing history, which is
 what a rights grant bound to "this asset" needs. Any re-encode changes it, as it should.
+
+It is only a name for the recording if every player plays those bytes and no others. A file
+where decoders and provsdk could take different bytes for the audio (see docs/adr/0013) has
+no digest: :func:`essence_digest` raises :class:`~provsdk.errors.AmbiguousAudioError`, and
+:func:`refuse_ambiguous` lets signing refuse such a file before anything is written.
 """
 
 from __future__ import annotations
@@ -11,24 +16,36 @@ import hashlib
 import mmap
 from pathlib import Path
 
-from provsdk.audio.containers import probe
-from provsdk.errors import InputError
+from provsdk.audio.containers import AudioInfo, probe
+from provsdk.errors import AmbiguousAudioError
 
-__all__ = ["ESSENCE_PREFIX", "essence_digest"]
+__all__ = ["ESSENCE_PREFIX", "essence_digest", "refuse_ambiguous"]
 
 ESSENCE_PREFIX = "urn:provsdk:audio-sha256:"
 _CHUNK = 1 << 20
 
 
+def refuse_ambiguous(info: AudioInfo, path: str | Path) -> None:
+    """Raise :class:`AmbiguousAudioError` when ``info`` names no single coded audio."""
+    if info.essence is None:
+        reason = info.essence_problem or "the coded audio cannot be located"
+        raise AmbiguousAudioError(
+            reason,
+            path=path,
+            hint="re-encode or remux the audio into an ordinary file, then sign that",
+        )
+
+
 def essence_digest(path: str | Path) -> str:
-    """``urn:provsdk:audio-sha256:<hex>`` of the coded audio of ``path``."""
+    """``urn:provsdk:audio-sha256:<hex>`` of the coded audio of ``path``: the SHA-256 of the
+    bytes a decoder plays, in the order it plays them."""
     p = Path(path)
     info = probe(p)
-    if info.essence is None:
-        raise InputError("the coded audio is not in one contiguous range; cannot bind it", path=p)
-    offset, length = info.essence
+    refuse_ambiguous(info, p)
+    assert info.essence is not None
     digest = hashlib.sha256()
     with p.open("rb") as fh, mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ) as view:
-        for start in range(offset, offset + length, _CHUNK):
-            digest.update(view[start : min(start + _CHUNK, offset + length)])
+        for offset, length in info.essence:
+            for start in range(offset, offset + length, _CHUNK):
+                digest.update(view[start : min(start + _CHUNK, offset + length)])
     return ESSENCE_PREFIX + digest.hexdigest()

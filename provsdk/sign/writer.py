@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from provsdk.audio.containers import AudioInfo, probe
+from provsdk.audio.essence import refuse_ambiguous
 from provsdk.audio.formats import AudioFormat
 from provsdk.c2pa_access import UnreadableManifest, open_reader, read_manifest_reports
 from provsdk.credentials.signers import Signer
@@ -162,6 +163,8 @@ def sign_file(
     if tsa_url is not None:
         check_tsa_url(tsa_url)
     info = probe(src)
+    # Signing vouches for bytes; if players disagree on which bytes are the audio, it cannot.
+    refuse_ambiguous(info, src)
     _check_destination(src, out, info.format, in_place)
     parent = read_parent(src, info, anchors) is not None
     if parent != spec.has_parent:

@@ -38,6 +38,8 @@ class FileEvidence:
     audio: AudioInfo
     store: ManifestStore | None
     essence: str | None = None  # digest of the coded audio, read only when a grant needs it
+    # Why the file has no audio digest at all, when players could disagree on its audio.
+    essence_problem: str | None = None
 
 
 def _unreadable(message: str) -> ManifestStore:
@@ -101,7 +103,9 @@ def read_evidence(
     timestamped = store is not None and store.active is not None and store.active.timestamped_at
     if store is not None and timestamped and timestamp_trust and timestamp_trust.anchors:
         store = _with_timestamp(p, audio, store, producer_trust, timestamp_trust)
-    return FileEvidence(p, audio, store, _essence_if_needed(p, store))
+    return FileEvidence(
+        p, audio, store, _essence_if_needed(p, store), essence_problem=audio.essence_problem
+    )
 
 
 def _essence_if_needed(path: Path, store: ManifestStore | None) -> str | None:

@@ -3,6 +3,9 @@
 Each parser walks only the structure that carries audio and metadata, with every size field
 bounded by the file and every loop by a count, so a truncated, corrupt or hostile file ends in a
 one-line :class:`~provsdk.errors.CorruptAudioError` instead of reaching c2pa or a decoder.
+A readable file where decoders could play other bytes than the ones provsdk hashes is not
+an error here: its ``AudioInfo`` has no ``essence`` and says why in ``essence_problem``
+(docs/adr/0013), so that verification can still read it and signing can refuse it.
 """
 
 from __future__ import annotations

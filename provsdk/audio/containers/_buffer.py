@@ -14,6 +14,9 @@ from provsdk.errors import CorruptAudioError
 
 __all__ = ["Bytes"]
 
+# Padding is checked a slice at a time, so a hostile gigabyte of it is never copied at once.
+_SCAN = 1 << 20
+
 
 class Bytes:
     """A read-only view of a file (an mmap or bytes) that knows its path for error messages."""
@@ -54,3 +57,10 @@ class Bytes:
 
     def le32(self, offset: int, what: str) -> int:
         return int(struct.unpack("<I", self.take(offset, 4, what))[0])
+
+    def zeros(self, start: int, end: int) -> bool:
+        """Whether every byte in [start, end) is zero (padding, which no decoder plays)."""
+        for at in range(start, end, _SCAN):
+            if self.take(at, min(_SCAN, end - at), "padding").strip(b"\0"):
+                return False
+        return True

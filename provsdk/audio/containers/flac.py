@@ -1,4 +1,11 @@
-"""FLAC: optional ID3v2 tags (c2pa adds one), 'fLaC', the metadata blocks, then frame sync."""
+"""FLAC: optional ID3v2 tags (c2pa adds one), 'fLaC', the metadata blocks, then frame sync.
+
+The essence runs from the first frame to the end of the file, which must be a whole frame, so
+every byte a FLAC decoder can reach is hashed; ffmpeg plays neither metadata nor the ID3 tag.
+But a file whose ID3 tag outgrows ffmpeg's probe buffer (a large manifest does that) is read as
+MP3, or as ADTS when named ``.aac``, and then MPEG or ADTS frames hidden in a metadata block
+play instead: metadata must hold none.
+"""
 
 from __future__ import annotations
 
@@ -8,6 +15,7 @@ from provsdk.audio.containers._buffer import Bytes
 from provsdk.audio.containers.flac_frames import check_last_frame
 from provsdk.audio.containers.id3 import skip_id3v2
 from provsdk.audio.containers.info import AudioInfo
+from provsdk.audio.containers.mpeg_frames import stray_frames
 from provsdk.audio.formats import AudioFormat
 
 MAX_BLOCKS = 10_000
@@ -15,7 +23,7 @@ MAX_BLOCKS = 10_000
 
 def check_flac(buf: Bytes) -> AudioInfo:
     carriers: list[tuple[int, int]] = []
-    offset = skip_id3v2(buf, 0, carriers)
+    offset = marker = skip_id3v2(buf, 0, carriers)
     if buf.take(offset, 4, "FLAC marker") != b"fLaC":
         raise buf.corrupt(f"corrupt FLAC: no 'fLaC' marker at offset {offset}")
     offset += 4
@@ -42,7 +50,14 @@ def check_flac(buf: Bytes) -> AudioInfo:
     info, max_block, max_frame, total = streaminfo
     check_last_frame(buf, offset, max_frame, max_block, total)
     manifest = carriers[0] if carriers else None
-    return dataclasses.replace(info, essence=(offset, buf.size - offset), manifest=manifest)
+    info = dataclasses.replace(info, essence=((offset, buf.size - offset),), manifest=manifest)
+    stray = stray_frames(buf.take(marker, offset - marker, "FLAC metadata"))
+    if stray is not None:
+        return info.ambiguous(
+            f"a FLAC metadata block holds MPEG or ADTS audio frames (offset {marker + stray}): "
+            "a player that takes the file for MP3 or AAC would play them instead"
+        )
+    return info
 
 
 def _streaminfo(buf: Bytes, offset: int) -> tuple[AudioInfo, int, int, int]:

@@ -14,7 +14,7 @@ _FRAME_ID = re.compile(rb"[A-Z0-9]{3,4}")
 MAX_FRAMES = 10_000
 
 
-def _syncsafe(raw: bytes) -> int | None:
+def syncsafe(raw: bytes) -> int | None:
     if any(b & 0x80 for b in raw):
         return None
     value = 0
@@ -31,7 +31,7 @@ def skip_id3v2(buf: Bytes, offset: int, carriers: list[tuple[int, int]] | None =
     while buf.size - offset >= 10 and buf.take(offset, 3, "ID3 header") == b"ID3":
         header = buf.take(offset, 10, "ID3v2 header")
         major, flags = header[3], header[5]
-        size = _syncsafe(header[6:10])
+        size = syncsafe(header[6:10])
         if major not in (2, 3, 4) or size is None:
             raise buf.corrupt(f"corrupt ID3v2 tag at offset {offset} (version 2.{major})")
         end = offset + 10 + size + (10 if flags & 0x10 else 0)
@@ -64,7 +64,7 @@ def _check_frames(
         if frames > MAX_FRAMES or not _FRAME_ID.fullmatch(frame_id):
             raise buf.corrupt(f"corrupt ID3v2 tag: bad frame id {frame_id!r} at offset {offset}")
         raw = buf.take(offset + 4, 4, "ID3 frame size")
-        size = _syncsafe(raw) if major == 4 else int.from_bytes(raw, "big")
+        size = syncsafe(raw) if major == 4 else int.from_bytes(raw, "big")
         if size is None or offset + 10 + size > end:
             raise buf.corrupt(
                 f"corrupt ID3v2 frame {frame_id.decode()} at offset {offset}: "
