@@ -15,6 +15,7 @@ from pathlib import Path
 
 from provsdk._version import __version__
 from provsdk.audio.essence import essence_digest, refuse_ambiguous
+from provsdk.credentials.chain import validate_chain
 from provsdk.credentials.profile import subject_names
 from provsdk.credentials.signers import Signer
 from provsdk.credentials.trust import TrustConfig
@@ -90,16 +91,18 @@ def _attach_one(
             with atomic_output(dest) as tmp:
                 shutil.copyfile(source, tmp)
         return AttachResult(source, dest, attached=False, grants=len(grants))
-    evidence = findings(store, trust=trust, at=dt.datetime.now(dt.UTC))
-    # Coverage is judged for whoever signs the new manifest: that is who verify will see.
-    producer = set(subject_names(signer.leaf))
+    now = dt.datetime.now(dt.UTC)
+    origin = findings(store, trust=trust, at=now).origin
+    # Coverage is judged as verify will judge the output: the model only from a trusted,
+    # unbroken history, the licensee only from the signer's certificate if it is trusted.
+    producer_trusted = validate_chain(signer.chain, trust.producer, now).trusted
     checked = check_grant(
         token,
         trust.licensor,
-        at=dt.datetime.now(dt.UTC),
+        at=now,
         essence=essence_digest(source),
-        model=evidence.origin.model,
-        producer=producer,
+        model=origin.model_id if origin.trusted else None,
+        producer=set(subject_names(signer.leaf)) if producer_trusted else set(),
         timestamps=trust.timestamp,
     )
     if not checked.check.signature_valid:

@@ -44,7 +44,13 @@ def report_from_evidence(
 ) -> VerificationReport:
     """Judge what was read: the pure step, separate from any file access."""
     at = at or dt.datetime.now(dt.UTC)
-    layers = findings(evidence.store, trust=trust, at=at, essence=evidence.essence)
+    layers = findings(
+        evidence.store,
+        trust=trust,
+        at=at,
+        essence=evidence.essence,
+        essence_problem=evidence.essence_problem,
+    )
     return VerificationReport(
         path=str(evidence.path),
         format=evidence.audio.format.extension,
