@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import csv
+import io
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -17,6 +18,7 @@ from provsdk.audio.formats import AudioFormat, format_for_name
 from provsdk.client import AsyncClient
 from provsdk.errors import InputError, ProvsdkError, UnsupportedFormatError
 from provsdk.models.track import Track
+from provsdk.small_files import BATCH_CAP, read_capped
 from provsdk.verify import verify_file
 
 __all__ = ["BatchItem", "BatchResult", "read_batch", "run_batch"]
@@ -61,8 +63,9 @@ def read_batch(
     """The rows of a CSV with a header: ``prompt`` (required), and optionally ``out``,
     ``duration``, ``seed``, ``format``, ``licensee``. Errors name the row."""
     p, folder = Path(path), Path(out_dir)
+    raw = read_capped(p, BATCH_CAP, "batch file")
     try:
-        with p.open(newline="", encoding="utf-8-sig") as fh:
+        with io.StringIO(raw.decode("utf-8-sig"), newline="") as fh:
             reader = csv.DictReader(fh)
             unknown = set(reader.fieldnames or ()) - _COLUMNS
             if "prompt" not in (reader.fieldnames or ()):

@@ -31,7 +31,7 @@ from provsdk.providers.base import (
     PcmAudio,
 )
 from provsdk.sign import sign_file
-from provsdk.sign.atomic import TEMP_SUFFIX
+from provsdk.sign.atomic import TEMP_SUFFIX, check_destination
 from provsdk.verify import verify_file
 from provsdk.verify.policy import DEFAULT_POLICY, Policy
 
@@ -143,6 +143,7 @@ class Client:
             prompt, duration, seed, sample_rate, channels, model, format=fmt, licensee=licensee
         )
         signer = self.signer  # fail on missing credentials before spending a generation
+        check_destination(dest)  # and on an output that cannot be written
         generation = self.provider.generate(request)
         return self.finish(generation, dest, fmt, signer, disclosure=disclosure, grants=grants)
 
@@ -236,6 +237,7 @@ class AsyncClient:
         client = self.client
         # Load credentials and trust here, once, not racing in worker threads.
         signer, _ = client.signer, client.trust
+        check_destination(dest)
         provider = client.provider
         if isinstance(provider, AsyncProvider):
             generation = await provider.agenerate(request)

@@ -36,6 +36,7 @@ from provsdk.credentials.roles import Role
 from provsdk.credentials.signers import Signer
 from provsdk.credentials.trust import TrustStore
 from provsdk.errors import InputError
+from provsdk.small_files import STATEMENT_CAP, read_capped
 from provsdk.timestamps import TimestampCheck, check_timestamp, request_timestamp
 from provsdk.timestamps.check import MAX_RESPONSE
 
@@ -248,10 +249,11 @@ def typed_payload(
 def read_token_file(path: str | Path, what: str) -> str:
     """The JWS text of a signed statement file (compact, or JSON when it is timestamped)."""
     p = Path(path)
+    data = read_capped(p, STATEMENT_CAP, f"signed {what}")
     try:
-        return p.read_text("ascii").strip()
-    except (OSError, UnicodeDecodeError) as exc:
-        raise InputError(f"cannot read the signed {what}: {exc}", path=p) from None
+        return data.decode("ascii").strip()
+    except UnicodeDecodeError:
+        raise InputError(f"the signed {what} is not JWS text (not ASCII)", path=p) from None
 
 
 def _public_key(chain_check_leaf: Any) -> Any:

@@ -171,9 +171,7 @@ def _undecodable(folder: Path) -> None:
         pytest.skip("this filesystem refuses names that are not UTF-8")
 
 
-def test_json_and_junit_with_a_file_name_that_is_not_utf8(
-    hostile: Hostile, tmp_path: Path
-) -> None:
+def test_json_and_junit_with_a_file_name_that_is_not_utf8(hostile: Hostile, tmp_path: Path) -> None:
     _undecodable(tmp_path)
     report = tmp_path / "report.xml"
     result = subprocess.run(

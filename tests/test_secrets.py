@@ -49,8 +49,9 @@ def test_no_command_leaks_key_material(tmp_path: Path) -> None:
         "--target", track, "-o", work / "g.json")  # fmt: skip
     run("grant", "sign", work / "g.json", "-o", work / "g.jws")
     run("grant", "show", work / "g.jws", "--json")
-    run("disclosure", "create", "--provider", "P", "--model", "m", "--model-version", "1",
-        "-o", work / "d.json")  # fmt: skip
+    # About the model that made the track: a disclosure of another model would (rightly) fail.
+    run("disclosure", "create", "--provider", "P", "--model", "provsdk-local",
+        "--model-version", "1.0", "-o", work / "d.json")  # fmt: skip
     run("disclosure", "sign", work / "d.json", "-o", work / "d.jws")
     run("disclosure", "show", work / "d.jws", "--json")
     chain = str(home / "keys" / "producer.pem")

@@ -8,6 +8,7 @@ from typing import Any
 
 from provsdk.errors import InputError
 from provsdk.sign.atomic import atomic_output
+from provsdk.small_files import DOCUMENT_CAP, read_capped
 
 __all__ = ["read_json", "write_text"]
 
@@ -15,9 +16,7 @@ __all__ = ["read_json", "write_text"]
 def read_json(path: str | Path) -> dict[str, Any]:
     p = Path(path)
     try:
-        data = json.loads(p.read_text("utf-8"))
-    except OSError as exc:
-        raise InputError(f"cannot read: {exc.strerror or exc}", path=p) from None
+        data = json.loads(read_capped(p, DOCUMENT_CAP, "JSON document").decode("utf-8"))
     except (ValueError, UnicodeDecodeError) as exc:
         raise InputError(f"not valid JSON: {exc}", path=p) from None
     if not isinstance(data, dict):

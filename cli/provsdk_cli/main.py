@@ -32,6 +32,11 @@ class _Group(click.Group):
     def invoke(self, ctx: click.Context) -> Any:
         try:
             return super().invoke(ctx)
+        except click.UsageError as exc:
+            # One line, as every error: the command's --help has the rest.
+            where = exc.ctx.command_path if exc.ctx else "provsdk"
+            click.echo(error_line(f"{exc.format_message()} (see '{where} --help')"), err=True)
+            ctx.exit(EXIT_USAGE)
         except (click.exceptions.Exit, click.ClickException, click.exceptions.Abort):
             raise
         except ProvsdkError as exc:

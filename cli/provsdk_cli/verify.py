@@ -10,6 +10,7 @@ import click
 
 from provsdk.credentials.trust import TrustConfig
 from provsdk.errors import InputError, ProvsdkError, UnsupportedFormatError
+from provsdk.sign.atomic import check_destination
 from provsdk.verify import DEFAULT_POLICY, expand_paths, load_policy, verify_file
 from provsdk_cli.context import home_of, stdout
 from provsdk_cli.junit import write_junit
@@ -64,6 +65,8 @@ def verify(
 
     Exit 0 when every file passes, 1 when one fails, 2 when one cannot be read.
     """
+    if junit:
+        check_destination(Path(junit))  # fail now, not after verifying a whole catalogue
     trust = TrustConfig.load(home_of(ctx), producer_anchors=anchors, timestamp_anchors=tsa_anchors)
     policy = load_policy(policy_file) if policy_file else DEFAULT_POLICY
     console = stdout()

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import enum
+import os
 from pathlib import Path
 
 from provsdk.errors import InputError, UnsupportedFormatError
+from provsdk.small_files import open_regular
 
 __all__ = ["AudioFormat", "detect_format", "format_for_name"]
 
@@ -88,8 +90,10 @@ def detect_format(path: str | Path) -> AudioFormat:
     :class:`UnsupportedFormatError` for anything that is not WAV, MP3, FLAC or M4A.
     """
     p = Path(path)
+    # Audio is read only from regular files: a FIFO would block, a device never end.
+    fd = open_regular(p, "audio file")
     try:
-        with p.open("rb") as fh:
+        with os.fdopen(fd, "rb") as fh:
             head = fh.read(_HEAD)
             # A file may open with an ID3v2 tag: MP3 always may, and c2pa puts one before
             # 'fLaC' in the FLAC files it signs. Look at what the tag is in front of.
@@ -100,10 +104,6 @@ def detect_format(path: str | Path) -> AudioFormat:
                 kind = AudioFormat.FLAC if fh.read(4) == b"fLaC" else AudioFormat.MP3
             else:
                 kind = _classify(head)
-    except IsADirectoryError:
-        raise InputError("is a directory, not an audio file", path=p) from None
-    except FileNotFoundError:
-        raise InputError("no such file", path=p) from None
     except OSError as exc:
         raise InputError(f"cannot read file: {exc.strerror or exc}", path=p) from None
     if not head:

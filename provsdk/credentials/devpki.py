@@ -23,7 +23,7 @@ from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 from provsdk.credentials.algorithms import Algorithm
 from provsdk.credentials.profile import DOCUMENT_SIGNING
 from provsdk.credentials.roles import Role
-from provsdk.errors import ConfigurationError
+from provsdk.errors import ConfigurationError, OutputError
 from provsdk.home import ProvsdkHome
 
 __all__ = [
@@ -210,19 +210,27 @@ def init_dev_pki(
             hint="pass --force to replace the development PKI",
         )
     subjects: dict[Role, str] = {}
-    for role in Role.signing():
-        root_key, root = make_root(f"provsdk dev {role} root", algorithm)
-        leaf_key, leaf = issue_leaf(
-            root_key,
-            root,
-            f"provsdk dev {role} (not for production)",
-            algorithm,
-            unit=str(role),
-            organization=organization or DEV_ORGANIZATION,
-        )
-        _write_private(home.root_key_path(role), root_key)
-        _write_private(home.key_path(role), leaf_key)
-        _write_public(home.chain_path(role), [leaf])
-        _write_public(home.anchors_path(role), [root])
-        subjects[role] = leaf.subject.rfc4514_string()
+    try:
+        for role in Role.signing():
+            root_key, root = make_root(f"provsdk dev {role} root", algorithm)
+            leaf_key, leaf = issue_leaf(
+                root_key,
+                root,
+                f"provsdk dev {role} (not for production)",
+                algorithm,
+                unit=str(role),
+                organization=organization or DEV_ORGANIZATION,
+            )
+            _write_private(home.root_key_path(role), root_key)
+            _write_private(home.key_path(role), leaf_key)
+            _write_public(home.chain_path(role), [leaf])
+            _write_public(home.anchors_path(role), [root])
+            subjects[role] = leaf.subject.rfc4514_string()
+    except OSError as exc:
+        where = Path(exc.filename) if isinstance(exc.filename, str) else home.root
+        raise OutputError(
+            f"cannot write the development PKI: {exc.strerror or exc}",
+            path=where,
+            hint="set PROVSDK_HOME (or --home) to a folder you can write",
+        ) from None
     return DevPki(home=home, algorithm=algorithm, subjects=subjects)

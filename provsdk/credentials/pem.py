@@ -15,6 +15,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.types import PrivateKeyTypes
 
 from provsdk.errors import CredentialError
+from provsdk.small_files import PEM_CAP, read_capped
 
 __all__ = [
     "InsecureKeyFileWarning",
@@ -35,13 +36,7 @@ _PEM_MARK = "-----BEGIN "
 
 def read_pem_source(path: str | Path) -> bytes:
     """The bytes of a PEM file, with a clear error when it cannot be read."""
-    p = Path(path)
-    try:
-        return p.read_bytes()
-    except FileNotFoundError:
-        raise CredentialError("no such file", path=p) from None
-    except OSError as exc:
-        raise CredentialError(f"cannot read: {exc.strerror or exc}", path=p) from None
+    return read_capped(path, PEM_CAP, "PEM file", CredentialError)
 
 
 def read_key_file(path: str | Path) -> bytes:
@@ -68,8 +63,8 @@ def read_pem_value(value: str, source: str) -> bytes:
         return value.encode()
     path = Path(value)
     try:
-        if "\n" not in value and len(value) < 4096 and path.is_file():
-            return path.read_bytes()
+        if "\n" not in value and len(value) < 4096 and path.exists():
+            return read_capped(path, PEM_CAP, f"file {source} names", CredentialError)
     except OSError:
         pass
     raise CredentialError(

@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import hashlib
 import itertools
+import os
 import re
 import unicodedata
 from collections.abc import Iterable, Iterator, Mapping
@@ -37,6 +38,8 @@ from typing import Any
 
 import numpy as np
 import numpy.typing as npt
+
+from provsdk.small_files import open_regular
 
 __all__ = [
     "ALGORITHM",
@@ -148,7 +151,8 @@ def read_entries(path: str | Path) -> list[bytes]:
     p = Path(path)
     entries: list[bytes] = []
     first_line: dict[bytes, int] = {}
-    with p.open("rb") as stream:
+    # Read line by line, however long the list; but only from a regular file (a FIFO blocks).
+    with os.fdopen(open_regular(p, "training list"), "rb") as stream:
         for lineno, raw in enumerate(stream, start=1):
             if lineno == 1 and raw.startswith(b"\xef\xbb\xbf"):
                 raw = raw[3:]

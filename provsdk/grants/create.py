@@ -9,7 +9,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from provsdk.audio.essence import essence_digest
-from provsdk.errors import ConfigurationError, InputError
+from provsdk.errors import ConfigurationError
 from provsdk.models.grant import (
     SCOPE_UID,
     Constraint,
@@ -19,11 +19,12 @@ from provsdk.models.grant import (
     Rule,
     Target,
 )
+from provsdk.small_files import CONTRACT_CAP, read_capped
 
 __all__ = ["MAX_DOCUMENT_BYTES", "contract_document", "create_grant"]
 
 # A contract travels inside every manifest that carries the grant; keep that reasonable.
-MAX_DOCUMENT_BYTES = 10 * 1024 * 1024  # 10 MiB, as docs/statements.md says
+MAX_DOCUMENT_BYTES = CONTRACT_CAP  # 10 MiB, as docs/statements.md says
 _MEDIA_TYPES = {".pdf": "application/pdf", ".txt": "text/plain", ".md": "text/markdown"}
 
 
@@ -31,19 +32,7 @@ def contract_document(path: str | Path) -> tuple[ContractDocument, bytes]:
     """The record binding a contract file to a grant, and the file's bytes (at most
     :data:`MAX_DOCUMENT_BYTES`, 10 MiB)."""
     p = Path(path)
-    try:
-        with p.open("rb") as fh:
-            # One byte past the limit tells an oversized file, whatever its size said before
-            # (it may grow, or be a pipe), without reading all of it.
-            data = fh.read(MAX_DOCUMENT_BYTES + 1)
-    except OSError as exc:
-        raise InputError(f"cannot read the contract: {exc.strerror or exc}", path=p) from None
-    if len(data) > MAX_DOCUMENT_BYTES:
-        raise InputError(
-            f"the contract is over the limit of {MAX_DOCUMENT_BYTES // 2**20} MiB "
-            f"({MAX_DOCUMENT_BYTES} bytes)",
-            path=p,
-        )
+    data = read_capped(p, MAX_DOCUMENT_BYTES, "contract")
     media_type = _MEDIA_TYPES.get(p.suffix.lower(), "application/octet-stream")
     digest = hashlib.sha256(data).hexdigest()
     return ContractDocument(name=p.name, media_type=media_type, sha256=digest), data

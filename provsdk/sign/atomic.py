@@ -5,13 +5,14 @@ from __future__ import annotations
 import contextlib
 import glob
 import os
+import stat
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
 from provsdk.errors import OutputError
 
-__all__ = ["TEMP_SUFFIX", "atomic_output", "remove_stale_temporaries"]
+__all__ = ["TEMP_SUFFIX", "atomic_output", "check_destination", "remove_stale_temporaries"]
 
 TEMP_SUFFIX = ".provsdk-tmp"
 
@@ -56,25 +57,71 @@ def remove_stale_temporaries(dest: Path) -> list[Path]:
     return removed
 
 
+_KINDS = {
+    stat.S_IFDIR: "a folder",
+    stat.S_IFIFO: "a FIFO",
+    stat.S_IFSOCK: "a socket",
+    stat.S_IFCHR: "a character device",
+    stat.S_IFBLK: "a block device",
+}
+
+
+def _refuse_special(dest: Path) -> None:
+    """Only a regular file is ever replaced: renaming onto a device, FIFO or socket (or a
+    symlink to one) would destroy what root trusted to be there, or block forever."""
+    try:
+        mode = dest.stat().st_mode  # follows symlinks: a link to a device is refused too
+    except FileNotFoundError:
+        return  # absent, or a dangling link, which the rename replaces as a link
+    except OSError as exc:
+        raise OutputError(f"cannot check the output: {exc.strerror or exc}", path=dest) from None
+    if not stat.S_ISREG(mode):
+        kind = _KINDS.get(stat.S_IFMT(mode), "not a regular file")
+        raise OutputError(f"the output exists and is {kind}; only a file is replaced", path=dest)
+
+
+def _temporary(dest: Path) -> Path:
+    folder = dest.parent
+    if not folder.is_dir():
+        raise OutputError("the output folder does not exist", path=folder)
+    try:
+        prefix = f".{dest.name}.{os.getpid()}."
+        fd, name = tempfile.mkstemp(prefix=prefix, suffix=TEMP_SUFFIX, dir=folder)
+    except OSError as exc:
+        reason = exc.strerror or str(exc)
+        raise OutputError(f"cannot create a file in this folder: {reason}", path=folder) from None
+    os.close(fd)
+    return Path(name)
+
+
+def check_destination(dest: str | Path) -> None:
+    """Raise :class:`OutputError` now, before any work, if ``dest`` could not be written.
+
+    The same checks :func:`atomic_output` makes (the folder exists, a file can be created in
+    it, the output is not a special file), so a command fails before it renders or downloads
+    minutes of audio, not after. A file is really created and removed: permission bits say
+    nothing to root, and a read-only mount only shows itself on write.
+    """
+    out = Path(dest)
+    _refuse_special(out)
+    _temporary(out).unlink()
+
+
 @contextlib.contextmanager
 def atomic_output(dest: Path) -> Iterator[Path]:
     """Yield a temporary path beside ``dest``; rename it onto ``dest`` if the block succeeds.
+
+    ``dest`` must be absent or a regular file (a symlink to one is fine): a folder, device,
+    FIFO or socket is refused with :class:`OutputError` before anything is written.
 
     The temporary file lives in the destination folder so the final rename is atomic (same
     filesystem). On any failure, including KeyboardInterrupt, it is removed; what a killed
     writer of the same destination left behind is removed first.
     """
     folder = dest.parent
-    if not folder.is_dir():
-        raise OutputError("the output folder does not exist", path=folder)
+    _refuse_special(dest)
     remove_stale_temporaries(dest)
-    try:
-        prefix = f".{dest.name}.{os.getpid()}."
-        fd, name = tempfile.mkstemp(prefix=prefix, suffix=TEMP_SUFFIX, dir=folder)
-    except OSError as exc:
-        raise OutputError(f"cannot create a file here: {exc.strerror or exc}", path=dest) from None
-    os.close(fd)
-    tmp = Path(name)
+    tmp = _temporary(dest)
     try:
         yield tmp
         mode = dest.stat().st_mode & 0o777 if dest.exists() else 0o666 & ~_UMASK

@@ -28,7 +28,7 @@ from provsdk.manifest.resources import EmbeddedData, read_resource
 from provsdk.models.grant import ContractDocument
 from provsdk.models.report import C2paState
 from provsdk.models.store import Manifest, ManifestStore
-from provsdk.sign.atomic import atomic_output
+from provsdk.sign.atomic import atomic_output, check_destination
 from provsdk.sign.strategy import C2paBuilderStrategy, SigningStrategy
 from provsdk.timestamps import check_tsa_url
 
@@ -166,6 +166,7 @@ def sign_file(
     # Signing vouches for bytes; if players disagree on which bytes are the audio, it cannot.
     refuse_ambiguous(info, src)
     _check_destination(src, out, info.format, in_place)
+    check_destination(out)  # before c2pa reads the input: an unwritable folder fails now
     parent = read_parent(src, info, anchors) is not None
     if parent != spec.has_parent:
         spec = dataclasses.replace(spec, has_parent=parent)

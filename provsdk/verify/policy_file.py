@@ -26,6 +26,7 @@ from typing import Any
 from provsdk.errors import ConfigurationError, InputError
 from provsdk.models.report import C2paState
 from provsdk.schemas import validate
+from provsdk.small_files import POLICY_CAP, read_capped
 from provsdk.verify.policy import (
     AllOf,
     AllowedTraining,
@@ -76,10 +77,9 @@ def policy_from_dict(data: dict[str, Any], *, name: str = "policy") -> Policy:
 def load_policy(path: str | Path) -> Policy:
     """The policy in the TOML file at ``path``."""
     p = Path(path)
+    raw = read_capped(p, POLICY_CAP, "policy", ConfigurationError)
     try:
-        data = tomllib.loads(p.read_text("utf-8"))
-    except OSError as exc:
-        raise ConfigurationError(f"cannot read the policy: {exc.strerror or exc}", path=p) from None
+        data = tomllib.loads(raw.decode("utf-8"))
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
         raise ConfigurationError(f"the policy is not valid TOML: {exc}", path=p) from None
     try:
