@@ -103,6 +103,9 @@ def serve(
     whose generations are granted to that account, or bare keys, which get no grants. Without
     any key the server refuses to start unless --insecure-no-auth is given. Disclosures are
     signed with the home's provider key and grants with its licensor key.
+
+    Each request is logged as one line on stderr: method, path, status, request id and the
+    key's account name, never the key or the query string.
     """
     _need_extra()
     from provsdk.server import ApiKeys, ServerConfig, check_host, parse_api_keys

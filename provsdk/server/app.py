@@ -14,13 +14,14 @@ import anyio.to_thread
 from fastapi import APIRouter, Depends, FastAPI, Header, Request, Response
 from fastapi.responses import FileResponse
 from fastapi.security import HTTPBearer
+from starlette.types import Receive, Scope, Send
 
 from provsdk.models.origin import DigitalSourceType
 from provsdk.providers.local import GENERATOR_NAME, GENERATOR_VERSION
 from provsdk.server.auth import Caller, KeyCheck, RateLimiter
 from provsdk.server.config import ServerConfig
 from provsdk.server.errors import ApiError, install_handlers
-from provsdk.server.jobs import MODEL_ID, Generations, Job, load_credentials
+from provsdk.server.jobs import MODEL_ID, Generations, Job, StoredAudio, load_credentials
 from provsdk.server.middleware import CALLER_KEY, ProtocolMiddleware
 from provsdk.server.schemas import (
     ErrorBody,
@@ -64,6 +65,38 @@ _OVER_BOUNDS = (
     "seconds of audio on the server, are at their limit; wait Retry-After seconds (or delete "
     "generations it no longer needs)."
 )
+
+
+class _OpenFileResponse(Response):
+    """Sends a file that is already open: the bytes sent are those of the file checked when
+    it was opened, even if its name is deleted or reused meanwhile (a file response that opens
+    by name would fail halfway, after its 200, if the file vanished in between)."""
+
+    chunk_size = 64 * 1024
+
+    def __init__(self, audio: StoredAudio) -> None:
+        self._file = audio.file
+        self._size = audio.size
+        headers = {
+            "content-length": str(audio.size),
+            "content-disposition": f'attachment; filename="{audio.filename}"',
+        }
+        super().__init__(media_type=audio.content_type, headers=headers)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        try:
+            start = {"type": "http.response.start", "status": self.status_code}
+            await send({**start, "headers": self.raw_headers})
+            left = self._size
+            while left > 0:
+                chunk = await anyio.to_thread.run_sync(self._file.read, min(left, self.chunk_size))
+                if not chunk:
+                    break  # cut short: the client sees a body shorter than announced
+                left -= len(chunk)
+                await send({"type": "http.response.body", "body": chunk, "more_body": True})
+            await send({"type": "http.response.body", "body": b"", "more_body": False})
+        finally:
+            self._file.close()
 
 
 def _generations(request: Request) -> Generations:
@@ -224,14 +257,9 @@ def _routes(config: ServerConfig) -> APIRouter:
         responses=_errors(401, 404, 429)
         | {200: {"content": {f"audio/{k}": {} for k in ("wav", "mpeg", "flac", "mp4")}}},
     )
-    async def get_audio(generation_id: str, service: Service, who: Who) -> FileResponse:
+    async def get_audio(generation_id: str, service: Service, who: Who) -> Response:
         """The audio bytes of a generation that succeeded."""
-        job = service.get(who.id, generation_id)
-        if job.status != "succeeded" or job.path is None:
-            raise ApiError(404, "not_found", f"the generation has no audio (it is {job.status})")
-        return FileResponse(
-            job.path, media_type=job.content_type, filename=f"{job.id}.{job.request.format}"
-        )
+        return _OpenFileResponse(service.open_audio(who.id, generation_id))
 
     @router.get(
         "/generations/{generation_id}/grant",

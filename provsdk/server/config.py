@@ -6,6 +6,7 @@ from __future__ import annotations
 import ipaddress
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from pathlib import Path
 from types import MappingProxyType
 
 from provsdk.errors import ConfigurationError
@@ -56,6 +57,12 @@ class ServerConfig:
     Per API key too: at most ``max_outstanding`` generations queued or running, and at most
     ``max_stored_seconds`` of audio kept (or being made) on the server; a generation holds its
     seconds until it fails, is deleted or expires ``keep_seconds`` after it was asked for.
+
+    ``storage_dir`` is the folder in which the server makes its private folder for rendered
+    audio (default: the system's temporary folder). If that private folder vanishes while
+    the server runs, the next generation makes a new one; if ``storage_dir`` itself is gone,
+    generations fail (``unavailable``) until it is back: it is the operator's, not ours to
+    recreate (a missing mount point would fill the disk beneath it).
     """
 
     home: ProvsdkHome
@@ -77,6 +84,7 @@ class ServerConfig:
     # An RFC 3161 authority that timestamps every grant issued, so grants outlive the
     # licensor certificate. A job whose grant cannot be timestamped fails.
     tsa_url: str | None = None
+    storage_dir: Path | None = None
 
     def __post_init__(self) -> None:
         if self.latency < 0 or self.workers < 1 or self.max_duration <= 0:

@@ -1,34 +1,39 @@
 """Generations: the job table, idempotency keys, and the worker pool that renders and grants.
 
-Routes run on the event loop and workers in threads; every read or change of a job, and of
-what each API key is charged for it (:class:`~provsdk.server.quota.Ledger`), happens under one
-lock, and routes only ever see copies.
+Routes run on the event loop and workers in threads; every read or change of a job, of what
+each API key is charged for it (:class:`~provsdk.server.quota.Ledger`) and of the folder its
+audio is kept in (:class:`~provsdk.server.storage.Storage`) happens under one lock, and routes
+only ever see copies.
 """
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import datetime as dt
+import errno
 import hashlib
 import json
 import logging
 import re
 import secrets
-import shutil
-import tempfile
 import threading
 import time
 import uuid
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
+from typing import BinaryIO
+
+import numpy as np
+from numpy.typing import NDArray
 
 from provsdk.audio.codec import encode
-from provsdk.audio.formats import format_for_name
+from provsdk.audio.formats import AudioFormat, format_for_name
 from provsdk.credentials import Role, load_signer
 from provsdk.credentials.signers import KeySigner
 from provsdk.disclosure.statement import no_training_data, sign_disclosure
-from provsdk.errors import TimestampError
+from provsdk.errors import OutputError, TimestampError
 from provsdk.grants.create import create_grant
 from provsdk.grants.statement import sign_grant
 from provsdk.home import ProvsdkHome
@@ -37,9 +42,18 @@ from provsdk.server.config import KEEP_SECONDS, ServerConfig
 from provsdk.server.errors import ApiError
 from provsdk.server.quota import Ledger
 from provsdk.server.schemas import GenerationRequest
+from provsdk.server.storage import AudioGone, Identity, Storage, file_identity, open_stored
 from provsdk.statements import timestamp_statement
 
-__all__ = ["KEEP_SECONDS", "MODEL_ID", "Credentials", "Generations", "Job", "load_credentials"]
+__all__ = [
+    "KEEP_SECONDS",
+    "MODEL_ID",
+    "Credentials",
+    "Generations",
+    "Job",
+    "StoredAudio",
+    "load_credentials",
+]
 
 log = logging.getLogger("provsdk.server")
 
@@ -76,6 +90,8 @@ class Job:
     finish_reason: str | None = None
     error: tuple[str, str] | None = None  # (code, message)
     path: Path | None = None
+    file: Identity | None = None  # what ``path`` led to when the audio was written
+    audio_gone: bool = False  # the file was removed from under the server
     size: int | None = None
     sha256: str | None = None
     grant: str | None = None
@@ -93,6 +109,68 @@ def _fingerprint(request: GenerationRequest) -> str:
 
 def _now() -> str:
     return dt.datetime.now(dt.UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+class _StorageUnavailable(Exception):
+    """No generation can be written now; the message is the reason a client may be told (an
+    OS error's text, never a path of the server's)."""
+
+
+class _FolderVanished(_StorageUnavailable):
+    def __init__(self) -> None:
+        super().__init__("its storage folder vanished during the job")
+
+
+# Errors of the disk rather than of the generation: worth telling the client so.
+_DISK_ERRNOS = frozenset(
+    getattr(errno, name)
+    for name in ("ENOSPC", "EDQUOT", "EROFS", "EIO", "EFBIG")
+    if hasattr(errno, name)
+)
+
+
+def _storage_trouble(exc: Exception) -> str | None:
+    """Why ``exc`` is the storage's fault rather than the generation's, or None."""
+    if isinstance(exc, _StorageUnavailable):
+        return str(exc)
+    cause = exc.__cause__ if isinstance(exc, OutputError) else exc
+    if isinstance(cause, OSError) and cause.errno in _DISK_ERRNOS:
+        return cause.strerror or type(cause).__name__
+    return None
+
+
+@dataclass(frozen=True)
+class StoredAudio:
+    """A generation's audio, open for a download."""
+
+    file: BinaryIO
+    size: int
+    content_type: str
+    filename: str
+
+
+@dataclass(frozen=True)
+class _Stored:
+    path: Path
+    file: Identity
+    size: int
+    sha256: str
+    grant: str | None
+
+
+def _remove(path: Path) -> None:
+    # The folder may be gone, or be a file now: whatever is left is no longer ours to keep.
+    with contextlib.suppress(OSError):
+        path.unlink(missing_ok=True)
+
+
+def _gone(job_id: str) -> ApiError:
+    return ApiError(
+        410,
+        "gone",
+        f"the audio of {job_id} is no longer on the server (it was removed from its storage); "
+        "delete the generation and make it again",
+    )
 
 
 def _file_digest(path: Path) -> tuple[str, int]:
@@ -126,7 +204,7 @@ class Generations:
             latency=config.latency,
         )
         self._stopping = threading.Event()
-        self._dir = Path(tempfile.mkdtemp(prefix="provsdk-serve-"))
+        self._storage = Storage(config.storage_dir)
         self._pool = ThreadPoolExecutor(config.workers, thread_name_prefix="provsdk-render")
 
     def submit(self, owner: str, key: str, request: GenerationRequest) -> tuple[Job, bool]:
@@ -140,6 +218,8 @@ class Generations:
         with self._lock:
             now = time.monotonic()
             self._expire(now)
+            # Audio wiped from the disk is no longer held: its seconds must not refuse this.
+            self._notice_vanished_storage()
             known = self._keys.get((owner, key))
             if known is not None:
                 if known[0] != fingerprint:
@@ -179,6 +259,36 @@ class Generations:
                 raise ApiError(404, "not_found", f"no generation {job_id!r}")
             return copy.copy(job)
 
+    @property
+    def storage_folder(self) -> Path | None:
+        """Where the next generation's audio goes (None: it vanished, a new one is due)."""
+        with self._lock:
+            return self._storage.folder
+
+    def open_audio(self, owner: str, job_id: str) -> StoredAudio:
+        """The generation's audio, open; 404 before it has audio, 410 if the file is gone
+        (the seconds it held are then released)."""
+        job = self.get(owner, job_id)
+        if job.status != "succeeded" or job.path is None or job.file is None or job.size is None:
+            raise ApiError(404, "not_found", f"the generation has no audio (it is {job.status})")
+        if job.audio_gone:
+            raise _gone(job_id)
+        try:
+            file = open_stored(job.path, job.file, job.size)
+        except AudioGone:
+            log.warning("generation %s: its audio file %s is gone", job_id, job.path)
+            with self._lock:
+                held = self._jobs.get(job_id)
+                if held is not None:
+                    self._lose_audio(held)
+            raise _gone(job_id) from None
+        except OSError as exc:
+            log.warning("generation %s: cannot open %s: %s", job_id, job.path, exc)
+            raise ApiError(
+                503, "unavailable", "the server cannot read this generation's audio just now"
+            ) from None
+        return StoredAudio(file, job.size, job.content_type, f"{job.id}.{job.request.format}")
+
     def delete(self, owner: str, job_id: str) -> None:
         """Forget a finished generation and delete its audio, freeing the seconds it held."""
         with self._lock:
@@ -194,13 +304,40 @@ class Generations:
             self._ledger.release(owner, job_id)
             path = job.path
         if path is not None:
-            path.unlink(missing_ok=True)
+            _remove(path)
 
     def close(self) -> None:
         """Stop the workers (a queued job stays queued) and delete every rendered file."""
         self._stopping.set()
         self._pool.shutdown(wait=True, cancel_futures=True)
-        shutil.rmtree(self._dir, ignore_errors=True)
+        with self._lock:
+            self._storage.close()
+
+    def _lose_audio(self, job: Job) -> None:
+        # Called under the lock. The generation stays (its grant and status are in memory),
+        # but it no longer holds the seconds of audio that are not on the disk any more.
+        if not job.audio_gone:
+            job.audio_gone = True
+            self._ledger.finished(job.owner, job.id, kept_audio=False)
+
+    def _notice_vanished_storage(self) -> None:
+        # Called under the lock.
+        lost = self._storage.vanished()
+        if lost is None:
+            return
+        log.warning(
+            "the storage folder %s vanished or was replaced: the audio kept there is gone, "
+            "and new generations go to a new folder",
+            lost,
+        )
+        for job in self._jobs.values():
+            if job.path is not None and job.path.parent == lost:
+                self._lose_audio(job)
+
+    def _new_file(self, name: str) -> Path:
+        with self._lock:
+            self._notice_vanished_storage()
+            return self._storage.folder_for_new_file() / name
 
     def _expire(self, now: float) -> None:
         # Both tables are in creation order, so the expired entries are a prefix of each.
@@ -215,7 +352,7 @@ class Generations:
             del self._jobs[job_id]
             self._ledger.release(job.owner, job_id)
             if job.path is not None:
-                job.path.unlink(missing_ok=True)
+                _remove(job.path)
 
     def _start(self, job_id: str) -> tuple[GenerationRequest, int] | None:
         with self._lock:
@@ -238,7 +375,7 @@ class Generations:
         # Expired while it ran: nobody can fetch its audio any more.
         path = changes.get("path")
         if isinstance(path, Path):
-            path.unlink(missing_ok=True)
+            _remove(path)
 
     def _run(self, job_id: str) -> None:
         started = self._start(job_id)
@@ -257,9 +394,16 @@ class Generations:
         except TimestampError as exc:
             log.warning("generation %s: %s", job_id, exc)
             self._fail(job_id, "error", "unavailable", "the time-stamp authority is unavailable")
-        except Exception:
-            log.exception("generation %s failed", job_id)
-            self._fail(job_id, "error", "internal", "the generation failed on the server")
+        except Exception as exc:
+            trouble = _storage_trouble(exc)
+            if trouble is None:
+                log.exception("generation %s failed", job_id)
+                self._fail(job_id, "error", "internal", "the generation failed on the server")
+                return
+            # The disk's trouble, not a bug: one line in the log, and a job that says so.
+            log.warning("generation %s: cannot store its audio: %s", job_id, exc)
+            why = f"the server could not store the audio ({trouble})"
+            self._fail(job_id, "error", "unavailable", why)
 
     def _fail(self, job_id: str, reason: str, code: str, message: str) -> None:
         self._update(job_id, status="failed", finish_reason=reason, error=(code, message))
@@ -269,25 +413,47 @@ class Generations:
         samples, _ = render_track(
             request.prompt, seed=seed, duration=request.duration, sample_rate=SAMPLE_RATE
         )
-        path = self._dir / f"{job_id}.{fmt.extension}"
+        name = f"{job_id}.{fmt.extension}"
         try:
-            encode(samples, SAMPLE_RATE, fmt, path)
-            sha256, size = _file_digest(path)
-            # The licensee is the caller's account, set when the request was accepted.
-            grant = self._grant(request.licensee, path) if request.licensee else None
-        except BaseException:
-            # A failed job is charged no storage, so it must leave no audio on the disk.
-            path.unlink(missing_ok=True)
-            raise
+            stored = self._store(name, samples, fmt, request.licensee)
+        except _FolderVanished:
+            # The folder went while we wrote: once more, in the new one made for it.
+            stored = self._store(name, samples, fmt, request.licensee)
         self._update(
             job_id,
-            path=path,
-            size=size,
-            sha256=sha256,
-            grant=grant,
+            path=stored.path,
+            file=stored.file,
+            size=stored.size,
+            sha256=stored.sha256,
+            grant=stored.grant,
             status="succeeded",
             finish_reason="success",
         )
+
+    def _store(
+        self, name: str, samples: NDArray[np.int16], fmt: AudioFormat, licensee: str | None
+    ) -> _Stored:
+        """Encode into the storage folder, and grant what was written."""
+        try:
+            path = self._new_file(name)
+        except OSError as exc:
+            raise _StorageUnavailable(exc.strerror or type(exc).__name__) from exc
+        try:
+            encode(samples, SAMPLE_RATE, fmt, path)
+            file = file_identity(path)
+            sha256, size = _file_digest(path)
+            # The licensee is the caller's account, set when the request was accepted.
+            grant = self._grant(licensee, path) if licensee else None
+        except BaseException as exc:
+            # A failed job is charged no storage, so it must leave no audio on the disk.
+            _remove(path)
+            if isinstance(exc, Exception):
+                with self._lock:
+                    intact = self._storage.holds(path)
+                if not intact:
+                    raise _FolderVanished from exc
+            raise
+        return _Stored(path, file, size, sha256, grant)
 
     def _grant(self, licensee: str, path: Path) -> str:
         offer = self.config.licence_offer

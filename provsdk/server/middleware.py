@@ -1,5 +1,5 @@
 """The outer layer every request passes: its id, the API key, the rate limit, the body limit,
-and the last-resort 500, in that order.
+and the last-resort 500, in that order; and, once it is answered, its access-log line.
 
 Plain ASGI rather than a BaseHTTPMiddleware, for two reasons. The key is checked before
 anything else reads the request, so an unauthenticated caller learns nothing (not even whether
@@ -10,10 +10,13 @@ Content-Length says (chunked uploads announce none), and at most ``max_body`` by
 from __future__ import annotations
 
 import logging
+import time
+from dataclasses import dataclass
 
 from starlette.datastructures import Headers
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from provsdk.server.access_log import log_request
 from provsdk.server.auth import Caller, KeyCheck, RateLimiter
 from provsdk.server.errors import REQUEST_ID_HEADER, ApiError, error_body, new_request_id
 
@@ -28,6 +31,11 @@ _ID_HEADER = REQUEST_ID_HEADER.lower().encode()
 # A body a little over the limit is read to its end (and dropped) before the 413, so the client,
 # still sending, sees the answer instead of a reset connection. Beyond this we just hang up.
 _DRAIN_LIMIT = 1 << 20
+
+
+@dataclass
+class _Answer:
+    status: int | None = None  # None until the answer starts (it may never: the client left)
 
 
 class _Disconnected(Exception):
@@ -47,21 +55,31 @@ class ProtocolMiddleware:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        arrived = time.perf_counter()
         rid = new_request_id()
         scope["provsdk.request_id"] = rid
-        started = False
+        answer = _Answer()
+        try:
+            await self._answer(scope, receive, send, rid, answer)
+        finally:
+            # Whatever happened, even a cancellation: one line per request.
+            caller = scope.get(CALLER_KEY)
+            who = caller if isinstance(caller, Caller) else None
+            log_request(scope, answer.status, rid, who, arrived)
 
+    async def _answer(
+        self, scope: Scope, receive: Receive, send: Send, rid: str, answer: _Answer
+    ) -> None:
         async def send_with_id(message: Message) -> None:
-            nonlocal started
             if message["type"] == "http.response.start":
-                started = True
+                answer.status = int(message["status"])
                 headers = [(k, v) for k, v in message.get("headers", []) if k.lower() != _ID_HEADER]
                 message = {**message, "headers": [*headers, (_ID_HEADER, rid.encode())]}
             await send(message)
 
         try:
             if scope["path"] not in PUBLIC_PATHS:
-                scope[CALLER_KEY] = self._admit(Headers(scope=scope))
+                self._admit(scope)
             body = await self._read_body(scope, receive)
         except ApiError as exc:
             await _send_error(send_with_id, exc, rid)
@@ -82,15 +100,16 @@ class ProtocolMiddleware:
             await self.app(scope, replay, send_with_id)
         except Exception:
             log.exception("unhandled error in request %s", rid)
-            if not started:
+            if answer.status is None:
                 error = ApiError(500, "internal", "internal server error")
                 await _send_error(send_with_id, error, rid)
 
-    def _admit(self, headers: Headers) -> Caller:
-        scheme, _, token = headers.get("authorization", "").partition(" ")
+    def _admit(self, scope: Scope) -> None:
+        scheme, _, token = Headers(scope=scope).get("authorization", "").partition(" ")
         caller = self.keys.caller(token.strip() if scheme.lower() == "bearer" else None)
+        # Known before the rate limit is checked, so that a 429 is logged with its account.
+        scope[CALLER_KEY] = caller
         self.limiter.check(caller)
-        return caller
 
     async def _read_body(self, scope: Scope, receive: Receive) -> bytes:
         declared = Headers(scope=scope).get("content-length")

@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 import contextlib
+import copy
 import socket
 import threading
 import time
 from types import TracebackType
+from typing import Any
 
 import uvicorn
 from fastapi import FastAPI
 from uvicorn.config import LOGGING_CONFIG
 
+from provsdk.server.access_log import ACCESS_LOGGER
 from provsdk.server.app import create_app
 from provsdk.server.config import ServerConfig, check_host
 from provsdk.server.jobs import Generations, load_credentials
@@ -19,11 +22,38 @@ from provsdk.server.jobs import Generations, load_credentials
 __all__ = ["ServerThread", "serve"]
 
 
+def _logging_config() -> dict[str, Any]:
+    """uvicorn's logging, plus ours on stderr: an access line per request, and the server's
+    warnings. Neither propagates to the root logger, so nothing is written twice."""
+    config: dict[str, Any] = copy.deepcopy(LOGGING_CONFIG)
+    config["formatters"]["provsdk_access"] = {
+        "()": "provsdk.server.access_log.UtcFormatter",
+        "fmt": "%(asctime)s %(message)s",
+    }
+    config["handlers"]["provsdk_access"] = {
+        "class": "logging.StreamHandler",
+        "formatter": "provsdk_access",
+        "stream": "ext://sys.stderr",
+    }
+    config["loggers"]["provsdk.server"] = {
+        "handlers": ["default"],
+        "level": "WARNING",
+        "propagate": False,
+    }
+    config["loggers"][ACCESS_LOGGER] = {
+        "handlers": ["provsdk_access"],
+        "level": "INFO",
+        "propagate": False,
+    }
+    return config
+
+
 def _uvicorn_config(
     app: FastAPI, host: str = "127.0.0.1", port: int = 0, *, configure_logging: bool = True
 ) -> uvicorn.Config:
-    # No access log: nothing a request carries, least of all its Authorization header, is
-    # written anywhere. Warnings and errors only.
+    # uvicorn's access log stays off: ours replaces it, naming the account and the request id
+    # instead of the client's request line (whose query string may hold a secret). Otherwise
+    # warnings and errors only.
     return uvicorn.Config(
         app,
         host=host,
@@ -32,13 +62,14 @@ def _uvicorn_config(
         access_log=False,
         lifespan="on",
         server_header=False,
-        log_config=LOGGING_CONFIG if configure_logging else None,
+        log_config=_logging_config() if configure_logging else None,
     )
 
 
 def serve(config: ServerConfig, host: str = "127.0.0.1", port: int = 8765) -> None:
-    """Serve until interrupted. Raises ConfigurationError first when ``host`` is not loopback
-    and authentication is off, CredentialError when a signing key is missing."""
+    """Serve until interrupted, logging one line per request to stderr. Raises
+    ConfigurationError first when ``host`` is not loopback and authentication is off,
+    CredentialError when a signing key is missing."""
     check_host(host, insecure_no_auth=config.insecure_no_auth)
     # Load the keys before uvicorn starts, so a missing one is our one-line error rather than
     # a startup traceback in uvicorn's log.
