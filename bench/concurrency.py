@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import math
 import statistics
 import tempfile
 import time
@@ -45,6 +46,10 @@ def _run_once(home: ProvsdkHome, latency: float, args: argparse.Namespace) -> fl
         latency=latency,
         workers=args.concurrency,  # the server must not be the one queueing the waits
         rate_limit=1000.0,
+        # One key makes the whole batch: the per-key bounds (4 outstanding, 600 s stored by
+        # default) would answer 429s and measure the client's backoff instead of its overlap.
+        max_outstanding=max(1, args.generations),
+        max_stored_seconds=max(600, math.ceil(args.generations * args.duration)),
     )
     with ServerThread(config) as server, tempfile.TemporaryDirectory() as out:
         client = AsyncClient(

@@ -121,11 +121,17 @@ def test_backoff_is_exponential_jittered_and_capped() -> None:
     assert retry_delay(outcome, attempt=3, idempotent=True, policy=POLICY, draw=0.5) == 1.0
 
 
-def test_retry_after_wins_and_is_capped() -> None:
+def test_retry_after_wins_unless_longer_than_the_policy_waits() -> None:
     asked = Outcome(status=429, retry_after=7.0)
     assert retry_delay(asked, attempt=1, idempotent=True, policy=POLICY, draw=0.9) == 7.0
+    longest = Outcome(status=429, retry_after=60.0)
+    assert retry_delay(longest, attempt=1, idempotent=True, policy=POLICY, draw=0.9) == 60.0
+    # Waiting a part of a longer wait would only be refused again: no retry at all.
+    for greedy in (Outcome(status=429, retry_after=60.5), Outcome(status=503, retry_after=3600)):
+        assert retry_delay(greedy, attempt=1, idempotent=True, policy=POLICY, draw=0.9) is None
+    patient = RetryPolicy(max_retry_after=7200)
     greedy = Outcome(status=429, retry_after=3600.0)
-    assert retry_delay(greedy, attempt=1, idempotent=True, policy=POLICY, draw=0.9) == 60.0
+    assert retry_delay(greedy, attempt=1, idempotent=True, policy=patient, draw=0.9) == 3600.0
 
 
 def test_parse_retry_after() -> None:
@@ -188,16 +194,55 @@ def test_500_until_attempts_run_out(sleeps: list[float]) -> None:
 
 
 def test_rate_limited_to_the_end(sleeps: list[float]) -> None:
-    app = ScriptedApp(Reply(429, headers={"Retry-After": "120", "request-id": "req-429"}))
+    app = ScriptedApp(Reply(429, headers={"Retry-After": "30", "request-id": "req-429"}))
     with (
         serve_asgi(app) as url,
         make(url, sleeps) as transport,
         pytest.raises(RateLimitError) as caught,
     ):
         transport.request("GET", "/x", idempotent=True)
-    assert caught.value.retry_after == 120.0
+    assert caught.value.retry_after == 30.0
     assert caught.value.request_id == "req-429"
-    assert sleeps == [60.0, 60.0, 60.0]  # capped at max_retry_after
+    assert sleeps == [30.0, 30.0, 30.0]
+    assert "after 4 attempts" in str(caught.value)
+
+
+@pytest.mark.parametrize("form", ["seconds", "http-date"])
+def test_retry_after_of_hours_fails_at_once(sleeps: list[float], form: str) -> None:
+    # The daily quota is spent: the provider asks for three hours, far past the 60 s a client
+    # waits. Waiting 60 s three times would only be refused three more times.
+    later = dt.datetime.now(dt.UTC) + dt.timedelta(hours=3)
+    value = "10800" if form == "seconds" else email.utils.format_datetime(later, usegmt=True)
+    refusal = Reply(
+        429,
+        json=error_json("daily generation quota spent", "rate_limited"),
+        headers={"Retry-After": value, "X-Request-Id": "req-quota"},
+    )
+
+    async def run_async(url: str) -> None:
+        async with make_async(url, sleeps) as transport:
+            await transport.request("POST", "/v1/generations", idempotent=False, json={})
+
+    errors: list[RateLimitError] = []
+    for run in ("sync", "async"):
+        app = ScriptedApp(refusal, Reply(202, json={"id": "gen_1"}))
+        with serve_asgi(app) as url, pytest.raises(RateLimitError) as caught:
+            if run == "sync":
+                with make(url, sleeps) as transport:
+                    transport.request("POST", "/v1/generations", idempotent=False, json={})
+            else:
+                asyncio.run(run_async(url))
+        assert len(app.seen) == 1, run  # given up at once: no second request
+        errors.append(caught.value)
+    assert sleeps == []
+    for error in errors:
+        assert error.request_id == "req-quota"
+        assert error.retry_after is not None and 10790 <= error.retry_after <= 10800
+        message = str(error)
+        assert "daily generation quota spent" in message
+        assert "asks to wait" in message and "3 h)" in message and "not retried" in message
+        assert "60 s" in message and "request id req-quota" in message
+        assert "\n" not in message
 
 
 def test_non_idempotent_post_is_never_resent(sleeps: list[float]) -> None:
@@ -313,6 +358,24 @@ def test_401_is_an_authentication_error_and_final(sleeps: list[float]) -> None:
     assert len(app.seen) == 1
     assert "missing or wrong API key" in str(caught.value)
     assert caught.value.request_id == "req_body"  # from the JSON body when no header names one
+    assert caught.value.hint == "check the API key"
+
+
+def test_403_keeps_the_providers_message_and_does_not_blame_the_key(sleeps: list[float]) -> None:
+    # What the reference server answers a licensee other than the key's account: the key is
+    # fine, the request is not.
+    message = "the licensee 'Other Co' is not this API key's account ('Game Studio')"
+    app = ScriptedApp(Reply(403, json=error_json(message, "forbidden")))
+    with (
+        serve_asgi(app) as url,
+        make(url, sleeps) as transport,
+        pytest.raises(AuthenticationError) as caught,
+    ):
+        transport.request("POST", "/v1/generations", idempotent=True, json={})
+    assert len(app.seen) == 1 and sleeps == []
+    error = caught.value
+    assert "HTTP 403, the provider refused this request: " + message in str(error)
+    assert error.hint is None and "API key" not in error.diagnostics().replace(message, "")
 
 
 def test_error_message_is_one_line_and_bounded(sleeps: list[float]) -> None:

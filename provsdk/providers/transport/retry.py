@@ -21,7 +21,9 @@ class RetryPolicy:
     backoff: float = 0.5  # ceiling of the first wait, seconds
     factor: float = 2.0
     max_backoff: float = 20.0
-    max_retry_after: float = 60.0  # a server asking for longer is waited on this long only
+    # The longest Retry-After waited on; a server asking for longer is not retried at all:
+    # waiting a part of what it asked would only be refused again.
+    max_retry_after: float = 60.0
 
     def __post_init__(self) -> None:
         if self.attempts < 1:
@@ -72,11 +74,32 @@ def retry_delay(
     ``draw`` is a uniform random number in [0, 1), for full jitter. The number of tries is not
     decided here: the retry loop stops after ``policy.attempts``.
     """
-    if not retryable(outcome, idempotent):
+    if not retryable(outcome, idempotent) or asks_too_long(outcome, policy):
         return None
     if outcome.retry_after is not None:
-        return min(outcome.retry_after, policy.max_retry_after)
+        return outcome.retry_after
     return draw * policy.backoff_ceiling(attempt)
+
+
+def asks_too_long(outcome: Outcome, policy: RetryPolicy) -> bool:
+    """Whether the server asked to wait longer than ``policy`` ever waits."""
+    return outcome.retry_after is not None and outcome.retry_after > policy.max_retry_after
+
+
+def describe_wait(seconds: float) -> str:
+    """``seconds`` for a person: ``45 s``, ``10800 s (3 h)``, ``200000 s (about 2 days)``."""
+    exact = f"{math.ceil(seconds)} s"
+    if seconds < 120:
+        return exact
+    if seconds < 2 * 3600:
+        unit, size = "min", 60
+    elif seconds < 2 * 86400:
+        unit, size = "h", 3600
+    else:
+        unit, size = "days", 86400
+    amount = seconds / size
+    about = "" if amount.is_integer() else "about "
+    return f"{exact} ({about}{round(amount)} {unit})"
 
 
 def parse_retry_after(value: str | None, now: dt.datetime | None = None) -> float | None:

@@ -25,8 +25,11 @@ from provsdk.providers.transport.retry import (
     Failure,
     Outcome,
     RetryPolicy,
+    asks_too_long,
+    describe_wait,
     parse_retry_after,
     retry_delay,
+    retryable,
 )
 
 DEFAULT_TIMEOUT = httpx.Timeout(connect=10.0, read=60.0, write=60.0, pool=10.0)
@@ -219,15 +222,32 @@ class Rules:
         retry_after = parse_retry_after(response.headers.get("retry-after"))
         outcome = Outcome(status=status, retry_after=retry_after)
         what = f"{call.label} answered HTTP {status}"
+        if status == 403:
+            # Refused for what was asked, not for who asked: the key may be fine (our server
+            # answers 403 to a licensee other than the key's account).
+            what += ", the provider refused this request"
         if body.message:
             what += f": {self.clean(body.message)}"
+        gave_up = ""
+        too_long = asks_too_long(outcome, self.policy) and retryable(outcome, call.idempotent)
+        if retry_after is not None and too_long:
+            gave_up = (
+                f"; the provider asks to wait {describe_wait(retry_after)}, longer than "
+                f"the {self.policy.max_retry_after:g} s this client waits, so it was not "
+                "retried"
+            )
         error: ProviderError
-        if status in (401, 403):
+        if status == 401:
             hint = "check the API key"
             error = AuthenticationError(what, provider=self.provider, request_id=rid, hint=hint)
+        elif status == 403:
+            error = AuthenticationError(what, provider=self.provider, request_id=rid)
         elif status == 429:
             error = RateLimitError(
-                what + call.tries(), provider=self.provider, request_id=rid, retry_after=retry_after
+                what + call.tries() + gave_up,
+                provider=self.provider,
+                request_id=rid,
+                retry_after=retry_after,
             )
         elif body.code == "content_filtered":
             error = ContentFilteredError(what, provider=self.provider, request_id=rid)
@@ -235,7 +255,10 @@ class Rules:
             if status >= 500 and not call.idempotent:
                 what += MAYBE_PROCESSED
             error = ProviderResponseError(
-                what + call.tries(), provider=self.provider, request_id=rid, status=status
+                what + call.tries() + gave_up,
+                provider=self.provider,
+                request_id=rid,
+                status=status,
             )
         raise self.verdict(outcome, call, error)
 
