@@ -26,6 +26,7 @@ __all__ = [
     "PEM_CAP",
     "POLICY_CAP",
     "STATEMENT_CAP",
+    "kind_of",
     "open_regular",
     "read_capped",
 ]
@@ -46,6 +47,11 @@ _KINDS = {
 }
 
 ErrorType = Callable[..., ProvsdkError]
+
+
+def kind_of(mode: int) -> str:
+    """What a file of this ``st_mode`` is, for an error message ("a FIFO")."""
+    return _KINDS.get(stat.S_IFMT(mode), "not a regular file")
 
 
 def _size(count: int) -> str:
@@ -71,8 +77,7 @@ def open_regular(path: str | Path, what: str, error: ErrorType = InputError) -> 
     mode = os.fstat(fd).st_mode
     if not stat.S_ISREG(mode):
         os.close(fd)
-        kind = _KINDS.get(stat.S_IFMT(mode), "not a regular file")
-        raise error(f"the {what} is {kind}, not a regular file; not reading it", path=p)
+        raise error(f"the {what} is {kind_of(mode)}, not a regular file; not reading it", path=p)
     os.set_blocking(fd, True)
     return fd
 

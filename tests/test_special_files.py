@@ -56,6 +56,19 @@ def track(home: Path) -> Path:
     return out
 
 
+def _signed_grant(home: Path, track: Path, folder: Path) -> Path:
+    """A licensor-signed grant bound to ``track``."""
+    document, grant = folder / "g.json", folder / "g.jws"
+    ok(
+        run(
+            "grant", "create", "--licensor", "L", "--licensee", "S", "--purpose", "commercial",
+            "--target", track, "-o", document, home=home,
+        )
+    )  # fmt: skip
+    ok(run("grant", "sign", document, "-o", grant, home=home))
+    return grant
+
+
 @pytest.fixture
 def fifo(tmp_path: Path) -> Iterator[Path]:
     path = tmp_path / "pipe.wav"
@@ -114,14 +127,7 @@ def _specials(tmp_path: Path) -> dict[str, Path]:
 def test_special_output_is_never_replaced(
     home: Path, track: Path, tmp_path: Path, command: str
 ) -> None:
-    document, grant = tmp_path / "g.json", tmp_path / "g.jws"
-    ok(
-        run(
-            "grant", "create", "--licensor", "L", "--licensee", "S", "--purpose", "commercial",
-            "--target", track, "-o", document, home=home,
-        )
-    )  # fmt: skip
-    ok(run("grant", "sign", document, "-o", grant, home=home))
+    grant = _signed_grant(home, track, tmp_path)
     for kind, dest in _specials(tmp_path).items():
         if command == "attach" and kind == "folder":
             continue  # attach -o FOLDER writes into the folder, by design
@@ -234,14 +240,7 @@ UNWRITABLE = Path("/proc/1")
 def test_unwritable_output_folder_fails_before_any_audio_is_rendered(
     home: Path, track: Path, tmp_path: Path
 ) -> None:
-    document, grant = tmp_path / "g.json", tmp_path / "g.jws"
-    ok(
-        run(
-            "grant", "create", "--licensor", "L", "--licensee", "S", "--purpose", "commercial",
-            "--target", track, "-o", document, home=home,
-        )
-    )  # fmt: skip
-    ok(run("grant", "sign", document, "-o", grant, home=home))
+    grant = _signed_grant(home, track, tmp_path)
     dest = UNWRITABLE / "beat.wav"
     commands = [
         # Ten minutes of music would take far longer to render than the limit below.

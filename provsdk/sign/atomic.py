@@ -11,6 +11,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from provsdk.errors import OutputError
+from provsdk.small_files import kind_of
 
 __all__ = ["TEMP_SUFFIX", "atomic_output", "check_destination", "remove_stale_temporaries"]
 
@@ -57,15 +58,6 @@ def remove_stale_temporaries(dest: Path) -> list[Path]:
     return removed
 
 
-_KINDS = {
-    stat.S_IFDIR: "a folder",
-    stat.S_IFIFO: "a FIFO",
-    stat.S_IFSOCK: "a socket",
-    stat.S_IFCHR: "a character device",
-    stat.S_IFBLK: "a block device",
-}
-
-
 def _refuse_special(dest: Path) -> None:
     """Only a regular file is ever replaced: renaming onto a device, FIFO or socket (or a
     symlink to one) would destroy what root trusted to be there, or block forever."""
@@ -76,8 +68,9 @@ def _refuse_special(dest: Path) -> None:
     except OSError as exc:
         raise OutputError(f"cannot check the output: {exc.strerror or exc}", path=dest) from None
     if not stat.S_ISREG(mode):
-        kind = _KINDS.get(stat.S_IFMT(mode), "not a regular file")
-        raise OutputError(f"the output exists and is {kind}; only a file is replaced", path=dest)
+        raise OutputError(
+            f"the output exists and is {kind_of(mode)}; only a file is replaced", path=dest
+        )
 
 
 def _temporary(dest: Path) -> Path:
