@@ -18,7 +18,7 @@ The tree, with the command-line exit code each maps to::
     │   └── TimestampError          (2)   the time-stamp authority gave no usable token
     ├── OutputError                 (2) the output could not be written (disk full, permissions)
     └── ProviderError               (3) a generator failed to produce audio
-        ├── AuthenticationError     (3)   the provider refused our credentials
+        ├── AuthenticationError     (3)   the provider refused our key (401) or this request (403)
         ├── RateLimitError          (3)   too many requests, even after waiting as asked
         ├── ContentFilteredError    (3)   the provider refused the prompt or the output
         ├── ProviderTimeoutError    (3)   no answer in time
@@ -147,7 +147,7 @@ class ProviderError(ProvsdkError):
 
 
 class AuthenticationError(ProviderError):
-    """The provider refused the API key (HTTP 401/403)."""
+    """The provider refused the API key (HTTP 401) or this request on its behalf (HTTP 403)."""
 
 
 class RateLimitError(ProviderError):
