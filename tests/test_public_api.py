@@ -182,3 +182,27 @@ def test_errors_form_the_documented_tree() -> None:
     assert str(errors.ProviderError("down", provider="acme", request_id="r1")) == (
         "acme: down (request id r1)"
     )
+
+
+def _provsdk_imports(module: str) -> set[str]:
+    """Every provsdk module ``module`` imports, at any depth of its source and TYPE_CHECKING too."""
+    import ast
+
+    path = REPO / (module.replace(".", "/") + ".py")
+    found: set[str] = set()
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, ast.ImportFrom) and node.module:
+            found.add(node.module)
+        elif isinstance(node, ast.Import):
+            found.update(alias.name for alias in node.names)
+    return {name for name in found if name.split(".")[0] == "provsdk"}
+
+
+def test_reason_depends_on_nothing_and_report_serialize_form_no_cycle() -> None:
+    assert _provsdk_imports("provsdk.models.reason") == set()
+    assert "provsdk.models.report" not in _provsdk_imports("provsdk.models.serialize")
+    from provsdk.models import Reason as FromPackage
+    from provsdk.models.reason import Reason
+    from provsdk.models.report import Reason as FromReport
+
+    assert Reason is FromPackage is FromReport

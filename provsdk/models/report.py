@@ -7,6 +7,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from provsdk.models.grant import Grant
+from provsdk.models.reason import Reason
+from provsdk.models.serialize import plain
 from provsdk.timestamps.check import TimestampCheck
 
 __all__ = [
@@ -43,15 +45,10 @@ class Verdict(enum.Enum):
     FAIL = "fail"
 
 
-@dataclass(frozen=True)
-class Reason:
-    """Why a check failed or what a reader should know: a stable ``code`` and a sentence."""
-
-    code: str
-    message: str
-
-    def __str__(self) -> str:
-        return f"{self.code}: {self.message}"
+# Trust of an ingredient's signer is judged when it is added, against that signer's anchors;
+# what matters to a later reader is whether the history is intact, so these are notes.
+_TRUST_CODES = frozenset({"signingCredential.untrusted", "signingCredential.ocsp.skipped"})
+_HISTORY = "ingredient."  # the prefix of every history entry's code
 
 
 @dataclass(frozen=True)
@@ -71,6 +68,19 @@ class IntegrityLayer:
     informational: tuple[StatusEntry, ...] = ()
     # Failures in the history: ingredient manifests that did not validate.
     history_failures: tuple[StatusEntry, ...] = ()
+
+    def _about_trust(self, entry: StatusEntry) -> bool:
+        return entry.code.removeprefix(_HISTORY) in _TRUST_CODES
+
+    @property
+    def history_trust_notes(self) -> tuple[StatusEntry, ...]:
+        """History entries about an earlier signer's trust: notes, the history is intact."""
+        return tuple(e for e in self.history_failures if self._about_trust(e))
+
+    @property
+    def history_breaks(self) -> tuple[StatusEntry, ...]:
+        """History entries that break the chain of evidence."""
+        return tuple(e for e in self.history_failures if not self._about_trust(e))
 
 
 @dataclass(frozen=True)
@@ -242,6 +252,29 @@ class VerificationReport:
 
     def to_dict(self) -> dict[str, Any]:
         """The JSON shape of ``provsdk verify --json`` (one entry of its ``files`` list)."""
-        from provsdk.models.serialize import report_to_dict
-
-        return report_to_dict(self)
+        return {
+            "path": self.path,
+            "format": self.format,
+            "verdict": self.verdict.value,
+            "reasons": [str(r) for r in self.reasons],
+            "notes": [str(r) for r in self.notes],
+            "duration": self.duration,
+            "c2pa": {
+                "state": self.integrity.state.value,
+                "manifest": self.integrity.manifest_label,
+                "failures": plain(self.integrity.failures),
+                "informational": plain(self.integrity.informational),
+            },
+            "producer": plain(self.producer),
+            "origin": {**plain(self.origin), "model_id": self.origin.model_id},
+            "disclosure": plain(self.disclosure),
+            "grants": {
+                "present": self.grants.present,
+                "count": self.grants.count,
+                "items": [
+                    {k: v for k, v in plain(g).items() if k != "grant"} for g in self.grants.grants
+                ],
+            },
+            "checked_at": self.checked_at,
+            "policy": {"name": self.policy.name, "passed": self.policy.passed},
+        }

@@ -24,10 +24,6 @@ from provsdk.verify.statements import disclosure_layer, grants_layer
 
 __all__ = ["findings"]
 
-# Trust of an ingredient's signer is judged when it is added, against that signer's anchors;
-# what matters to this reader is whether the history is intact, so these are notes, not faults.
-_TRUST_CODES = frozenset({"signingCredential.untrusted", "signingCredential.ocsp.skipped"})
-
 
 def _history_failures(store: ManifestStore) -> tuple[StatusEntry, ...]:
     recorded = (
@@ -175,8 +171,7 @@ def findings(
             e.code,
             f"an earlier manifest's signer was not trusted when it was built on ({e.explanation})",
         )
-        for e in integrity.history_failures
-        if e.code.removeprefix("ingredient.") in _TRUST_CODES
+        for e in integrity.history_trust_notes
     )
     if origin.present and not origin.trusted and producer.trusted:
         notes.append(

@@ -45,22 +45,12 @@ class Policy(Protocol):
         ...
 
 
-# Codes about trust rather than integrity: an ingredient signed outside our anchors is a note.
-_TRUST_CODES = frozenset(
-    {"ingredient.signingCredential.untrusted", "ingredient.signingCredential.ocsp.skipped"}
-)
-
-
 def _status_reasons(evidence: Findings) -> list[Reason]:
     return [Reason(e.code, e.explanation) for e in evidence.integrity.failures]
 
 
 def _history_reasons(evidence: Findings) -> list[Reason]:
-    return [
-        Reason(e.code, e.explanation)
-        for e in evidence.integrity.history_failures
-        if e.code not in _TRUST_CODES
-    ]
+    return [Reason(e.code, e.explanation) for e in evidence.integrity.history_breaks]
 
 
 @dataclass(frozen=True)
