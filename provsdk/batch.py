@@ -110,7 +110,7 @@ def read_batch(
 async def _one(client: AsyncClient, item: BatchItem) -> BatchResult:
     try:
         if item.out.exists():
-            report = await asyncio.to_thread(verify_file, item.out, trust=client.client.trust)
+            report = await asyncio.to_thread(verify_file, item.out, trust=client.trust)
             if report.passed:
                 return BatchResult(item, "skipped")
         track = await client.generate(

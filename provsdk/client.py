@@ -5,11 +5,13 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import dataclasses
+import inspect
 import os
 import tempfile
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Concatenate, ParamSpec, TypeVar
 
 from provsdk.audio.codec import decode, encode
 from provsdk.audio.formats import AudioFormat, format_for_name
@@ -37,18 +39,79 @@ from provsdk.verify.policy import DEFAULT_POLICY, Policy
 
 __all__ = ["AsyncClient", "Client"]
 
+_C = TypeVar("_C", bound="_Core")
+_R = TypeVar("_R")
+_P = ParamSpec("_P")
 
-class Client:
-    """Generates tracks that carry their own signed evidence.
 
-    >>> track = Client().generate("warm lofi beat", duration=30, out="beat.mp3")
-    >>> track.report.verdict.value
-    'pass'
+@dataclass(frozen=True)
+class _Order:
+    """One call of ``generate``, its parameters checked and resolved."""
 
-    Credentials default to the producer key of ``PROVSDK_HOME`` (or the
-    ``PROVSDK_SIGNING_KEY``/``PROVSDK_SIGNING_CERT`` environment variables); trust defaults to
-    the stores of ``PROVSDK_HOME``. Both load on first use, not at construction.
+    request: GenerationRequest
+    dest: Path
+    format: AudioFormat
+    disclosure: str | None
+    grants: tuple[str, ...]
+
+
+def _order(
+    prompt: str,
+    *,
+    out: str | Path,
+    duration: float = 30.0,
+    seed: int | None = None,
+    format: str | AudioFormat | None = None,
+    sample_rate: int = 44100,
+    channels: int = 2,
+    model: str | None = None,
+    disclosure: str | None = None,
+    grants: Sequence[str] = (),
+    licensee: str | None = None,
+) -> _Order:
+    """Generate ``prompt`` into ``out``, signed and verified.
+
+    The format comes from ``format`` or else from ``out``'s suffix. The file appears at
+    ``out`` only once it is signed; on any failure nothing is left behind. ``disclosure``
+    (a provider-signed JWS) replaces the provider's own; ``grants`` are licensor-signed
+    JWS to embed; ``licensee`` is who the output is for, for providers that grant rights.
     """
+    dest = Path(out)
+    fmt = _output_format(dest, format)
+    request = GenerationRequest(
+        prompt, duration, seed, sample_rate, channels, model, format=fmt, licensee=licensee
+    )
+    return _Order(request, dest, fmt, disclosure, tuple(grants))
+
+
+def _parameters_of(
+    parse: Callable[_P, _Order],
+) -> Callable[[Callable[[_C, _Order], _R]], Callable[Concatenate[_C, _P], _R]]:
+    """A method taking an order, made to take ``parse``'s parameters instead: both clients'
+    ``generate`` have them written once, and shown (signature, help) as their own."""
+
+    def decorate(method: Callable[[_C, _Order], _R]) -> Callable[Concatenate[_C, _P], _R]:
+        def generate(self: _C, /, *args: _P.args, **kwargs: _P.kwargs) -> _R:
+            return method(self, parse(*args, **kwargs))
+
+        shown = inspect.signature(parse)
+        me = inspect.Parameter("self", inspect.Parameter.POSITIONAL_ONLY)
+        generate.__signature__ = shown.replace(  # type: ignore[attr-defined]
+            parameters=[me, *shown.parameters.values()],
+            return_annotation=inspect.signature(method).return_annotation,
+        )
+        generate.__name__, generate.__qualname__ = method.__name__, method.__qualname__
+        generate.__doc__ = "\n\n".join(
+            inspect.cleandoc(d) for d in (parse.__doc__, method.__doc__) if d
+        )
+        return generate
+
+    return decorate
+
+
+class _Core:
+    """What both clients are: the options, the provider, credentials and trust loaded on first
+    use, and the finish step (encode, sign, verify) after a generation."""
 
     def __init__(
         self,
@@ -78,23 +141,30 @@ class Client:
         self.tsa_url = tsa_url
         self._provider_signer = provider_signer
 
+    @property
+    def signer(self) -> Signer:
+        if self._signer is None:
+            self._signer = load_signer(Role.PRODUCER, home=self.home)
+        return self._signer
+
+    @property
+    def trust(self) -> TrustConfig:
+        if self._trust is None:
+            self._trust = TrustConfig.load(self.home)
+        return self._trust
+
     def close(self) -> None:
         """Release what the provider holds (HTTP connections, its download folder)."""
         close = getattr(self.provider, "close", None)
         if callable(close):
             close()
 
-    def __enter__(self) -> Client:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
-
-    @property
-    def signer(self) -> Signer:
-        if self._signer is None:
-            self._signer = load_signer(Role.PRODUCER, home=self.home)
-        return self._signer
+    def _ready(self, order: _Order) -> Signer:
+        """The signer, once everything that can fail without a generation has been tried:
+        credentials, trust (loaded here once, not racing in worker threads) and the output."""
+        signer, _ = self.signer, self.trust
+        check_destination(order.dest)
+        return signer
 
     def _sign_disclosure(self, generation: Generation) -> str | None:
         """The provider-signed disclosure for this generation, if there is one to be had."""
@@ -110,57 +180,12 @@ class Client:
                 return None  # no provider key here: the track goes out without a disclosure
         return sign_disclosure(generation.unsigned_disclosure, signer)
 
-    @property
-    def trust(self) -> TrustConfig:
-        if self._trust is None:
-            self._trust = TrustConfig.load(self.home)
-        return self._trust
-
-    def generate(
-        self,
-        prompt: str,
-        *,
-        out: str | Path,
-        duration: float = 30.0,
-        seed: int | None = None,
-        format: str | AudioFormat | None = None,
-        sample_rate: int = 44100,
-        channels: int = 2,
-        model: str | None = None,
-        disclosure: str | None = None,
-        grants: Sequence[str] = (),
-        licensee: str | None = None,
-    ) -> Track:
-        """Generate ``prompt`` into ``out``, signed and verified.
-
-        The format comes from ``format`` or else from ``out``'s suffix. The file appears at
-        ``out`` only once it is signed; on any failure nothing is left behind. ``disclosure``
-        (a provider-signed JWS) replaces the provider's own; ``grants`` are licensor-signed
-        JWS to embed; ``licensee`` is who the output is for, for providers that grant rights.
-        """
-        dest, fmt = Path(out), _output_format(Path(out), format)
-        request = GenerationRequest(
-            prompt, duration, seed, sample_rate, channels, model, format=fmt, licensee=licensee
-        )
-        signer = self.signer  # fail on missing credentials before spending a generation
-        check_destination(dest)  # and on an output that cannot be written
-        generation = self.provider.generate(request)
-        return self.finish(generation, dest, fmt, signer, disclosure=disclosure, grants=grants)
-
-    def finish(
-        self,
-        generation: Generation,
-        dest: Path,
-        fmt: AudioFormat,
-        signer: Signer,
-        *,
-        disclosure: str | None = None,
-        grants: Sequence[str] = (),
-    ) -> Track:
-        """Encode (if needed), sign and verify a generation into ``dest``.
+    def _finish(self, generation: Generation, order: _Order, signer: Signer) -> Track:
+        """Encode (if needed), sign and verify a generation into the order's output.
 
         Takes ownership of an encoded file the provider left: it is removed either way.
         """
+        dest, fmt = order.dest, order.format
         try:
             record = generation.record
             if not self.include_prompt:
@@ -171,9 +196,9 @@ class Client:
                 software_agent=generation.software_agent,
                 training_mining=self.training_mining,
                 generation=record,
-                disclosure=disclosure or self._sign_disclosure(generation),
+                disclosure=order.disclosure or self._sign_disclosure(generation),
                 declared_disclosure=generation.declared_disclosure,
-                grants=(*generation.grants, *grants),
+                grants=(*generation.grants, *order.grants),
             )
             with _scratch_file(dest, fmt) as scratch:
                 source = _encoded(generation.audio, fmt, scratch)
@@ -195,18 +220,41 @@ class Client:
         )
 
 
-class AsyncClient:
-    """The async twin of :class:`Client`: same options, ``await client.generate(...)``.
+class Client(_Core):
+    """Generates tracks that carry their own signed evidence.
+
+    >>> track = Client().generate("warm lofi beat", duration=30, out="beat.mp3")
+    >>> track.report.verdict.value
+    'pass'
+
+    Credentials default to the producer key of ``PROVSDK_HOME`` (or the
+    ``PROVSDK_SIGNING_KEY``/``PROVSDK_SIGNING_CERT`` environment variables); trust defaults to
+    the stores of ``PROVSDK_HOME``. Both load on first use, not at construction.
+    """
+
+    def __enter__(self) -> Client:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    @_parameters_of(_order)
+    def generate(self, order: _Order) -> Track:
+        """Credentials and the output are checked before the generation is paid for."""
+        signer = self._ready(order)
+        generation = self.provider.generate(order.request)
+        return self._finish(generation, order, signer)
+
+
+class AsyncClient(_Core):
+    """The async twin of :class:`Client`: the same options, ``await client.generate(...)``.
 
     Providers with a native async path (HTTP) are awaited; others run in a worker thread, as do
     encoding, signing and verifying, so many generations can be in flight at once.
     """
 
-    def __init__(self, provider: str | Provider = "local", **options: Any) -> None:
-        self.client = Client(provider, **options)
-
     async def aclose(self) -> None:
-        await asyncio.to_thread(self.client.close)
+        await asyncio.to_thread(self.close)
 
     async def __aenter__(self) -> AsyncClient:
         return self
@@ -214,38 +262,16 @@ class AsyncClient:
     async def __aexit__(self, *exc: object) -> None:
         await self.aclose()
 
-    async def generate(
-        self,
-        prompt: str,
-        *,
-        out: str | Path,
-        duration: float = 30.0,
-        seed: int | None = None,
-        format: str | AudioFormat | None = None,
-        sample_rate: int = 44100,
-        channels: int = 2,
-        model: str | None = None,
-        disclosure: str | None = None,
-        grants: Sequence[str] = (),
-        licensee: str | None = None,
-    ) -> Track:
-        """See :meth:`Client.generate`."""
-        dest, fmt = Path(out), _output_format(Path(out), format)
-        request = GenerationRequest(
-            prompt, duration, seed, sample_rate, channels, model, format=fmt, licensee=licensee
-        )
-        client = self.client
-        # Load credentials and trust here, once, not racing in worker threads.
-        signer, _ = client.signer, client.trust
-        check_destination(dest)
-        provider = client.provider
+    @_parameters_of(_order)
+    async def generate(self, order: _Order) -> Track:
+        """Awaitable; the parameters are checked when it is called."""
+        signer = self._ready(order)
+        provider = self.provider
         if isinstance(provider, AsyncProvider):
-            generation = await provider.agenerate(request)
+            generation = await provider.agenerate(order.request)
         else:
-            generation = await asyncio.to_thread(provider.generate, request)
-        return await asyncio.to_thread(
-            client.finish, generation, dest, fmt, signer, disclosure=disclosure, grants=grants
-        )
+            generation = await asyncio.to_thread(provider.generate, order.request)
+        return await asyncio.to_thread(self._finish, generation, order, signer)
 
 
 def _encoded(audio: PcmAudio | EncodedAudio, fmt: AudioFormat, scratch: Path) -> Path:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from pathlib import Path
 from typing import Any
 
@@ -117,8 +118,10 @@ def generate(
         default = format_for_name(fmt) if fmt else AudioFormat.WAV
         items = read_batch(batch, out_dir, fmt=default, duration=duration)
         client = AsyncClient(provider, **common)
-        with client.client:  # closes the provider when the batch ends, however it ends
-            _ = client.client.signer, client.client.trust  # a missing key fails once
+        # Closes the provider when the batch ends, however it ends: after the event loop, since
+        # the provider outlives each row's.
+        with contextlib.closing(client):
+            _ = client.signer, client.trust  # a missing key fails once, not once a row
             results = _run_batch(client, items, concurrency, as_json)
         failed = [r for r in results if r.status == "failed"]
         ctx.exit(3 if failed else 0)
