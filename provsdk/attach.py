@@ -108,7 +108,7 @@ def _attach_one(
     if not checked.check.signature_valid:
         raise InputError("the grant's signature does not verify; not attaching it", path=source)
     if not checked.check.chain.trusted:
-        problems = "; ".join(checked.check.chain.problems) or "untrusted"
+        problems = "; ".join(str(p) for p in checked.check.chain.problems) or "untrusted"
         raise InputError(
             f"the grant's signer is not a trusted licensor here ({problems}); not attaching it",
             path=source,

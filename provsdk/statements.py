@@ -36,6 +36,7 @@ from provsdk.credentials.roles import Role
 from provsdk.credentials.signers import Signer
 from provsdk.credentials.trust import TrustStore
 from provsdk.errors import InputError
+from provsdk.models.reason import Reason
 from provsdk.small_files import STATEMENT_CAP, read_capped
 from provsdk.timestamps import TimestampCheck, check_timestamp, request_timestamp
 from provsdk.timestamps.check import MAX_RESPONSE
@@ -137,27 +138,31 @@ class StatementCheck:
     def trusted(self) -> bool:
         return self.signature_valid and self.chain.trusted and not self._timestamp_tampered()
 
-    def _timestamp_tampered(self) -> list[str]:
+    def _timestamp_tampered(self) -> list[Reason]:
         # A token for other bytes, or an unreadable one, is a tampered statement; an untrusted
         # authority only means the time is not used, which the chain verdict already shows.
         stamp = self.timestamp
         if stamp is None or stamp.trusted:
             return []
-        benign = ("timestamp.untrusted", "timestamp.no-anchors")
-        return [f"statement.{p}" for p in stamp.problems if not p.startswith(benign)]
+        benign = {"timestamp.untrusted", "timestamp.no-anchors"}
+        found = (_stamp_reason(p) for p in stamp.problems)
+        return [r.within("statement") for r in found if r.code not in benign]
 
     @property
     def signer(self) -> str | None:
         return self.chain.subject
 
-    def problems(self) -> list[str]:
-        found = (
-            []
-            if self.signature_valid
-            else ["statement.bad-signature: the signature does not verify"]
-        )
-        found += self._timestamp_tampered()
-        return found + list(self.chain.problems)
+    def problems(self) -> tuple[Reason, ...]:
+        bad = Reason("statement.bad-signature", "the signature does not verify")
+        found = [] if self.signature_valid else [bad]
+        return (*found, *self._timestamp_tampered(), *self.chain.problems)
+
+
+def _stamp_reason(text: str) -> Reason:
+    # TimestampCheck keeps its "code: sentence" strings (its JSON and its tests say them so);
+    # this is the one place they become reasons.
+    code, _, message = text.partition(": ")
+    return Reason(code, message or code)
 
 
 def _compact_and_timestamp(token: str, source: str | None) -> tuple[str, bytes | None]:

@@ -198,7 +198,7 @@ def show_statement(
                 {
                     kind: document,
                     "trusted": check.trusted,
-                    "problems": check.problems(),
+                    "problems": [str(p) for p in check.problems()],
                     "timestamp": stamp,
                 }
             )
@@ -209,5 +209,5 @@ def show_statement(
         out.print(f"signed by {shown(check.signer or '?')}, trusted: {check.trusted}")
         _statement_stamp(out, check.timestamp)
         for problem in check.problems():
-            out.print(f"  [red]-[/red] {shown(problem)}")
+            out.print(f"  [red]-[/red] {shown(str(problem))}")
     return 0 if check.trusted else 1

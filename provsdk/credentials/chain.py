@@ -3,7 +3,7 @@
 A signed statement carries its signer's chain in ``x5c`` (leaf first, then intermediates, the
 anchor usually left out). :func:`validate_chain` answers one question: does a path lead from
 that leaf to an anchor of *this role's* store, valid at the check date, with a leaf fit to
-sign? Every reason it does not is reported as ``"code: sentence"`` with a stable code.
+sign? Every reason it does not is reported as a :class:`Reason`: a stable code and a sentence.
 
 Why a path builder of our own rather than ``cryptography.x509.verification``: that verifier
 is a Web PKI verifier. Its extension policies can be relaxed far enough for our leaves (an end
@@ -67,6 +67,7 @@ from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa
 
 from provsdk.credentials.profile import profile_problems
 from provsdk.credentials.trust import TrustStore
+from provsdk.models.reason import Reason
 
 __all__ = [
     "MAX_PATH",
@@ -104,19 +105,19 @@ class ChainCheck:
     """The verdict on one chain: trusted, or the reasons it is not."""
 
     trusted: bool
-    problems: tuple[str, ...]
+    problems: tuple[Reason, ...]
     subject: str | None
     anchor: str | None
 
     @property
     def codes(self) -> tuple[str, ...]:
         """The code of each problem, in order (``"chain.expired"``, ...)."""
-        return tuple(p.split(":", 1)[0] for p in self.problems)
+        return tuple(p.code for p in self.problems)
 
     def to_dict(self) -> dict[str, object]:
         return {
             "trusted": self.trusted,
-            "problems": list(self.problems),
+            "problems": [str(p) for p in self.problems],
             "subject": self.subject,
             "anchor": self.anchor,
         }
@@ -177,14 +178,18 @@ def validate_chain(
     """
     when = _as_utc(at)
     no_anchors = (
-        [f"chain.no-anchors: the {store.role} trust store is empty, so nothing is trusted"]
+        [
+            Reason(
+                "chain.no-anchors", f"the {store.role} trust store is empty, so nothing is trusted"
+            )
+        ]
         if not store.anchors
         else []
     )
     if not chain:
         return ChainCheck(
             trusted=False,
-            problems=("chain.empty: no certificate was given", *no_anchors),
+            problems=(Reason("chain.empty", "no certificate was given"), *no_anchors),
             subject=None,
             anchor=None,
         )
@@ -248,28 +253,38 @@ def _extensions(cert: x509.Certificate) -> x509.Extensions | None:
         return None
 
 
-def _validity(cert: x509.Certificate, at: dt.datetime) -> list[str]:
+def _validity(cert: x509.Certificate, at: dt.datetime) -> list[Reason]:
     stamp = "%Y-%m-%d %H:%M:%S UTC"
     if at > cert.not_valid_after_utc:
         return [
-            f"chain.expired: {_subject(cert)} expired at {cert.not_valid_after_utc:{stamp}} "
-            f"(checked at {at:{stamp}})"
+            Reason(
+                "chain.expired",
+                f"{_subject(cert)} expired at {cert.not_valid_after_utc:{stamp}} "
+                f"(checked at {at:{stamp}})",
+            )
         ]
     if at < cert.not_valid_before_utc:
         return [
-            f"chain.not-yet-valid: {_subject(cert)} is not valid before "
-            f"{cert.not_valid_before_utc:{stamp}} (checked at {at:{stamp}})"
+            Reason(
+                "chain.not-yet-valid",
+                f"{_subject(cert)} is not valid before "
+                f"{cert.not_valid_before_utc:{stamp}} (checked at {at:{stamp}})",
+            )
         ]
     return []
 
 
-def _extension_problems(cert: x509.Certificate) -> list[str]:
+def _extension_problems(cert: x509.Certificate) -> list[Reason]:
+    code = "chain.unsupported-extension"
     exts = _extensions(cert)
     if exts is None:
-        return [f"chain.unsupported-extension: {_subject(cert)} has extensions that cannot be read"]
+        return [Reason(code, f"{_subject(cert)} has extensions that cannot be read")]
     return [
-        f"chain.unsupported-extension: {_subject(cert)} has a critical {_extension_name(ext)} "
-        "extension this verifier does not process"
+        Reason(
+            code,
+            f"{_subject(cert)} has a critical {_extension_name(ext)} "
+            "extension this verifier does not process",
+        )
         for ext in exts
         if ext.critical and ext.oid not in _PROCESSED
     ]
@@ -281,30 +296,30 @@ def _extension_name(ext: x509.Extension[x509.ExtensionType]) -> str:
     return type(ext.value).__name__
 
 
-def _ca_problems(issuer: x509.Certificate, child: x509.Certificate) -> list[str]:
+def _ca_problems(issuer: x509.Certificate, child: x509.Certificate) -> list[Reason]:
     exts = _extensions(issuer)
     if exts is None:
         return []  # already reported as chain.unsupported-extension
-    name, issued = _subject(issuer), _subject(child)
-    problems: list[str] = []
+    issued = f"{_subject(issuer)} issued {_subject(child)}"
+    problems: list[Reason] = []
     try:
         if not exts.get_extension_for_class(x509.BasicConstraints).value.ca:
-            problems.append(f"chain.not-a-ca: {name} issued {issued} but is not a CA")
+            problems.append(Reason("chain.not-a-ca", f"{issued} but is not a CA"))
     except x509.ExtensionNotFound:
         problems.append(
-            f"chain.not-a-ca: {name} issued {issued} but has no basic constraints making it a CA"
+            Reason("chain.not-a-ca", f"{issued} but has no basic constraints making it a CA")
         )
     try:
         if not exts.get_extension_for_class(x509.KeyUsage).value.key_cert_sign:
-            problems.append(f"chain.not-a-ca: {name} issued {issued} without keyCertSign usage")
+            problems.append(Reason("chain.not-a-ca", f"{issued} without keyCertSign usage"))
     except x509.ExtensionNotFound:
         problems.append(
-            f"chain.not-a-ca: {name} issued {issued} but has no key usage allowing keyCertSign"
+            Reason("chain.not-a-ca", f"{issued} but has no key usage allowing keyCertSign")
         )
     return problems
 
 
-def _path_length_problem(issuer: x509.Certificate, below: int) -> list[str]:
+def _path_length_problem(issuer: x509.Certificate, below: int) -> list[Reason]:
     exts = _extensions(issuer)
     if exts is None:
         return []
@@ -315,8 +330,10 @@ def _path_length_problem(issuer: x509.Certificate, below: int) -> list[str]:
     if limit is None or below <= limit:
         return []
     return [
-        f"chain.path-length: {_subject(issuer)} allows {limit} intermediate CA(s) below it, "
-        f"the path has {below}"
+        Reason(
+            "chain.path-length",
+            f"{_subject(issuer)} allows {limit} intermediate CA(s) below it, the path has {below}",
+        )
     ]
 
 
@@ -337,29 +354,38 @@ def _key_problem(cert: x509.Certificate) -> str | None:
     return f"its {type(key).__name__} key is not an accepted type"
 
 
-def _link_problem(child: x509.Certificate, issuer: x509.Certificate) -> str | None:
+def _link_problem(child: x509.Certificate, issuer: x509.Certificate) -> Reason | None:
     """Why ``issuer`` did not sign ``child`` by our rules, or None when it did."""
-    prefix = f"chain.bad-signature: {_subject(child)} does not verify against {_subject(issuer)}"
+    why = _link_fault(child, issuer)
+    if why is None:
+        return None
+    return Reason(
+        "chain.bad-signature",
+        f"{_subject(child)} does not verify against {_subject(issuer)}: {why}",
+    )
+
+
+def _link_fault(child: x509.Certificate, issuer: x509.Certificate) -> str | None:
     weak = _key_problem(issuer)
     if weak is not None:
-        return f"{prefix}: {weak}"
+        return weak
     try:
         digest = child.signature_hash_algorithm
     except UnsupportedAlgorithm:
-        return f"{prefix}: its signature algorithm is not supported"
+        return "its signature algorithm is not supported"
     is_eddsa = isinstance(issuer.public_key(), ed25519.Ed25519PublicKey)
     if (digest is None) != is_eddsa or (digest is not None and digest.name not in _DIGESTS):
         name = digest.name if digest is not None else "no digest"
-        return f"{prefix}: it is signed with {name}, which is not accepted"
+        return f"it is signed with {name}, which is not accepted"
     try:
         # The library checks the signature with the parameters the certificate declares
         # (PKCS#1 v1.5 or PSS for RSA, ECDSA with the digest, pure Ed25519) and that the key
         # type matches the declared algorithm.
         child.verify_directly_issued_by(issuer)
     except InvalidSignature:
-        return f"{prefix}: the signature was made with another key"
+        return "the signature was made with another key"
     except (ValueError, TypeError, UnsupportedAlgorithm):
-        return f"{prefix}: its signature algorithm does not match the issuer's key"
+        return "its signature algorithm does not match the issuer's key"
     return None
 
 
@@ -371,12 +397,12 @@ class _Search:
     given: Sequence[x509.Certificate]
     anchors: tuple[x509.Certificate, ...]
     at: dt.datetime
-    best: tuple[list[str], x509.Certificate] | None = None
+    best: tuple[list[Reason], x509.Certificate] | None = None
     steps: int = 0
     cut_short: bool = False
     too_deep: bool = False
-    bad_links: list[str] = field(default_factory=list)
-    _links: dict[tuple[bytes, bytes], str | None] = field(default_factory=dict)
+    bad_links: list[Reason] = field(default_factory=list)
+    _links: dict[tuple[bytes, bytes], Reason | None] = field(default_factory=dict)
     _pool: list[x509.Certificate] = field(default_factory=list)
 
     def run(self) -> None:
@@ -431,14 +457,14 @@ class _Search:
                 continue
             self._walk([*path, issuer])
 
-    def _link(self, child: x509.Certificate, issuer: x509.Certificate) -> str | None:
+    def _link(self, child: x509.Certificate, issuer: x509.Certificate) -> Reason | None:
         key = (_der(child), _der(issuer))
         if key not in self._links:
             self._links[key] = _link_problem(child, issuer)
         return self._links[key]
 
     def _consider(self, path: list[x509.Certificate], anchor: x509.Certificate) -> None:
-        problems: list[str] = []
+        problems: list[Reason] = []
         for i in range(1, len(path)):
             issuer = path[i]
             problems += _validity(issuer, self.at)
@@ -454,21 +480,20 @@ class _Search:
         if self.best is None or len(problems) < len(self.best[0]):
             self.best = (problems, anchor)
 
-    def failure(self, store: TrustStore) -> list[str]:
+    def failure(self, store: TrustStore) -> list[Reason]:
         """The problems to report when no path reached an anchor."""
-        why = f"chain.untrusted: no path from {_subject(self.leaf)} to an anchor of the "
-        why += f"{store.role} trust store"
+        why = f"no path from {_subject(self.leaf)} to an anchor of the {store.role} trust store"
         if self.cut_short:
             why += f" (search stopped after {_MAX_STEPS} candidate issuers)"
-        problems = [why, *self.bad_links]
+        problems = [Reason("chain.untrusted", why), *self.bad_links]
         if self.too_deep:
             problems.append(
-                f"chain.path-length: no anchor within {MAX_PATH} certificates of the leaf"
+                Reason("chain.path-length", f"no anchor within {MAX_PATH} certificates of the leaf")
             )
         return problems
 
 
-def _profile(leaf: x509.Certificate, at: dt.datetime) -> list[str]:
+def _profile(leaf: x509.Certificate, at: dt.datetime) -> list[Reason]:
     if _extensions(leaf) is None:
         return []  # profile_problems would raise; reported as chain.unsupported-extension
     # profile_problems also judges the dates; _validity already reported them (same strict
@@ -477,4 +502,4 @@ def _profile(leaf: x509.Certificate, at: dt.datetime) -> list[str]:
         f"it expired on {leaf.not_valid_after_utc:%Y-%m-%d}",
         f"it is not valid before {leaf.not_valid_before_utc:%Y-%m-%d}",
     }
-    return [f"chain.profile: {p}" for p in profile_problems(leaf, at) if p not in dated]
+    return [Reason("chain.profile", p) for p in profile_problems(leaf, at) if p not in dated]

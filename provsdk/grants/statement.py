@@ -10,6 +10,7 @@ from pathlib import Path
 from provsdk.credentials.signers import Signer
 from provsdk.credentials.trust import TrustStore
 from provsdk.models.grant import Grant
+from provsdk.models.reason import Reason
 from provsdk.statements import (
     StatementCheck,
     read_token_file,
@@ -58,14 +59,14 @@ class GrantCheck:
     covers: bool
     coverage: str  # why it covers the file, or why not
 
-    def problems(self) -> list[str]:
-        found = [f"grant.{p}" for p in self.check.problems()]
+    def problems(self) -> tuple[Reason, ...]:
+        found = [p.within("grant") for p in self.check.problems()]
         if not self.in_force:
             term = f"{self.grant.valid_from or 'the start'} to {self.grant.valid_until or 'no end'}"
-            found.append(f"grant.not-in-force: in force from {term}")
+            found.append(Reason("grant.not-in-force", f"in force from {term}"))
         if not self.covers:
-            found.append(f"grant.not-covering: {self.coverage}")
-        return found
+            found.append(Reason("grant.not-covering", self.coverage))
+        return tuple(found)
 
 
 def _coverage(

@@ -26,11 +26,6 @@ from provsdk.models.store import Manifest
 __all__ = ["disclosure_layer", "grants_layer"]
 
 
-def _reason(text: str) -> Reason:
-    code, _, message = text.partition(": ")
-    return Reason(code, message or code)
-
-
 def _token_and_copy(data: Any, kind: str) -> tuple[str | None, list[Reason]]:
     if not isinstance(data, dict) or not isinstance(data.get("jws"), str):
         return None, [
@@ -110,7 +105,7 @@ def _judged_disclosure(
         )
     d, check = checked.disclosure, checked.check
     problems += _copy_problems(data, check.statement.payload, "disclosure")
-    problems += [_reason(f"disclosure.{p}") for p in check.problems()]
+    problems += [p.within("disclosure") for p in check.problems()]
     # What an unverifiable disclosure claims is not evidence: report who and why, not what.
     claims = check.signature_valid
     return DisclosureLayer(
@@ -207,7 +202,7 @@ def _grant_finding(
         return Reason("grant.malformed", exc.message)
     grant = checked.grant
     problems = _copy_problems(data, checked.check.statement.payload, "grant")
-    problems += [_reason(p) for p in checked.problems()]
+    problems += checked.problems()
     contract = None
     if grant.document is not None:
         contract = contracts.get(grant.document.sha256)
