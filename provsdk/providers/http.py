@@ -2,21 +2,17 @@
 (``docs/protocol.md``) over HTTP, blocking or asyncio.
 
 The job is written once, as a generator of steps (:func:`HttpProvider._job` yields a request, a
-download or a wait, and is sent the result); a blocking and an asyncio driver carry the steps
-out. So the protocol logic exists once and only the I/O is doubled.
+download or a wait, and is sent the result); the remote-provider frame
+(:mod:`provsdk.providers.remote`) carries the steps out, blocking or awaited, and polls.
 """
 
 from __future__ import annotations
 
-import asyncio
-import os
-import tempfile
 import time
 import uuid
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, Unpack
 from urllib.parse import quote
 
 import httpx
@@ -28,38 +24,19 @@ from provsdk.errors import (
     ConfigurationError,
     ContentFilteredError,
     ProviderResponseError,
-    ProviderTimeoutError,
     ProvsdkError,
 )
 from provsdk.grants.statement import parse_grant
 from provsdk.models.origin import DigitalSourceType, GenerationRecord, SoftwareAgent
 from provsdk.providers.base import Capability, EncodedAudio, Generation, GenerationRequest
-from provsdk.providers.jobs import (
-    Call,
-    Download,
-    Job,
-    Step,
-    Wait,
-    acall,
-    arun_job,
-    ask,
-    call,
-    fetch,
-    run_job,
-)
-from provsdk.providers.transport import (
-    DEFAULT_TIMEOUT,
-    AsyncHttpTransport,
-    HttpTransport,
-    RetryPolicy,
-    request_id_of,
-)
+from provsdk.providers.jobs import Call, Download, Job, ask, fetch
+from provsdk.providers.remote import RemoteOptions, RemoteProvider
+from provsdk.providers.transport import DEFAULT_TIMEOUT, request_id_of
 
 __all__ = ["API_KEY_ENV", "HttpProvider", "ModelInfo"]
 
 API_KEY_ENV = "PROVSDK_API_KEY"
 NAME = "http"
-T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -169,149 +146,54 @@ class _Status:
         )
 
 
-class HttpProvider:
+class HttpProvider(RemoteProvider):
     """A remote generator speaking the licensed generator protocol.
 
     ``endpoint`` is the server's base URL. ``api_key`` defaults to ``$PROVSDK_API_KEY``;
     ``model`` to the first one the server lists. Polling starts at ``poll_interval`` seconds and
-    backs off to ``max_poll_interval``; ``timeout`` bounds the whole job. ``transport`` /
-    ``async_transport`` and ``sleep`` / ``async_sleep`` are for tests. Audio is downloaded into
-    ``download_dir`` (default: a private folder under the system temporary folder).
+    backs off to ``max_poll_interval``; ``timeout`` (default 600) bounds the whole job and
+    ``http_timeout`` each request. See :class:`~provsdk.providers.remote.RemoteOptions` for the
+    other options (transports, waits and the download folder, for tests).
     """
 
     name = NAME
     capabilities = frozenset({Capability.JOB_AND_POLL})
+    key_env = API_KEY_ENV
+    default_timeout = 600.0
 
     def __init__(
         self,
         endpoint: str | None = None,
         *,
-        api_key: str | None = None,
         model: str | None = None,
         poll_interval: float = 0.2,
         max_poll_interval: float = 2.0,
-        timeout: float = 600.0,
         http_timeout: httpx.Timeout = DEFAULT_TIMEOUT,
-        retry: RetryPolicy | None = None,
-        max_download: int | None = None,
-        transport: httpx.BaseTransport | None = None,
-        async_transport: httpx.AsyncBaseTransport | None = None,
-        sleep: Callable[[float], None] = time.sleep,
-        async_sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
-        download_dir: str | Path | None = None,
+        **options: Unpack[RemoteOptions],
     ) -> None:
         if not endpoint:
             raise ConfigurationError(
                 "the http provider needs an endpoint", hint="pass endpoint='https://…'"
             )
-        key = api_key if api_key is not None else os.environ.get(API_KEY_ENV, "")
-        if not key.strip():
-            # Checked here, before any request: a job is never started without credentials.
-            raise ConfigurationError(
-                "the http provider needs an API key",
-                hint=f"set {API_KEY_ENV} or pass api_key",
-            )
-        if not key.isprintable():
-            raise ConfigurationError("the API key holds characters a header cannot carry")
-        if min(poll_interval, max_poll_interval, timeout) <= 0:
-            raise ConfigurationError("poll intervals and the timeout must be positive")
-        self.endpoint = endpoint
+        if min(poll_interval, max_poll_interval) <= 0:
+            raise ConfigurationError("http: poll intervals must be positive")
         self.model = model
         self.poll_interval = poll_interval
         self.max_poll_interval = max(poll_interval, max_poll_interval)
-        self.timeout = timeout
-        self._options: dict[str, Any] = {
-            "provider": NAME,
-            "headers": {"Authorization": f"Bearer {key.strip()}"},
-            "timeout": http_timeout,
-            "retry": retry,
-        }
-        if max_download is not None:
-            self._options["max_download"] = max_download
-        self._transport, self._async_transport = transport, async_transport
-        self._sleep, self._async_sleep = sleep, async_sleep
-        self._download_dir = Path(download_dir) if download_dir is not None else None
-        self._own_download_dir = False
-        # Validates the URL now, so a bad endpoint fails before any job.
-        self._sync: HttpTransport | None = self._new_transport()
+        self._request_timeout = http_timeout
         self._models: tuple[ModelInfo, ...] | None = None
+        super().__init__(endpoint, **options)
 
     def __repr__(self) -> str:
         # Never the key.
         return f"HttpProvider({self.endpoint!r}, model={self.model!r})"
 
-    def _new_transport(self) -> HttpTransport:
-        return HttpTransport(
-            self.endpoint, transport=self._transport, sleep=self._sleep, **self._options
-        )
-
     @property
-    def host(self) -> str:
-        return httpx.URL(self.endpoint).host
+    def endpoint(self) -> str:
+        return self.base_url
 
-    def downloads(self) -> Path:
-        """The folder audio is downloaded into (made, private, on first use)."""
-        if self._download_dir is None:
-            self._download_dir = Path(tempfile.mkdtemp(prefix="provsdk-http-"))
-            self._own_download_dir = True
-        return self._download_dir
-
-    # -- blocking -----------------------------------------------------------------------------
-
-    def generate(self, request: GenerationRequest) -> Generation:
-        if self._sync is None:
-            self._sync = self._new_transport()
-        transport = self._sync
-
-        def execute(step: Step) -> object:
-            if isinstance(step, Call):
-                return call(transport, step)
-            if isinstance(step, Download):
-                return transport.download(
-                    step.path, dest_dir=self.downloads(), expect=step.expect, sha256=step.sha256
-                )
-            self._sleep(step.seconds)
-            return None
-
-        return run_job(self._job(request), execute)
-
-    def close(self) -> None:
-        """Close connections and remove the private download folder if it is empty."""
-        if self._sync is not None:
-            self._sync.close()
-            self._sync = None
-        if self._own_download_dir and self._download_dir is not None:
-            try:
-                self._download_dir.rmdir()
-            except OSError:
-                return  # not empty: a caller still owns a file in it, so the folder stays
-            self._download_dir, self._own_download_dir = None, False
-
-    def __enter__(self) -> HttpProvider:
-        return self
-
-    def __exit__(self, *exc_info: object) -> None:
-        self.close()
-
-    # -- asyncio ------------------------------------------------------------------------------
-
-    async def agenerate(self, request: GenerationRequest) -> Generation:
-        # A client per call: an httpx.AsyncClient belongs to the event loop that opened it.
-        async with AsyncHttpTransport(
-            self.endpoint, transport=self._async_transport, sleep=self._async_sleep, **self._options
-        ) as transport:
-
-            async def execute(step: Step) -> object:
-                if isinstance(step, Call):
-                    return await acall(transport, step)
-                if isinstance(step, Download):
-                    return await transport.download(
-                        step.path, dest_dir=self.downloads(), expect=step.expect, sha256=step.sha256
-                    )
-                await self._async_sleep(step.seconds)
-                return None
-
-            return await arun_job(self._job(request), execute)
+    def _http_timeout(self) -> httpx.Timeout:
+        return self._request_timeout
 
     # -- the job, once ------------------------------------------------------------------------
 
@@ -337,7 +219,7 @@ class HttpProvider:
         posted = yield from ask(Call("POST", "/v1/generations", json=body, headers=headers))
         request_id = request_id_of(posted.headers)
         job_id = _text(_object(posted, "the generation"), "id", "the generation", posted)
-        status, answer = yield from self._poll(job_id, request_id, deadline)
+        status, answer = yield from self._poll_job(job_id, request_id, deadline)
         if status.format is not None and status.format != fmt.extension:
             raise _bad(f"generation {job_id} is {status.format}, not the {fmt} asked for", answer)
         if status.audio_url is None:
@@ -392,13 +274,10 @@ class HttpProvider:
         offered = ", ".join(m.id for m in self._models)
         raise ConfigurationError(f"{self.host} offers no model {wanted!r}; it offers {offered}")
 
-    def _poll(
+    def _poll_job(
         self, job_id: str, request_id: str | None, deadline: float
     ) -> Job[tuple[_Status, httpx.Response]]:
-        path = f"/v1/generations/{quote(job_id, safe='')}"
-        interval = self.poll_interval
-        while True:
-            answer = yield from ask(Call("GET", path))
+        def read(answer: httpx.Response) -> tuple[_Status, httpx.Response] | None:
             status = _Status.parse(answer)
             if status.state == "succeeded":
                 return status, answer
@@ -406,15 +285,10 @@ class HttpProvider:
                 raise _failure(job_id, status, request_id)
             if status.state not in ("queued", "running"):
                 raise _bad(f"generation {job_id} has an unknown status {status.state!r}", answer)
-            remaining = deadline - time.monotonic()
-            if remaining <= 0:
-                raise ProviderTimeoutError(
-                    f"generation {job_id} did not finish within {self.timeout:g} s",
-                    provider=NAME,
-                    request_id=request_id,
-                )
-            yield Wait(min(interval, remaining))
-            interval = min(interval * 1.5, self.max_poll_interval)
+            return None
+
+        path = f"/v1/generations/{quote(job_id, safe='')}"
+        return (yield from self._poll(path, read, f"generation {job_id}", request_id, deadline))
 
     def _grants(self, status: _Status) -> Job[tuple[str, ...]]:
         if status.grant_url is None:

@@ -36,13 +36,13 @@ from __future__ import annotations
 
 import re
 import time
-from typing import Any, Literal
+from typing import Any, Literal, Unpack
 from urllib.parse import quote
 
 import httpx
 
 from provsdk.audio.formats import AudioFormat
-from provsdk.errors import ConfigurationError, ProviderResponseError, ProviderTimeoutError
+from provsdk.errors import ConfigurationError, ProviderResponseError
 from provsdk.models.disclosure import (
     Dataset,
     DeclaredDisclosure,
@@ -53,9 +53,9 @@ from provsdk.models.disclosure import (
 )
 from provsdk.models.origin import DigitalSourceType, GenerationRecord, SoftwareAgent
 from provsdk.providers.base import Capability, Generation, GenerationRequest
-from provsdk.providers.commercial.frame import CommercialProvider
+from provsdk.providers.commercial.frame import AdapterOptions, CommercialProvider
 from provsdk.providers.commercial.wire import Fault, json_object, text_of
-from provsdk.providers.jobs import Call, Download, Job, Wait, ask, fetch
+from provsdk.providers.jobs import Call, Download, Job, ask, fetch
 from provsdk.providers.transport import DEFAULT_TIMEOUT, request_id_of
 
 __all__ = ["API_KEY_ENV", "DEFAULT_BASE_URL", "BeatovenProvider"]
@@ -138,6 +138,7 @@ class BeatovenProvider(CommercialProvider):
     capabilities = frozenset({Capability.JOB_AND_POLL})
     key_env = API_KEY_ENV
     default_base_url = DEFAULT_BASE_URL
+    default_timeout = 600.0
 
     def __init__(
         self,
@@ -145,18 +146,14 @@ class BeatovenProvider(CommercialProvider):
         looping: bool = False,
         poll_interval: float = 2.0,
         max_poll_interval: float = 10.0,
-        timeout: float = 600.0,
-        **options: Any,
+        **options: Unpack[AdapterOptions],
     ) -> None:
         if not (0 < poll_interval <= max_poll_interval):
             raise ConfigurationError(f"{NAME}: poll intervals must be positive, least first")
-        super().__init__(timeout=timeout, **options)
         self.looping = looping
         self.poll_interval = poll_interval
         self.max_poll_interval = max_poll_interval
-
-    def _headers(self, key: str) -> dict[str, str]:
-        return {"Authorization": f"Bearer {key}"}
+        super().__init__(**options)
 
     def _http_timeout(self) -> httpx.Timeout:
         return DEFAULT_TIMEOUT  # each request is short: the composition itself is polled
@@ -181,7 +178,7 @@ class BeatovenProvider(CommercialProvider):
             raise ProviderResponseError(
                 "the compose answer has no task_id", provider=NAME, request_id=rid
             )
-        meta = yield from self._poll(task, rid, deadline)
+        meta = yield from self._poll_task(task, rid, deadline)
         url = text_of(meta.get("track_url"))
         if url is None:
             raise ProviderResponseError(
@@ -194,7 +191,7 @@ class BeatovenProvider(CommercialProvider):
             downloaded.path.unlink(missing_ok=True)
             raise
         parameters = [
-            ("endpoint", httpx.URL(self.base_url).host),
+            ("endpoint", self.host),
             ("task_id", task),
             ("format", fmt.extension),
             ("finish_reason", "composed"),
@@ -221,11 +218,8 @@ class BeatovenProvider(CommercialProvider):
             declared_disclosure=self.declared_disclosure(),
         )
 
-    def _poll(self, task: str, rid: str | None, deadline: float) -> Job[dict[str, Any]]:
-        path = TASKS + quote(task, safe="")
-        interval = self.poll_interval
-        while True:
-            answer = yield from ask(Call("GET", path, idempotent=True))
+    def _poll_task(self, task: str, rid: str | None, deadline: float) -> Job[dict[str, Any]]:
+        def read(answer: httpx.Response) -> dict[str, Any] | None:
             data = json_object(answer.content) or {}
             status = (text_of(data.get("status")) or "").lower()
             meta = data.get("meta")
@@ -244,12 +238,7 @@ class BeatovenProvider(CommercialProvider):
                     provider=NAME,
                     request_id=request_id_of(answer.headers) or rid,
                 )
-            remaining = deadline - time.monotonic()
-            if remaining <= 0:
-                raise ProviderTimeoutError(
-                    f"composition task {task} did not finish within {self.timeout:g} s",
-                    provider=NAME,
-                    request_id=rid,
-                )
-            yield Wait(min(interval, remaining))
-            interval = min(interval * 1.5, self.max_poll_interval)
+            return None
+
+        path = TASKS + quote(task, safe="")
+        return (yield from self._poll(path, read, f"composition task {task}", rid, deadline))

@@ -34,10 +34,8 @@ Choices where the documentation is silent:
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Any, Literal, Unpack
 from urllib.parse import quote
-
-import httpx
 
 from provsdk.audio.formats import AudioFormat
 from provsdk.errors import ConfigurationError
@@ -51,7 +49,7 @@ from provsdk.models.disclosure import (
 )
 from provsdk.models.origin import DigitalSourceType, GenerationRecord, SoftwareAgent
 from provsdk.providers.base import Capability, Generation, GenerationRequest
-from provsdk.providers.commercial.frame import CommercialProvider
+from provsdk.providers.commercial.frame import AdapterOptions, CommercialProvider
 from provsdk.providers.commercial.wire import Fault, json_object, text_of
 from provsdk.providers.jobs import Call, Job, ask
 from provsdk.providers.transport import request_id_of
@@ -164,7 +162,7 @@ class ElevenLabsProvider(CommercialProvider):
         model: str = DEFAULT_MODEL,
         output_format: str = DEFAULT_OUTPUT_FORMAT,
         force_instrumental: bool | None = None,
-        **options: Any,
+        **options: Unpack[AdapterOptions],
     ) -> None:
         if not output_format.startswith("mp3_"):
             raise ConfigurationError(
@@ -202,7 +200,7 @@ class ElevenLabsProvider(CommercialProvider):
         answer = yield from ask(Call("POST", path, idempotent=False, json=body))
         audio = self.keep_answer(answer, AudioFormat.MP3)
         parameters = [
-            ("endpoint", httpx.URL(self.base_url).host),
+            ("endpoint", self.host),
             ("output_format", self.output_format),
             ("finish_reason", "success"),
         ]

@@ -32,7 +32,7 @@ Choices where the documentation is silent:
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Literal, Unpack
 
 import httpx
 
@@ -48,7 +48,7 @@ from provsdk.models.disclosure import (
 )
 from provsdk.models.origin import DigitalSourceType, GenerationRecord, SoftwareAgent
 from provsdk.providers.base import Capability, Generation, GenerationRequest
-from provsdk.providers.commercial.frame import CommercialProvider
+from provsdk.providers.commercial.frame import AdapterOptions, CommercialProvider
 from provsdk.providers.commercial.wire import Fault, json_object, text_of
 from provsdk.providers.jobs import Call, Job, ask
 from provsdk.providers.transport import request_id_of
@@ -138,7 +138,7 @@ class StabilityProvider(CommercialProvider):
         model: str = DEFAULT_MODEL,
         steps: int | None = None,
         cfg_scale: float | None = None,
-        **options: Any,
+        **options: Unpack[AdapterOptions],
     ) -> None:
         super().__init__(**options)
         self.model = model
@@ -196,7 +196,7 @@ class StabilityProvider(CommercialProvider):
             duration=request.duration,
             request_id=rid,
             parameters=(
-                ("endpoint", httpx.URL(self.base_url).host),
+                ("endpoint", self.host),
                 ("output_format", fmt.extension),
                 ("finish_reason", finish),
             ),
