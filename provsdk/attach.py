@@ -20,7 +20,7 @@ from provsdk.credentials.profile import subject_names
 from provsdk.credentials.signers import Signer
 from provsdk.credentials.trust import TrustConfig
 from provsdk.errors import ConfigurationError, InputError
-from provsdk.grants.statement import check_grant
+from provsdk.grants.statement import SignedGrant, check_grant, read_grant
 from provsdk.manifest.build import DISCLOSURE, GRANT, TRAINING_MINING, ManifestSpec
 from provsdk.models.grant import ContractDocument
 from provsdk.models.origin import DigitalSourceType, SoftwareAgent, TrainingMining
@@ -65,7 +65,7 @@ def _contracts(
 def _attach_one(
     source: Path,
     dest: Path,
-    token: str,
+    signed: SignedGrant,
     signer: Signer,
     trust: TrustConfig,
     contract: tuple[ContractDocument, bytes] | None,
@@ -86,7 +86,7 @@ def _attach_one(
         )
     active = store.active
     grants = _tokens(active, GRANT)
-    if _signed_part(token) in {_signed_part(t) for t in grants}:
+    if signed.statement.compact in {_signed_part(t) for t in grants}:
         if dest != source:  # the output still appears, as an exact copy: nothing new to sign
             with atomic_output(dest) as tmp:
                 shutil.copyfile(source, tmp)
@@ -97,7 +97,7 @@ def _attach_one(
     # unbroken history, the licensee only from the signer's certificate if it is trusted.
     producer_trusted = validate_chain(signer.chain, trust.producer, now).trusted
     checked = check_grant(
-        token,
+        signed,
         trust.licensor,
         at=now,
         essence=essence_digest(source),
@@ -129,7 +129,7 @@ def _attach_one(
         ),
         has_parent=True,
         disclosure=disclosures[0] if disclosures else None,
-        grants=(*grants, token),
+        grants=(*grants, signed.token),
         contracts=tuple(contracts),
     )
     sign_file(
@@ -140,7 +140,7 @@ def _attach_one(
 
 def attach_grant(
     files: Sequence[str | Path],
-    token: str,
+    token: SignedGrant | str,
     *,
     signer: Signer,
     trust: TrustConfig,
@@ -149,7 +149,7 @@ def attach_grant(
     contract: tuple[ContractDocument, bytes] | None = None,
     tsa_url: str | None = None,
 ) -> list[AttachResult]:
-    """Attach the signed grant ``token`` to each file.
+    """Attach the signed grant ``token`` (read once here if given as text) to each file.
 
     With ``in_place`` each file is replaced atomically; otherwise ``out`` is the output file
     (one input) or an existing folder (several). Attaching a grant a file already carries
@@ -172,6 +172,7 @@ def attach_grant(
                     hint="attach in place, or one folder at a time",
                 )
             seen[source.name] = source
+    signed = read_grant(token) if isinstance(token, str) else token
     results = []
     for source in paths:
         if in_place:
@@ -181,6 +182,6 @@ def attach_grant(
         else:
             dest = Path(out or "")
         results.append(
-            _attach_one(source, dest, token, signer, trust, contract, in_place, tsa_url=tsa_url)
+            _attach_one(source, dest, signed, signer, trust, contract, in_place, tsa_url=tsa_url)
         )
     return results

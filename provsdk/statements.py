@@ -43,14 +43,17 @@ from provsdk.timestamps.check import MAX_RESPONSE
 
 __all__ = [
     "SIGNATURE_TIMESTAMP",
+    "ReadStatement",
     "StatementCheck",
     "UnverifiedStatement",
     "canonical_json",
+    "check_statement",
     "read_statement",
     "read_token_file",
     "sign_statement",
     "timestamp_statement",
     "typed_payload",
+    "typed_statement",
     "verify_statement",
 ]
 
@@ -109,18 +112,31 @@ def sign_statement(payload: dict[str, Any], signer: Signer, statement_type: str)
 
 @dataclass(frozen=True)
 class UnverifiedStatement:
-    """What a JWS says before anything about it is checked."""
+    """What a JWS says before anything about it is checked: parsed once, then handed on."""
 
     header: dict[str, Any]
     payload: dict[str, Any]
     statement_type: str | None
     compact: str = ""  # the compact serialisation, whichever form it was read from
     timestamp: bytes | None = None  # an RFC 3161 response over the signature value, if any
+    text: str = ""  # the token as given (compact, or JSON when timestamped): what is embedded
 
     @property
     def signature_value(self) -> bytes:
         """The base64url signature segment: the bytes a timestamp's imprint covers."""
         return self.compact.rsplit(".", 1)[-1].encode("ascii")
+
+
+@dataclass(frozen=True)
+class ReadStatement:
+    """A statement document read once from its JWS; each kind adds the record it carries."""
+
+    statement: UnverifiedStatement
+
+    @property
+    def token(self) -> str:
+        """The JWS text, as a manifest embeds it."""
+        return self.statement.text
 
 
 @dataclass(frozen=True)
@@ -238,17 +254,25 @@ def read_statement(token: str, *, source: str | None = None) -> UnverifiedStatem
         statement_type=header.get("typ"),
         compact=compact,
         timestamp=timestamp,
+        text=token.strip(),
     )
+
+
+def typed_statement(
+    token: str, statement_type: str, what: str, *, source: str | None = None
+) -> UnverifiedStatement:
+    """A JWS read once, refused unless it is a ``statement_type`` (``what`` names it in errors)."""
+    statement = read_statement(token, source=source)
+    if statement.statement_type != statement_type:
+        raise InputError(f"not a {what} (statement type {statement.statement_type!r})", path=source)
+    return statement
 
 
 def typed_payload(
     token: str, statement_type: str, what: str, *, source: str | None = None
 ) -> dict[str, Any]:
     """The payload of a JWS that must be a ``statement_type`` (``what`` names it in errors)."""
-    statement = read_statement(token, source=source)
-    if statement.statement_type != statement_type:
-        raise InputError(f"not a {what} (statement type {statement.statement_type!r})", path=source)
-    return statement.payload
+    return typed_statement(token, statement_type, what, source=source).payload
 
 
 def read_token_file(path: str | Path, what: str) -> str:
@@ -285,6 +309,31 @@ def verify_statement(
 ) -> StatementCheck:
     """Check the signature of ``token`` with its x5c leaf, and the chain against ``store``.
 
+    The string form of :func:`check_statement`; ``expected_type`` refuses another kind of
+    statement with an InputError.
+    """
+    statement = read_statement(token, source=source)
+    if expected_type is not None and statement.statement_type != expected_type:
+        raise InputError(
+            f"expected a {expected_type} statement, found {statement.statement_type!r}", path=source
+        )
+    return check_statement(
+        statement, store, at=at, source=source, timestamps=timestamps, existed_by=existed_by
+    )
+
+
+def check_statement(
+    statement: UnverifiedStatement,
+    store: TrustStore,
+    *,
+    at: dt.datetime | None = None,
+    source: str | None = None,
+    timestamps: TrustStore | None = None,
+    existed_by: dt.datetime | None = None,
+) -> StatementCheck:
+    """Check the signature of a read ``statement`` with its x5c leaf, and the chain against
+    ``store``.
+
     A timestamp the ``timestamps`` store trusts proves the signature existed by its time, so
     the chain is judged at the earlier of that time and ``at``: a certificate that expired
     since still vouches for what it signed while valid. ``existed_by`` is such a time vouched
@@ -292,13 +341,9 @@ def verify_statement(
     whose signature covers the statement's bytes.
 
     Pure: no network, no files. Raises InputError only for input that is not a statement at
-    all; everything else (bad signature, untrusted chain) is reported in the result.
+    all (an unreadable x5c); everything else (bad signature, untrusted chain) is reported in
+    the result.
     """
-    statement = read_statement(token, source=source)
-    if expected_type is not None and statement.statement_type != expected_type:
-        raise InputError(
-            f"expected a {expected_type} statement, found {statement.statement_type!r}", path=source
-        )
     try:
         chain = chain_from_x5c(statement.header.get("x5c") or [])
     except ValueError as exc:

@@ -405,3 +405,36 @@ def test_callback_signer_returning_der_ecdsa_signs_statements_that_verify(
     assert check.statement.payload == PAYLOAD
     header, payload, _ = token.split(".")
     assert asked == [f"{header}.{payload}".encode()]  # exactly the JWS signing input, once
+
+
+# --- parsed once, handed on --------------------------------------------------------------------
+
+
+def test_a_statement_read_once_checks_as_its_text_does(
+    pki: Pki, tokens: dict[Algorithm, str]
+) -> None:
+    from provsdk.statements import check_statement
+
+    token = tokens[Algorithm.ES256]
+    statement = read_statement(f"  {token}\n")
+    assert statement.text == token  # what a manifest embeds: the token as given, trimmed
+    at = dt.datetime.now(dt.UTC)
+    assert check_statement(statement, pki.store, at=at) == verify_statement(token, pki.store, at=at)
+
+
+def test_a_grant_read_once_is_judged_without_reading_it_again(pki: Pki) -> None:
+    from provsdk.grants import check_grant, create_grant, read_grant, sign_grant
+
+    grant = create_grant(
+        licensor="Harbor Music", licensee="Studio", purposes=["promo"], scope_model="m 1"
+    )
+    token = sign_grant(grant, pki.signers[Algorithm.ES256])
+    signed = read_grant(token)
+    assert signed.token == token and signed.grant == grant
+    at = dt.datetime.now(dt.UTC)
+    facts = {"at": at, "essence": None, "model": "m 1", "producer": {"Studio"}}
+    once = check_grant(signed, pki.store, **facts)
+    assert once == check_grant(token, pki.store, **facts)
+    assert once.check.trusted and once.covers and once.problems() == ()
+    with pytest.raises(InputError, match="not a rights grant"):
+        read_grant(sign_statement(PAYLOAD, pki.signers[Algorithm.ES256], TYPE))

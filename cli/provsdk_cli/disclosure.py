@@ -10,7 +10,7 @@ from pathlib import Path
 import click
 
 from provsdk.credentials import Role, TrustConfig
-from provsdk.disclosure import check_disclosure, load_disclosure_token, sign_disclosure
+from provsdk.disclosure import check_disclosure, load_disclosure, sign_disclosure
 from provsdk.disclosure.merkle import (
     Commitment,
     InclusionProof,
@@ -178,9 +178,9 @@ def sign(document: str, sign_to: SignTo) -> None:
 @click.pass_context
 def show(ctx: click.Context, signed: str, as_json: bool) -> None:
     """Verify a signed disclosure against the provider trust store and show it."""
-    token = load_disclosure_token(signed)
+    read = load_disclosure(signed)
     trust = TrustConfig.load(home_of(ctx))
-    checked = check_disclosure(token, trust.provider, timestamps=trust.timestamp)
+    checked = check_disclosure(read, trust.provider, timestamps=trust.timestamp)
     d = checked.disclosure
     ctx.exit(show_statement("disclosure", d.to_dict(), d.summary(), checked.check, as_json))
 
@@ -214,9 +214,9 @@ def prove(track_list: str, entry: str, out: str) -> None:
 @click.pass_context
 def verify_proof(ctx: click.Context, signed: str, proof: str) -> None:
     """Check a proof against the commitment in a trusted, signed disclosure (exit 0 or 1)."""
-    token = load_disclosure_token(signed)
+    read = load_disclosure(signed)
     trust = TrustConfig.load(home_of(ctx))
-    checked = check_disclosure(token, trust.provider, timestamps=trust.timestamp)
+    checked = check_disclosure(read, trust.provider, timestamps=trust.timestamp)
     committed = checked.disclosure.training_list
     if committed is None:
         raise ConfigurationError("the disclosure commits to no training list", path=signed)

@@ -10,15 +10,9 @@ import click
 from provsdk.attach import attach_grant
 from provsdk.credentials import Role, TrustConfig, load_signer
 from provsdk.errors import InputError
-from provsdk.grants import (
-    contract_document,
-    create_grant,
-    load_grant_token,
-    parse_grant,
-    sign_grant,
-)
+from provsdk.grants import contract_document, create_grant, load_grant, sign_grant
 from provsdk.models.grant import ACTIONS, Grant
-from provsdk.statements import verify_statement
+from provsdk.statements import check_statement
 from provsdk.verify import expand_paths
 from provsdk_cli.context import home_of, stdout
 from provsdk_cli.documents import read_json, write_text
@@ -130,11 +124,10 @@ def sign(document: str, sign_to: SignTo) -> None:
 @click.pass_context
 def show(ctx: click.Context, signed: str, as_json: bool) -> None:
     """Verify a signed grant against the licensor trust store and show its terms."""
-    token = load_grant_token(signed)
-    g = parse_grant(token, source=signed)
+    read = load_grant(signed)
     trust = TrustConfig.load(home_of(ctx))
-    check = verify_statement(token, trust.licensor, timestamps=trust.timestamp)
-    ctx.exit(show_statement("grant", g.to_odrl(), _describe(g), check, as_json))
+    check = check_statement(read.statement, trust.licensor, timestamps=trust.timestamp)
+    ctx.exit(show_statement("grant", read.grant.to_odrl(), _describe(read.grant), check, as_json))
 
 
 def _inputs(patterns: tuple[str, ...]) -> list[Path]:
@@ -187,17 +180,17 @@ def attach(
     if in_place == (out is not None):
         raise click.UsageError("give either -o OUT or --in-place")
     home = home_of(ctx)
-    token = load_grant_token(grant_file)
+    signed = load_grant(grant_file)
     contract = None
     if document:
         contract = contract_document(document)
-        bound = parse_grant(token).document
+        bound = signed.grant.document
         if bound is None or bound.sha256 != contract[0].sha256:
             raise InputError("the grant does not bind this document", path=document)
     signer = load_signer(Role.PRODUCER, key=key, cert=cert, home=home)
     results = attach_grant(
         _inputs(files),
-        token,
+        signed,
         signer=signer,
         trust=TrustConfig.load(home),
         out=out,

@@ -16,20 +16,24 @@ from provsdk.models.disclosure import (
     ProviderIdentity,
 )
 from provsdk.statements import (
+    ReadStatement,
     StatementCheck,
+    check_statement,
     read_token_file,
     sign_statement,
-    typed_payload,
-    verify_statement,
+    typed_statement,
 )
 
 __all__ = [
     "DISCLOSURE_STATEMENT",
     "DisclosureCheck",
+    "SignedDisclosure",
     "check_disclosure",
+    "load_disclosure",
     "load_disclosure_token",
     "no_training_data",
     "parse_disclosure",
+    "read_disclosure",
     "sign_disclosure",
 ]
 
@@ -41,17 +45,34 @@ def sign_disclosure(disclosure: Disclosure, signer: Signer) -> str:
     return sign_statement(disclosure.to_dict(), signer, DISCLOSURE_STATEMENT)
 
 
+@dataclass(frozen=True)
+class SignedDisclosure(ReadStatement):
+    """A disclosure's JWS read once: the statement to verify and what it says (unverified)."""
+
+    disclosure: Disclosure
+
+
+def read_disclosure(token: str, *, source: str | None = None) -> SignedDisclosure:
+    """The disclosure a JWS carries, and the statement itself (not verified)."""
+    statement = typed_statement(
+        token, DISCLOSURE_STATEMENT, "training-data disclosure", source=source
+    )
+    return SignedDisclosure(statement, Disclosure.from_dict(statement.payload))
+
+
 def parse_disclosure(token: str, *, source: str | None = None) -> Disclosure:
     """The disclosure a JWS carries (not verified: see :func:`check_disclosure`)."""
-    payload = typed_payload(token, DISCLOSURE_STATEMENT, "training-data disclosure", source=source)
-    return Disclosure.from_dict(payload)
+    return read_disclosure(token, source=source).disclosure
+
+
+def load_disclosure(path: str | Path) -> SignedDisclosure:
+    """A signed disclosure file, read and parsed once."""
+    return read_disclosure(read_token_file(path, "disclosure"), source=str(path))
 
 
 def load_disclosure_token(path: str | Path) -> str:
     """The JWS text of a signed disclosure file, checked to parse as one."""
-    token = read_token_file(path, "disclosure")
-    parse_disclosure(token, source=str(path))
-    return token
+    return load_disclosure(path).token
 
 
 @dataclass(frozen=True)
@@ -61,24 +82,23 @@ class DisclosureCheck:
 
 
 def check_disclosure(
-    token: str,
+    signed: SignedDisclosure | str,
     provider_trust: TrustStore,
     at: dt.datetime | None = None,
     *,
     timestamps: TrustStore | None = None,
     existed_by: dt.datetime | None = None,
 ) -> DisclosureCheck:
-    """Verify the provider's signature and chain (against the *provider* store only)."""
-    disclosure = parse_disclosure(token)
-    check = verify_statement(
-        token,
-        provider_trust,
-        at=at,
-        expected_type=DISCLOSURE_STATEMENT,
-        timestamps=timestamps,
-        existed_by=existed_by,
+    """Verify the provider's signature and chain (against the *provider* store only).
+
+    A token given as text is read here; a :class:`SignedDisclosure` is not read again.
+    """
+    if isinstance(signed, str):
+        signed = read_disclosure(signed)
+    check = check_statement(
+        signed.statement, provider_trust, at=at, timestamps=timestamps, existed_by=existed_by
     )
-    return DisclosureCheck(disclosure, check)
+    return DisclosureCheck(signed.disclosure, check)
 
 
 def no_training_data(provider: str, model: str, version: str) -> Disclosure:

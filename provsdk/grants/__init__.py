@@ -4,9 +4,12 @@ from provsdk.grants.create import MAX_DOCUMENT_BYTES, contract_document, create_
 from provsdk.grants.statement import (
     GRANT_STATEMENT,
     GrantCheck,
+    SignedGrant,
     check_grant,
+    load_grant,
     load_grant_token,
     parse_grant,
+    read_grant,
     sign_grant,
 )
 
@@ -14,10 +17,13 @@ __all__ = [
     "GRANT_STATEMENT",
     "MAX_DOCUMENT_BYTES",
     "GrantCheck",
+    "SignedGrant",
     "check_grant",
     "contract_document",
     "create_grant",
+    "load_grant",
     "load_grant_token",
     "parse_grant",
+    "read_grant",
     "sign_grant",
 ]

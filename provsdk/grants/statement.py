@@ -12,19 +12,23 @@ from provsdk.credentials.trust import TrustStore
 from provsdk.models.grant import Grant
 from provsdk.models.reason import Reason
 from provsdk.statements import (
+    ReadStatement,
     StatementCheck,
+    check_statement,
     read_token_file,
     sign_statement,
-    typed_payload,
-    verify_statement,
+    typed_statement,
 )
 
 __all__ = [
     "GRANT_STATEMENT",
     "GrantCheck",
+    "SignedGrant",
     "check_grant",
+    "load_grant",
     "load_grant_token",
     "parse_grant",
+    "read_grant",
     "sign_grant",
 ]
 
@@ -36,17 +40,32 @@ def sign_grant(grant: Grant, signer: Signer) -> str:
     return sign_statement(grant.to_odrl(), signer, GRANT_STATEMENT)
 
 
+@dataclass(frozen=True)
+class SignedGrant(ReadStatement):
+    """A grant's JWS read once: the statement to verify and the grant it carries (unverified)."""
+
+    grant: Grant
+
+
+def read_grant(token: str, *, source: str | None = None) -> SignedGrant:
+    """The grant a JWS carries, and the statement itself (not verified: see :func:`check_grant`)."""
+    statement = typed_statement(token, GRANT_STATEMENT, "rights grant", source=source)
+    return SignedGrant(statement, Grant.from_odrl(statement.payload, source=source))
+
+
 def parse_grant(token: str, *, source: str | None = None) -> Grant:
     """The grant a JWS carries (not verified: see :func:`check_grant`)."""
-    payload = typed_payload(token, GRANT_STATEMENT, "rights grant", source=source)
-    return Grant.from_odrl(payload, source=source)
+    return read_grant(token, source=source).grant
+
+
+def load_grant(path: str | Path) -> SignedGrant:
+    """A signed grant file, read and parsed once."""
+    return read_grant(read_token_file(path, "grant"), source=str(path))
 
 
 def load_grant_token(path: str | Path) -> str:
     """The JWS text of a signed grant file, checked to parse as one."""
-    token = read_token_file(path, "grant")
-    parse_grant(token, source=str(path))
-    return token
+    return load_grant(path).token
 
 
 @dataclass(frozen=True)
@@ -101,7 +120,7 @@ def _coverage(
 
 
 def check_grant(
-    token: str,
+    signed: SignedGrant | str,
     licensor_trust: TrustStore,
     *,
     at: dt.datetime,
@@ -121,16 +140,14 @@ def check_grant(
     nothing.
 
     The chain is checked against the *licensor* store only: a provider's or producer's key
-    never passes for a licensor's.
+    never passes for a licensor's. A token given as text is read here; a :class:`SignedGrant`
+    is not read again.
     """
-    grant = parse_grant(token)
-    check = verify_statement(
-        token,
-        licensor_trust,
-        at=at,
-        expected_type=GRANT_STATEMENT,
-        timestamps=timestamps,
-        existed_by=existed_by,
+    if isinstance(signed, str):
+        signed = read_grant(signed)
+    grant = signed.grant
+    check = check_statement(
+        signed.statement, licensor_trust, at=at, timestamps=timestamps, existed_by=existed_by
     )
     covers, why = _coverage(grant, essence, essence_problem, model, producer)
     return GrantCheck(
