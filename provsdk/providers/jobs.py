@@ -46,6 +46,15 @@ class Call:
     files: Any = None  # bytes and strings only: they are sent again if the request never left
     headers: Mapping[str, str] | None = None
 
+    def options(self) -> dict[str, Any]:
+        """The keywords of a transport's ``request`` for this call."""
+        return {
+            "idempotent": self.idempotent,
+            "json": self.json,
+            "files": self.files,
+            "headers": self.headers,
+        }
+
 
 @dataclass(frozen=True)
 class Download:
@@ -76,47 +85,40 @@ def fetch(step: Download) -> Job[DownloadedFile]:
 
 def call(transport: HttpTransport, step: Call) -> httpx.Response:
     """Carry out a call step with a blocking transport."""
-    return transport.request(
-        step.method,
-        step.path,
-        idempotent=step.idempotent,
-        json=step.json,
-        files=step.files,
-        headers=step.headers,
-    )
+    return transport.request(step.method, step.path, **step.options())
 
 
 async def acall(transport: AsyncHttpTransport, step: Call) -> httpx.Response:
     """The same, awaited."""
-    return await transport.request(
-        step.method,
-        step.path,
-        idempotent=step.idempotent,
-        json=step.json,
-        files=step.files,
-        headers=step.headers,
-    )
+    return await transport.request(step.method, step.path, **step.options())
+
+
+@dataclass(frozen=True)
+class _Done:
+    value: object
+
+
+def _advance(job: Job[T], answer: object) -> Step | _Done:
+    """The job's next step, given the last one's answer; or what it returned."""
+    try:
+        return job.send(answer)
+    except StopIteration as done:
+        return _Done(done.value)
 
 
 def run_job(job: Job[T], execute: Callable[[Step], object]) -> T:
     """Drive ``job`` to its result, carrying out each step with blocking ``execute``."""
     with contextlib.closing(job):  # on failure, the job's own clean-up runs
-        answer: object = None
-        while True:
-            try:
-                step = job.send(answer)
-            except StopIteration as done:
-                return cast(T, done.value)
-            answer = execute(step)
+        step = _advance(job, None)
+        while not isinstance(step, _Done):
+            step = _advance(job, execute(step))
+        return cast(T, step.value)
 
 
 async def arun_job(job: Job[T], execute: Callable[[Step], Awaitable[object]]) -> T:
     """The same, with an awaited ``execute``."""
     with contextlib.closing(job):
-        answer: object = None
-        while True:
-            try:
-                step = job.send(answer)
-            except StopIteration as done:
-                return cast(T, done.value)
-            answer = await execute(step)
+        step = _advance(job, None)
+        while not isinstance(step, _Done):
+            step = _advance(job, await execute(step))
+        return cast(T, step.value)

@@ -46,14 +46,16 @@ from provsdk.errors import ConfigurationError, ProviderResponseError
 from provsdk.models.disclosure import (
     Dataset,
     DeclaredDisclosure,
-    Disclosure,
     ModelIdentity,
-    OptOutPolicy,
     ProviderIdentity,
 )
 from provsdk.models.origin import DigitalSourceType, GenerationRecord, SoftwareAgent
 from provsdk.providers.base import Capability, Generation, GenerationRequest
-from provsdk.providers.commercial.frame import AdapterOptions, CommercialProvider
+from provsdk.providers.commercial.frame import (
+    AdapterOptions,
+    CommercialProvider,
+    declared_licensed_music,
+)
 from provsdk.providers.commercial.wire import Fault, json_object, text_of
 from provsdk.providers.jobs import Call, Download, Job, ask, fetch
 from provsdk.providers.transport import DEFAULT_TIMEOUT, request_id_of
@@ -82,11 +84,10 @@ SOURCES = (
 
 def declared_disclosure() -> DeclaredDisclosure:
     """What Beatoven.ai says in public about its models' training data."""
-    disclosure = Disclosure(
+    return declared_licensed_music(
         provider=ProviderIdentity(name="Beatoven.ai", url="https://www.beatoven.ai"),
         model=ModelIdentity(name="Beatoven.ai", version="track composition API v1"),
-        modalities=("audio",),
-        training_data_size="over 3 million licensed tracks, loops, samples and sounds",
+        size="over 3 million licensed tracks, loops, samples and sounds",
         datasets=(
             Dataset(
                 name="Music licensed from its rights holders (Fairly Trained Licensed Model "
@@ -100,18 +101,12 @@ def declared_disclosure() -> DeclaredDisclosure:
                 size="over 3 million items",
             ),
         ),
-        opt_out=OptOutPolicy(
-            respected=True,
-            measures="declared: licensed data only, rights holders paid; no crawled data",
-        ),
+        measures="declared: licensed data only, rights holders paid; no crawled data",
+        sources=SOURCES,
     )
-    return DeclaredDisclosure(disclosure=disclosure, sources=SOURCES)
 
 
-def _fault(status: int, body: bytes) -> Fault:
-    data = json_object(body)
-    if data is None:
-        return Fault()
+def _fault(status: int, data: dict[str, Any]) -> Fault:
     error = data.get("error")
     if isinstance(error, dict):
         message = text_of(error.get("message")) or text_of(error.get("code"))
@@ -158,8 +153,8 @@ class BeatovenProvider(CommercialProvider):
     def _http_timeout(self) -> httpx.Timeout:
         return DEFAULT_TIMEOUT  # each request is short: the composition itself is polled
 
-    def _dialect(self, status: int, body: bytes) -> Fault:
-        return _fault(status, body)
+    def _dialect(self, status: int, data: dict[str, Any]) -> Fault:
+        return _fault(status, data)
 
     def declared_disclosure(self) -> DeclaredDisclosure:
         return declared_disclosure()

@@ -42,15 +42,17 @@ from provsdk.errors import ConfigurationError
 from provsdk.models.disclosure import (
     Dataset,
     DeclaredDisclosure,
-    Disclosure,
     ModelIdentity,
-    OptOutPolicy,
     ProviderIdentity,
 )
 from provsdk.models.origin import DigitalSourceType, GenerationRecord, SoftwareAgent
 from provsdk.providers.base import Capability, Generation, GenerationRequest
-from provsdk.providers.commercial.frame import AdapterOptions, CommercialProvider
-from provsdk.providers.commercial.wire import Fault, json_object, text_of
+from provsdk.providers.commercial.frame import (
+    AdapterOptions,
+    CommercialProvider,
+    declared_licensed_music,
+)
+from provsdk.providers.commercial.wire import Fault, text_of
 from provsdk.providers.jobs import Call, Job, ask
 from provsdk.providers.transport import request_id_of
 
@@ -93,11 +95,10 @@ SOURCES = (
 
 def declared_disclosure(model: str = DEFAULT_MODEL) -> DeclaredDisclosure:
     """What ElevenLabs says in public about Eleven Music's training data."""
-    disclosure = Disclosure(
+    return declared_licensed_music(
         provider=ProviderIdentity(name="ElevenLabs", url="https://elevenlabs.io"),
         model=ModelIdentity(name="Eleven Music", version=model),
-        modalities=("audio",),
-        training_data_size=None,  # not stated
+        size=None,  # not stated
         datasets=(
             Dataset(name="Licensed production music", basis="licensed"),
             Dataset(
@@ -107,18 +108,12 @@ def declared_disclosure(model: str = DEFAULT_MODEL) -> DeclaredDisclosure:
                 licensor="Merlin Network; Kobalt Music Group",
             ),
         ),
-        opt_out=OptOutPolicy(
-            respected=True,
-            measures="declared: licensed data only; no crawled data is stated",
-        ),
+        measures="declared: licensed data only; no crawled data is stated",
+        sources=SOURCES,
     )
-    return DeclaredDisclosure(disclosure=disclosure, sources=SOURCES)
 
 
-def _fault(status: int, body: bytes) -> Fault:
-    data = json_object(body)
-    if data is None:
-        return Fault()
+def _fault(status: int, data: dict[str, Any]) -> Fault:
     detail = data.get("detail")
     code = message = rid = suggestion = None
     if isinstance(detail, dict):
@@ -177,8 +172,8 @@ class ElevenLabsProvider(CommercialProvider):
     def _headers(self, key: str) -> dict[str, str]:
         return {"xi-api-key": key, "Accept": "audio/mpeg"}
 
-    def _dialect(self, status: int, body: bytes) -> Fault:
-        return _fault(status, body)
+    def _dialect(self, status: int, data: dict[str, Any]) -> Fault:
+        return _fault(status, data)
 
     def declared_disclosure(self) -> DeclaredDisclosure:
         return declared_disclosure(self.model)

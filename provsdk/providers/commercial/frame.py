@@ -16,14 +16,21 @@ from __future__ import annotations
 import os
 import tempfile
 from pathlib import Path
-from typing import Unpack
+from typing import Any, Unpack
 
 import httpx
 
 from provsdk.audio.containers import probe
 from provsdk.audio.formats import AudioFormat, detect_format
 from provsdk.errors import InputError, OutputError, ProviderResponseError
-from provsdk.models.disclosure import DeclaredDisclosure
+from provsdk.models.disclosure import (
+    Dataset,
+    DeclaredDisclosure,
+    Disclosure,
+    ModelIdentity,
+    OptOutPolicy,
+    ProviderIdentity,
+)
 from provsdk.providers.base import EncodedAudio
 from provsdk.providers.commercial.wire import AsyncWire, Fault, Wire, WireRules, no_dialect
 from provsdk.providers.jobs import Download
@@ -31,7 +38,29 @@ from provsdk.providers.remote import RemoteOptions, RemoteProvider
 from provsdk.providers.transport import request_id_of
 from provsdk.sign.atomic import TEMP_SUFFIX
 
-__all__ = ["AdapterOptions", "CommercialProvider"]
+__all__ = ["AdapterOptions", "CommercialProvider", "declared_licensed_music"]
+
+
+def declared_licensed_music(
+    *,
+    provider: ProviderIdentity,
+    model: ModelIdentity,
+    size: str | None,
+    datasets: tuple[Dataset, ...],
+    measures: str,
+    sources: tuple[str, ...],
+) -> DeclaredDisclosure:
+    """What a provider says in public of a music model it says it trained on licensed data
+    only: opt-outs are respected by taking nothing unlicensed, as ``measures`` words it."""
+    disclosure = Disclosure(
+        provider=provider,
+        model=model,
+        modalities=("audio",),
+        training_data_size=size,
+        datasets=datasets,
+        opt_out=OptOutPolicy(respected=True, measures=measures),
+    )
+    return DeclaredDisclosure(disclosure=disclosure, sources=sources)
 
 
 class AdapterOptions(RemoteOptions, total=False):
@@ -54,7 +83,7 @@ class CommercialProvider(RemoteProvider):
 
     # -- what each adapter provides -------------------------------------------------------------
 
-    def _dialect(self, status: int, body: bytes) -> Fault:
+    def _dialect(self, status: int, data: dict[str, Any]) -> Fault:
         raise NotImplementedError
 
     def declared_disclosure(self) -> DeclaredDisclosure:

@@ -32,7 +32,7 @@ Choices where the documentation is silent:
 
 from __future__ import annotations
 
-from typing import Literal, Unpack
+from typing import Any, Literal, Unpack
 
 import httpx
 
@@ -41,15 +41,17 @@ from provsdk.errors import ConfigurationError, ContentFilteredError, ProviderRes
 from provsdk.models.disclosure import (
     Dataset,
     DeclaredDisclosure,
-    Disclosure,
     ModelIdentity,
-    OptOutPolicy,
     ProviderIdentity,
 )
 from provsdk.models.origin import DigitalSourceType, GenerationRecord, SoftwareAgent
 from provsdk.providers.base import Capability, Generation, GenerationRequest
-from provsdk.providers.commercial.frame import AdapterOptions, CommercialProvider
-from provsdk.providers.commercial.wire import Fault, json_object, text_of
+from provsdk.providers.commercial.frame import (
+    AdapterOptions,
+    CommercialProvider,
+    declared_licensed_music,
+)
+from provsdk.providers.commercial.wire import Fault, text_of
 from provsdk.providers.jobs import Call, Job, ask
 from provsdk.providers.transport import request_id_of
 
@@ -82,11 +84,10 @@ SOURCES = (
 def declared_disclosure(model: str = DEFAULT_MODEL) -> DeclaredDisclosure:
     """What Stability AI says in public about Stable Audio's training data."""
     agent = _AGENTS.get(model, SoftwareAgent("Stable Audio", model))
-    disclosure = Disclosure(
+    return declared_licensed_music(
         provider=ProviderIdentity(name="Stability AI", url="https://stability.ai"),
         model=ModelIdentity(name=agent.name, version=agent.version or model),
-        modalities=("audio",),
-        training_data_size=None,  # not stated for 2.5
+        size=None,  # not stated for 2.5
         datasets=(
             Dataset(
                 name="AudioSparx licensed music library",
@@ -95,19 +96,13 @@ def declared_disclosure(model: str = DEFAULT_MODEL) -> DeclaredDisclosure:
                 url="https://www.audiosparx.com",
             ),
         ),
-        opt_out=OptOutPolicy(
-            respected=True,
-            measures="declared: licensed data only; no crawled data is stated",
-        ),
+        measures="declared: licensed data only; no crawled data is stated",
+        sources=SOURCES,
     )
-    return DeclaredDisclosure(disclosure=disclosure, sources=SOURCES)
 
 
-def _fault(status: int, body: bytes) -> Fault:
+def _fault(status: int, data: dict[str, Any]) -> Fault:
     """``{"id", "name", "errors": [...]}``: the name, then the errors, make the message."""
-    data = json_object(body)
-    if data is None:
-        return Fault()
     name = text_of(data.get("name"))
     errors = data.get("errors")
     details = [t for t in map(text_of, errors) if t] if isinstance(errors, list) else []
@@ -148,8 +143,8 @@ class StabilityProvider(CommercialProvider):
     def _headers(self, key: str) -> dict[str, str]:
         return {"Authorization": f"Bearer {key}", "Accept": "audio/*"}
 
-    def _dialect(self, status: int, body: bytes) -> Fault:
-        return _fault(status, body)
+    def _dialect(self, status: int, data: dict[str, Any]) -> Fault:
+        return _fault(status, data)
 
     def declared_disclosure(self) -> DeclaredDisclosure:
         return declared_disclosure(self.model)

@@ -89,10 +89,11 @@ class Fault:
     retry_after: float | None = None
 
 
-Dialect = Callable[[int, bytes], Fault]
+# What a provider's error answer says, from its status and its body (when that is a JSON object).
+Dialect = Callable[[int, dict[str, Any]], Fault]
 
 
-def no_dialect(status: int, body: bytes) -> Fault:
+def no_dialect(status: int, data: dict[str, Any]) -> Fault:
     """For download links: their hosts (object stores) owe us no particular error shape."""
     return Fault()
 
@@ -119,7 +120,8 @@ class WireRules:
         """Raise the adapter's error for a final refusal; else the answer in the transport's
         error shape, for the transport to judge."""
         status = answer.status_code
-        fault = self.dialect(status, body)
+        data = json_object(body)
+        fault = Fault() if data is None else self.dialect(status, data)
         rid = request_id_of(answer.headers) or (fault.request_id and _one_line(fault.request_id))
         what = f"{request.method} {request.url.path} answered HTTP {status}"
         if fault.message:
