@@ -20,6 +20,7 @@ from provsdk.credentials.profile import subject_names
 from provsdk.credentials.signers import Signer
 from provsdk.credentials.trust import TrustConfig
 from provsdk.errors import ConfigurationError, InputError
+from provsdk.grants.create import contract_document
 from provsdk.grants.statement import SignedGrant, check_grant, read_grant
 from provsdk.manifest.build import DISCLOSURE, GRANT, TRAINING_MINING, ManifestSpec
 from provsdk.models.grant import ContractDocument
@@ -53,6 +54,20 @@ def _signed_part(token: str) -> str:
         return read_statement(token).compact
     except InputError:
         return token
+
+
+def _bound_contract(
+    signed: SignedGrant, contract: tuple[ContractDocument, bytes] | str | Path | None
+) -> tuple[ContractDocument, bytes] | None:
+    """The contract read, if it is a file, and checked to be the one the grant binds."""
+    if contract is None:
+        return None
+    named = contract if isinstance(contract, str | Path) else contract[0].name
+    read = contract_document(contract) if isinstance(contract, str | Path) else contract
+    bound = signed.grant.document
+    if bound is None or bound.sha256 != read[0].sha256:
+        raise InputError("the grant does not bind this document", path=named)
+    return read
 
 
 def _contracts(
@@ -146,15 +161,19 @@ def attach_grant(
     trust: TrustConfig,
     out: str | Path | None = None,
     in_place: bool = False,
-    contract: tuple[ContractDocument, bytes] | None = None,
+    contract: tuple[ContractDocument, bytes] | str | Path | None = None,
     tsa_url: str | None = None,
 ) -> list[AttachResult]:
     """Attach the signed grant ``token`` (read once here if given as text) to each file.
 
     With ``in_place`` each file is replaced atomically; otherwise ``out`` is the output file
     (one input) or an existing folder (several). Attaching a grant a file already carries
-    writes nothing. ``contract`` is the document the grant binds, embedded beside it.
+    writes nothing. ``contract`` is the document the grant binds (its file, or as read by
+    :func:`~provsdk.grants.contract_document`), embedded beside it; a document the grant does
+    not bind is refused before anything is written.
     """
+    signed = read_grant(token) if isinstance(token, str) else token
+    contract = _bound_contract(signed, contract)
     paths = [Path(f) for f in files]
     if in_place == (out is not None):
         raise ConfigurationError("give either an output (-o) or --in-place")
@@ -172,7 +191,6 @@ def attach_grant(
                     hint="attach in place, or one folder at a time",
                 )
             seen[source.name] = source
-    signed = read_grant(token) if isinstance(token, str) else token
     results = []
     for source in paths:
         if in_place:

@@ -527,15 +527,18 @@ def test_contract_document_binding(tmp_path: Path, studio: Studio) -> None:
     other.write_text("A different agreement.")
     token = sign_grant(scope_grant(purposes=["promo"], document=contract), studio.licensor)
 
+    def attach(out: Path, contract: Any = None) -> None:
+        attach_grant(
+            [studio.track_a],
+            token,
+            signer=studio.producer,
+            trust=studio.trust,
+            out=out,
+            contract=contract,
+        )
+
     bound = tmp_path / "bound.wav"
-    attach_grant(
-        [studio.track_a],
-        token,
-        signer=studio.producer,
-        trust=studio.trust,
-        out=bound,
-        contract=contract_document(contract),
-    )
+    attach(bound, contract_document(contract))
     report = verify_file(bound, trust=studio.trust)
     assert report.passed, report.reasons
     (finding,) = report.grants.grants
@@ -543,14 +546,14 @@ def test_contract_document_binding(tmp_path: Path, studio: Studio) -> None:
     assert finding.problems == ()
 
     wrong = tmp_path / "wrong.wav"
-    attach_grant(
-        [studio.track_a],
-        token,
-        signer=studio.producer,
-        trust=studio.trust,
-        out=wrong,
-        contract=contract_document(other),
-    )
+    for given in (other, contract_document(other)):  # a file, or as read
+        with pytest.raises(InputError, match="does not bind this document") as refused:
+            attach(wrong, given)
+        assert refused.value.path is not None and Path(refused.value.path).name == "other.txt"
+    assert not wrong.exists()  # refused before anything was written
+
+    # Attached without its contract, the grant names a document the file does not carry.
+    attach(wrong)
     report = verify_file(wrong, trust=studio.trust)
     (finding,) = report.grants.grants
     assert finding.contract is None

@@ -10,7 +10,7 @@ import click
 from provsdk.attach import attach_grant
 from provsdk.credentials import Role, TrustConfig, load_signer
 from provsdk.errors import InputError
-from provsdk.grants import contract_document, create_grant, load_grant, sign_grant
+from provsdk.grants import create_grant, load_grant, sign_grant
 from provsdk.models.grant import ACTIONS, Grant
 from provsdk.statements import check_statement
 from provsdk.verify import expand_paths
@@ -181,12 +181,6 @@ def attach(
         raise click.UsageError("give either -o OUT or --in-place")
     home = home_of(ctx)
     signed = load_grant(grant_file)
-    contract = None
-    if document:
-        contract = contract_document(document)
-        bound = signed.grant.document
-        if bound is None or bound.sha256 != contract[0].sha256:
-            raise InputError("the grant does not bind this document", path=document)
     signer = load_signer(Role.PRODUCER, key=key, cert=cert, home=home)
     results = attach_grant(
         _inputs(files),
@@ -195,7 +189,7 @@ def attach(
         trust=TrustConfig.load(home),
         out=out,
         in_place=in_place,
-        contract=contract,
+        contract=document,
         tsa_url=tsa_url,
     )
     console = stdout()
