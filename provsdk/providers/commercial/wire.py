@@ -16,6 +16,7 @@ Retrying stays the transport's business: the wire never retries and never sleeps
 
 from __future__ import annotations
 
+import contextlib
 import json
 import urllib.request
 from collections.abc import AsyncIterator, Callable, Iterator
@@ -165,6 +166,22 @@ class WireRules:
             status=answer.status_code,
         )
 
+    def passed(
+        self,
+        request: httpx.Request,
+        answer: httpx.Response,
+        stream: httpx.SyncByteStream | httpx.AsyncByteStream,
+    ) -> httpx.Response:
+        """A success as the transport gets it: the same answer, its body read through
+        ``stream`` (which caps it)."""
+        return httpx.Response(
+            answer.status_code,
+            headers=answer.headers,
+            stream=stream,
+            extensions=answer.extensions,
+            request=request,
+        )
+
     def announced_too_large(self, answer: httpx.Response) -> bool:
         try:
             length = int(answer.headers.get("content-length", ""))
@@ -205,6 +222,25 @@ class _AsyncCappedStream(httpx.AsyncByteStream):
         await self._inner.aclose()
 
 
+def _head(chunks: Iterator[bytes]) -> bytes:
+    """The start of an error answer's body: enough to read, never all a hostile server sends."""
+    body = bytearray()
+    for chunk in chunks:
+        body += chunk
+        if len(body) >= _ERROR_BODY_LIMIT:
+            break
+    return bytes(body[:_ERROR_BODY_LIMIT])
+
+
+async def _ahead(chunks: AsyncIterator[bytes]) -> bytes:
+    body = bytearray()
+    async for chunk in chunks:
+        body += chunk
+        if len(body) >= _ERROR_BODY_LIMIT:
+            break
+    return bytes(body[:_ERROR_BODY_LIMIT])
+
+
 def _env_proxy(url: httpx.URL) -> str | None:
     """The proxy the environment names for ``url``, as httpx would pick it without an explicit
     transport (which the wire is); loopback is never proxied."""
@@ -225,31 +261,19 @@ class Wire(httpx.BaseTransport):
 
     def handle_request(self, request: httpx.Request) -> httpx.Response:
         answer = self._inner.handle_request(request)
-        if answer.status_code < 400:
-            if self._rules.announced_too_large(answer):
-                answer.close()
-                raise self._rules.too_large(request, answer)
-            stream = answer.stream
-            assert isinstance(stream, httpx.SyncByteStream)
-            capped = _CappedStream(
-                stream, self._rules.max_answer, self._rules.too_large(request, answer)
-            )
-            return httpx.Response(
-                answer.status_code,
-                headers=answer.headers,
-                stream=capped,
-                extensions=answer.extensions,
-                request=request,
-            )
-        body = bytearray()
-        try:
-            for chunk in answer.iter_bytes():
-                body += chunk
-                if len(body) >= _ERROR_BODY_LIMIT:
-                    break
-        finally:
+        if answer.status_code >= 400:
+            with contextlib.closing(answer):
+                body = _head(answer.iter_bytes())
+            return self._rules.judge(request, answer, body)
+        if self._rules.announced_too_large(answer):
             answer.close()
-        return self._rules.judge(request, answer, bytes(body[:_ERROR_BODY_LIMIT]))
+            raise self._rules.too_large(request, answer)
+        stream = answer.stream
+        assert isinstance(stream, httpx.SyncByteStream)
+        error = self._rules.too_large(request, answer)
+        return self._rules.passed(
+            request, answer, _CappedStream(stream, self._rules.max_answer, error)
+        )
 
     def close(self) -> None:
         if self._owned:
@@ -264,31 +288,18 @@ class AsyncWire(httpx.AsyncBaseTransport):
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
         answer = await self._inner.handle_async_request(request)
-        if answer.status_code < 400:
-            if self._rules.announced_too_large(answer):
-                await answer.aclose()
-                raise self._rules.too_large(request, answer)
-            stream = answer.stream
-            assert isinstance(stream, httpx.AsyncByteStream)
-            capped = _AsyncCappedStream(
-                stream, self._rules.max_answer, self._rules.too_large(request, answer)
-            )
-            return httpx.Response(
-                answer.status_code,
-                headers=answer.headers,
-                stream=capped,
-                extensions=answer.extensions,
-                request=request,
-            )
-        body = bytearray()
-        try:
-            async for chunk in answer.aiter_bytes():
-                body += chunk
-                if len(body) >= _ERROR_BODY_LIMIT:
-                    break
-        finally:
+        if answer.status_code >= 400:
+            async with contextlib.aclosing(answer):
+                body = await _ahead(answer.aiter_bytes())
+            return self._rules.judge(request, answer, body)
+        if self._rules.announced_too_large(answer):
             await answer.aclose()
-        return self._rules.judge(request, answer, bytes(body[:_ERROR_BODY_LIMIT]))
+            raise self._rules.too_large(request, answer)
+        stream = answer.stream
+        assert isinstance(stream, httpx.AsyncByteStream)
+        error = self._rules.too_large(request, answer)
+        capped = _AsyncCappedStream(stream, self._rules.max_answer, error)
+        return self._rules.passed(request, answer, capped)
 
     async def aclose(self) -> None:
         if self._owned:
