@@ -43,19 +43,10 @@ import httpx
 
 from provsdk.audio.formats import AudioFormat
 from provsdk.errors import ConfigurationError, ProviderResponseError
-from provsdk.models.disclosure import (
-    Dataset,
-    DeclaredDisclosure,
-    ModelIdentity,
-    ProviderIdentity,
-)
+from provsdk.models.disclosure import Dataset, DeclaredDisclosure
 from provsdk.models.origin import DigitalSourceType, GenerationRecord, SoftwareAgent
 from provsdk.providers.base import Capability, Generation, GenerationRequest
-from provsdk.providers.commercial.frame import (
-    AdapterOptions,
-    CommercialProvider,
-    declared_licensed_music,
-)
+from provsdk.providers.commercial.frame import AdapterOptions, CommercialProvider, licensed_music
 from provsdk.providers.commercial.wire import Fault, json_object, text_of
 from provsdk.providers.jobs import Call, Download, Job, ask, fetch
 from provsdk.providers.transport import DEFAULT_TIMEOUT, request_id_of
@@ -84,9 +75,9 @@ SOURCES = (
 
 def declared_disclosure() -> DeclaredDisclosure:
     """What Beatoven.ai says in public about its models' training data."""
-    return declared_licensed_music(
-        provider=ProviderIdentity(name="Beatoven.ai", url="https://www.beatoven.ai"),
-        model=ModelIdentity(name="Beatoven.ai", version="track composition API v1"),
+    return licensed_music(
+        provider=("Beatoven.ai", "https://www.beatoven.ai"),
+        model=("Beatoven.ai", "track composition API v1"),
         size="over 3 million licensed tracks, loops, samples and sounds",
         datasets=(
             Dataset(
@@ -153,15 +144,12 @@ class BeatovenProvider(CommercialProvider):
     def _http_timeout(self) -> httpx.Timeout:
         return DEFAULT_TIMEOUT  # each request is short: the composition itself is polled
 
-    def _dialect(self, status: int, data: dict[str, Any]) -> Fault:
-        return _fault(status, data)
+    _dialect = staticmethod(_fault)
 
     def declared_disclosure(self) -> DeclaredDisclosure:
         return declared_disclosure()
 
-    def _job(self, request: GenerationRequest) -> Job[Generation]:
-        if request.duration <= 0:
-            raise ConfigurationError(f"{NAME}: the duration must be positive")
+    def _generation(self, request: GenerationRequest) -> Job[Generation]:
         deadline = time.monotonic() + self.timeout
         fmt = AudioFormat.MP3 if request.format is AudioFormat.MP3 else AudioFormat.WAV
         text = prompt_with_duration(request.prompt, request.duration)

@@ -39,19 +39,10 @@ from urllib.parse import quote
 
 from provsdk.audio.formats import AudioFormat
 from provsdk.errors import ConfigurationError
-from provsdk.models.disclosure import (
-    Dataset,
-    DeclaredDisclosure,
-    ModelIdentity,
-    ProviderIdentity,
-)
+from provsdk.models.disclosure import Dataset, DeclaredDisclosure
 from provsdk.models.origin import DigitalSourceType, GenerationRecord, SoftwareAgent
 from provsdk.providers.base import Capability, Generation, GenerationRequest
-from provsdk.providers.commercial.frame import (
-    AdapterOptions,
-    CommercialProvider,
-    declared_licensed_music,
-)
+from provsdk.providers.commercial.frame import AdapterOptions, CommercialProvider, licensed_music
 from provsdk.providers.commercial.wire import Fault, text_of
 from provsdk.providers.jobs import Call, Job, ask
 from provsdk.providers.transport import request_id_of
@@ -95,9 +86,9 @@ SOURCES = (
 
 def declared_disclosure(model: str = DEFAULT_MODEL) -> DeclaredDisclosure:
     """What ElevenLabs says in public about Eleven Music's training data."""
-    return declared_licensed_music(
-        provider=ProviderIdentity(name="ElevenLabs", url="https://elevenlabs.io"),
-        model=ModelIdentity(name="Eleven Music", version=model),
+    return licensed_music(
+        provider=("ElevenLabs", "https://elevenlabs.io"),
+        model=("Eleven Music", model),
         size=None,  # not stated
         datasets=(
             Dataset(name="Licensed production music", basis="licensed"),
@@ -172,15 +163,12 @@ class ElevenLabsProvider(CommercialProvider):
     def _headers(self, key: str) -> dict[str, str]:
         return {"xi-api-key": key, "Accept": "audio/mpeg"}
 
-    def _dialect(self, status: int, data: dict[str, Any]) -> Fault:
-        return _fault(status, data)
+    _dialect = staticmethod(_fault)
 
     def declared_disclosure(self) -> DeclaredDisclosure:
         return declared_disclosure(self.model)
 
-    def _job(self, request: GenerationRequest) -> Job[Generation]:
-        if request.duration <= 0:
-            raise ConfigurationError(f"{NAME}: the duration must be positive")
+    def _generation(self, request: GenerationRequest) -> Job[Generation]:
         model = request.model or self.model
         body: dict[str, Any] = {
             "prompt": request.prompt,

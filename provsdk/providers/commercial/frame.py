@@ -22,7 +22,7 @@ import httpx
 
 from provsdk.audio.containers import probe
 from provsdk.audio.formats import AudioFormat, detect_format
-from provsdk.errors import InputError, OutputError, ProviderResponseError
+from provsdk.errors import ConfigurationError, InputError, OutputError, ProviderResponseError
 from provsdk.models.disclosure import (
     Dataset,
     DeclaredDisclosure,
@@ -31,30 +31,31 @@ from provsdk.models.disclosure import (
     OptOutPolicy,
     ProviderIdentity,
 )
-from provsdk.providers.base import EncodedAudio
+from provsdk.providers.base import EncodedAudio, Generation, GenerationRequest
 from provsdk.providers.commercial.wire import AsyncWire, Fault, Wire, WireRules, no_dialect
-from provsdk.providers.jobs import Download
+from provsdk.providers.jobs import Download, Job
 from provsdk.providers.remote import RemoteOptions, RemoteProvider
 from provsdk.providers.transport import request_id_of
 from provsdk.sign.atomic import TEMP_SUFFIX
 
-__all__ = ["AdapterOptions", "CommercialProvider", "declared_licensed_music"]
+__all__ = ["AdapterOptions", "CommercialProvider", "licensed_music"]
 
 
-def declared_licensed_music(
+def licensed_music(
     *,
-    provider: ProviderIdentity,
-    model: ModelIdentity,
+    provider: tuple[str, str],
+    model: tuple[str, str],
     size: str | None,
     datasets: tuple[Dataset, ...],
     measures: str,
     sources: tuple[str, ...],
 ) -> DeclaredDisclosure:
-    """What a provider says in public of a music model it says it trained on licensed data
-    only: opt-outs are respected by taking nothing unlicensed, as ``measures`` words it."""
+    """What a provider (name, address) says in public of a music model (name, version) it says
+    it trained on licensed data only: opt-outs are respected by taking nothing unlicensed, as
+    ``measures`` words it."""
     disclosure = Disclosure(
-        provider=provider,
-        model=model,
+        provider=ProviderIdentity(name=provider[0], url=provider[1]),
+        model=ModelIdentity(name=model[0], version=model[1]),
         modalities=("audio",),
         training_data_size=size,
         datasets=datasets,
@@ -85,6 +86,16 @@ class CommercialProvider(RemoteProvider):
 
     def _dialect(self, status: int, data: dict[str, Any]) -> Fault:
         raise NotImplementedError
+
+    def _generation(self, request: GenerationRequest) -> Job[Generation]:
+        """The adapter's job, for a request already found sound."""
+        raise NotImplementedError
+
+    def _job(self, request: GenerationRequest) -> Job[Generation]:
+        # Checked before any step: none of these APIs makes a track of no length.
+        if request.duration <= 0:
+            raise ConfigurationError(f"{self.name}: the duration must be positive")
+        return self._generation(request)
 
     def declared_disclosure(self) -> DeclaredDisclosure:
         """What the provider says in public about its training data, with the sources: put on

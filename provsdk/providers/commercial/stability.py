@@ -37,20 +37,11 @@ from typing import Any, Literal, Unpack
 import httpx
 
 from provsdk.audio.formats import AudioFormat
-from provsdk.errors import ConfigurationError, ContentFilteredError, ProviderResponseError
-from provsdk.models.disclosure import (
-    Dataset,
-    DeclaredDisclosure,
-    ModelIdentity,
-    ProviderIdentity,
-)
+from provsdk.errors import ContentFilteredError, ProviderResponseError
+from provsdk.models.disclosure import Dataset, DeclaredDisclosure
 from provsdk.models.origin import DigitalSourceType, GenerationRecord, SoftwareAgent
 from provsdk.providers.base import Capability, Generation, GenerationRequest
-from provsdk.providers.commercial.frame import (
-    AdapterOptions,
-    CommercialProvider,
-    declared_licensed_music,
-)
+from provsdk.providers.commercial.frame import AdapterOptions, CommercialProvider, licensed_music
 from provsdk.providers.commercial.wire import Fault, text_of
 from provsdk.providers.jobs import Call, Job, ask
 from provsdk.providers.transport import request_id_of
@@ -84,9 +75,9 @@ SOURCES = (
 def declared_disclosure(model: str = DEFAULT_MODEL) -> DeclaredDisclosure:
     """What Stability AI says in public about Stable Audio's training data."""
     agent = _AGENTS.get(model, SoftwareAgent("Stable Audio", model))
-    return declared_licensed_music(
-        provider=ProviderIdentity(name="Stability AI", url="https://stability.ai"),
-        model=ModelIdentity(name=agent.name, version=agent.version or model),
+    return licensed_music(
+        provider=("Stability AI", "https://stability.ai"),
+        model=(agent.name, agent.version or model),
         size=None,  # not stated for 2.5
         datasets=(
             Dataset(
@@ -143,15 +134,12 @@ class StabilityProvider(CommercialProvider):
     def _headers(self, key: str) -> dict[str, str]:
         return {"Authorization": f"Bearer {key}", "Accept": "audio/*"}
 
-    def _dialect(self, status: int, data: dict[str, Any]) -> Fault:
-        return _fault(status, data)
+    _dialect = staticmethod(_fault)
 
     def declared_disclosure(self) -> DeclaredDisclosure:
         return declared_disclosure(self.model)
 
-    def _job(self, request: GenerationRequest) -> Job[Generation]:
-        if request.duration <= 0:
-            raise ConfigurationError(f"{NAME}: the duration must be positive")
+    def _generation(self, request: GenerationRequest) -> Job[Generation]:
         model = request.model or self.model
         fmt = AudioFormat.MP3 if request.format is AudioFormat.MP3 else AudioFormat.WAV
         fields: dict[str, str] = {
