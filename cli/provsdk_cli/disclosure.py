@@ -2,36 +2,22 @@
 
 from __future__ import annotations
 
-import datetime as dt
-import hashlib
 import json
-from pathlib import Path
 
 import click
 
 from provsdk.credentials import Role, TrustConfig
-from provsdk.disclosure import check_disclosure, load_disclosure, sign_disclosure
-from provsdk.disclosure.merkle import (
-    Commitment,
+from provsdk.disclosure import (
     InclusionProof,
     TrainingList,
-    commitment_of,
-    read_entries,
-    verify_inclusion,
+    check_disclosure,
+    check_inclusion,
+    create_disclosure,
+    load_disclosure,
+    sign_disclosure,
 )
-from provsdk.errors import ConfigurationError, InputError
-from provsdk.models.disclosure import (
-    TRAINING_BASES,
-    CrawledData,
-    Dataset,
-    DataSource,
-    Disclosure,
-    ModelIdentity,
-    OptOutPolicy,
-    ProviderIdentity,
-    PublicSummary,
-    TrainingListCommitment,
-)
+from provsdk.errors import InputError
+from provsdk.models.disclosure import TRAINING_BASES, Dataset, Disclosure
 from provsdk_cli.context import home_of, stdout
 from provsdk_cli.documents import read_json, write_text
 from provsdk_cli.options import SignTo, statement_signing
@@ -50,10 +36,6 @@ def _dataset(text: str) -> Dataset:
     if fields["basis"] not in TRAINING_BASES or fields["basis"] == "none":
         raise click.BadParameter(f"basis must be one of {', '.join(TRAINING_BASES[1:])}")
     return Dataset(**fields)
-
-
-def _source(description: str | None) -> DataSource:
-    return DataSource(used=True, description=description) if description else DataSource()
 
 
 @click.group()
@@ -120,47 +102,31 @@ def create(
     training_list: str | None,
 ) -> None:
     """Write a disclosure (JSON, following the EU AI Act public summary sections)."""
-    summary = None
-    if summary_url:
-        if not summary_file:
-            raise click.UsageError("--summary-url needs --summary-file (its SHA-256 is committed)")
-        try:
-            digest = hashlib.sha256(Path(summary_file).read_bytes()).hexdigest()
-        except OSError as exc:
-            raise InputError(f"cannot read: {exc.strerror or exc}", path=summary_file) from None
-        summary = PublicSummary(url=summary_url, sha256=digest)
-    commitment = None
-    if training_list:
-        try:
-            c = commitment_of(read_entries(training_list))
-        except (OSError, ValueError) as exc:
-            raise InputError(f"cannot read the track list: {exc}", path=training_list) from None
-        commitment = TrainingListCommitment(count=c.count, root=c.root, algorithm=c.algorithm)
-    d = Disclosure(
-        provider=ProviderIdentity(name=provider),
-        model=ModelIdentity(name=model, version=model_version),
+    if summary_url and not summary_file:
+        raise click.UsageError("--summary-url needs --summary-file (its SHA-256 is committed)")
+    d = create_disclosure(
+        provider=provider,
+        model=model,
+        model_version=model_version,
         modalities=modalities,
-        training_data_size=size,
-        datasets=tuple(_dataset(t) for t in datasets),
-        crawled_data=CrawledData(
-            used=crawled or crawled_licensed,
-            licensed=crawled_licensed,
-            period_start=crawl_from,
-            period_end=crawl_to,
-            domains=domains,
-        ),
-        user_data=_source(user_data),
-        synthetic_data=_source(synthetic_data),
-        private_data=_source(private_data),
-        opt_out=OptOutPolicy(respected=opt_out, measures=opt_out_measures),
-        latest_collection_date=latest_collection,
-        public_summary=summary,
-        training_list=commitment,
-        issued_at=dt.datetime.now(dt.UTC).replace(microsecond=0).isoformat(),
+        size=size,
+        datasets=[_dataset(t) for t in datasets],
+        crawled=crawled,
+        crawled_licensed=crawled_licensed,
+        crawl_from=crawl_from,
+        crawl_to=crawl_to,
+        crawl_domains=domains,
+        user_data=user_data,
+        synthetic_data=synthetic_data,
+        private_data=private_data,
+        opt_out=opt_out,
+        opt_out_measures=opt_out_measures,
+        latest_collection=latest_collection,
+        summary_url=summary_url,
+        summary_file=summary_file,
+        training_list=training_list,
     )
-    data = d.to_dict()
-    Disclosure.from_dict(data)  # what we write must pass our own schema
-    write_text(out, dump_json(data))
+    write_text(out, dump_json(d.to_dict()))
     stdout().print(f"Wrote {shown(out)}: {shown(d.summary())}")
 
 
@@ -216,22 +182,17 @@ def verify_proof(ctx: click.Context, signed: str, proof: str) -> None:
     """Check a proof against the commitment in a trusted, signed disclosure (exit 0 or 1)."""
     read = load_disclosure(signed)
     trust = TrustConfig.load(home_of(ctx))
-    checked = check_disclosure(read, trust.provider, timestamps=trust.timestamp)
-    committed = checked.disclosure.training_list
-    if committed is None:
-        raise ConfigurationError("the disclosure commits to no training list", path=signed)
     try:
         inclusion = InclusionProof.from_dict(read_json(proof))
     except ValueError as exc:
         raise InputError(f"not a valid proof: {exc}", path=proof) from None
-    commitment = Commitment(
-        count=committed.count, root=committed.root, algorithm=committed.algorithm
+    verdict = check_inclusion(
+        read, inclusion, trust.provider, timestamps=trust.timestamp, source=signed
     )
-    included = verify_inclusion(inclusion, commitment)
     out = stdout()
-    if not checked.check.trusted:
+    if not verdict.trusted:
         out.print("[red]the disclosure is not signed by a trusted provider[/red]")
-    verdict = "is" if included else "is NOT shown to be"
-    model = shown(checked.disclosure.model.name)
-    out.print(f"{shown(json.dumps(inclusion.entry))} {verdict} in the training list of {model}")
-    ctx.exit(0 if included and checked.check.trusted else 1)
+    said = "is" if verdict.included else "is NOT shown to be"
+    model = shown(verdict.model)
+    out.print(f"{shown(json.dumps(verdict.entry))} {said} in the training list of {model}")
+    ctx.exit(0 if verdict.passed else 1)

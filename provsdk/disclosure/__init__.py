@@ -1,6 +1,8 @@
 """Training-data disclosures: what a model learned from, signed by its provider, and the
 Merkle commitment that lets a rightsholder be shown one track is in the training list."""
 
+from provsdk.disclosure.create import create_disclosure
+from provsdk.disclosure.inclusion import InclusionCheck, check_inclusion
 from provsdk.disclosure.merkle import (
     Commitment,
     EntryNotFoundError,
@@ -28,11 +30,14 @@ __all__ = [
     "Commitment",
     "DisclosureCheck",
     "EntryNotFoundError",
+    "InclusionCheck",
     "InclusionProof",
     "SignedDisclosure",
     "TrainingList",
     "check_disclosure",
+    "check_inclusion",
     "commitment_of",
+    "create_disclosure",
     "load_disclosure",
     "load_disclosure_token",
     "no_training_data",
