@@ -8,7 +8,7 @@ import dataclasses
 import inspect
 import os
 import tempfile
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Coroutine, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Concatenate, ParamSpec, TypeVar
@@ -42,6 +42,7 @@ __all__ = ["AsyncClient", "Client"]
 _C = TypeVar("_C", bound="_Core")
 _R = TypeVar("_R")
 _P = ParamSpec("_P")
+_F = TypeVar("_F", bound=Callable[..., Any])
 
 
 @dataclass(frozen=True)
@@ -84,27 +85,50 @@ def _order(
     return _Order(request, dest, fmt, disclosure, tuple(grants))
 
 
+def _shown_as(wrapper: _F, parse: Callable[..., _Order], method: Callable[..., Any]) -> _F:
+    """``wrapper`` shown (signature, name, help) as ``method`` taking ``parse``'s parameters."""
+    shown = inspect.signature(parse)
+    me = inspect.Parameter("self", inspect.Parameter.POSITIONAL_ONLY)
+    wrapper.__signature__ = shown.replace(  # type: ignore[attr-defined]
+        parameters=[me, *shown.parameters.values()],
+        return_annotation=inspect.signature(method).return_annotation,
+    )
+    wrapper.__name__, wrapper.__qualname__ = method.__name__, method.__qualname__
+    wrapper.__doc__ = "\n\n".join(inspect.cleandoc(d) for d in (parse.__doc__, method.__doc__) if d)
+    return wrapper
+
+
 def _parameters_of(
     parse: Callable[_P, _Order],
 ) -> Callable[[Callable[[_C, _Order], _R]], Callable[Concatenate[_C, _P], _R]]:
     """A method taking an order, made to take ``parse``'s parameters instead: both clients'
-    ``generate`` have them written once, and shown (signature, help) as their own."""
+    ``generate`` have them written once."""
 
     def decorate(method: Callable[[_C, _Order], _R]) -> Callable[Concatenate[_C, _P], _R]:
         def generate(self: _C, /, *args: _P.args, **kwargs: _P.kwargs) -> _R:
             return method(self, parse(*args, **kwargs))
 
-        shown = inspect.signature(parse)
-        me = inspect.Parameter("self", inspect.Parameter.POSITIONAL_ONLY)
-        generate.__signature__ = shown.replace(  # type: ignore[attr-defined]
-            parameters=[me, *shown.parameters.values()],
-            return_annotation=inspect.signature(method).return_annotation,
-        )
-        generate.__name__, generate.__qualname__ = method.__name__, method.__qualname__
-        generate.__doc__ = "\n\n".join(
-            inspect.cleandoc(d) for d in (parse.__doc__, method.__doc__) if d
-        )
-        return generate
+        return _shown_as(generate, parse, method)
+
+    return decorate
+
+
+def _awaited_parameters_of(
+    parse: Callable[_P, _Order],
+) -> Callable[
+    [Callable[[_C, _Order], Awaitable[_R]]],
+    Callable[Concatenate[_C, _P], Coroutine[Any, Any, _R]],
+]:
+    """The same for a coroutine method, which stays one: the parameters are checked when it is
+    awaited, as for any ``async def``."""
+
+    def decorate(
+        method: Callable[[_C, _Order], Awaitable[_R]],
+    ) -> Callable[Concatenate[_C, _P], Coroutine[Any, Any, _R]]:
+        async def generate(self: _C, /, *args: _P.args, **kwargs: _P.kwargs) -> _R:
+            return await method(self, parse(*args, **kwargs))
+
+        return _shown_as(generate, parse, method)
 
     return decorate
 
@@ -262,9 +286,9 @@ class AsyncClient(_Core):
     async def __aexit__(self, *exc: object) -> None:
         await self.aclose()
 
-    @_parameters_of(_order)
+    @_awaited_parameters_of(_order)
     async def generate(self, order: _Order) -> Track:
-        """Awaitable; the parameters are checked when it is called."""
+        """Awaitable: many may be in flight at once."""
         signer = self._ready(order)
         provider = self.provider
         if isinstance(provider, AsyncProvider):

@@ -38,6 +38,8 @@ def test_generate_takes_the_same_parameters_in_both_clients() -> None:
     assert sync == awaited
     assert list(sync.parameters)[:3] == ["self", "prompt", "out"]
     assert inspect.signature(Client().generate) == inspect.signature(AsyncClient().generate)
+    assert inspect.iscoroutinefunction(AsyncClient.generate)
+    assert not inspect.iscoroutinefunction(Client.generate)
 
 
 def test_async_client_offers_what_callers_need_without_a_client_inside(
