@@ -2,16 +2,10 @@
 
 from __future__ import annotations
 
-import json
-from pathlib import Path
-
 import click
 
-from provsdk.audio import probe
-from provsdk.c2pa_access import UnreadableManifest, read_manifest_reports
 from provsdk.credentials import Role, TrustStore
-from provsdk.errors import InputError
-from provsdk.manifest.read import parse_store
+from provsdk.verify.inspect import inspect_file
 from provsdk_cli.context import home_of, stdout
 from provsdk_cli.render import dump_json, shown
 
@@ -25,26 +19,16 @@ def inspect(ctx: click.Context, path: str, as_json: bool) -> None:
 
     The validation state uses the producer trust store of PROVSDK_HOME; no policy is applied.
     """
-    import c2pa
-
-    info = probe(path)
     anchors = TrustStore.from_home(Role.PRODUCER, home_of(ctx))
-    try:
-        reports = read_manifest_reports(Path(path), info, anchors)
-    except (c2pa.C2paError, UnreadableManifest) as exc:
-        text = " ".join(str(exc).split())
-        raise InputError(f"c2pa cannot read the manifest store: {text}", path=path) from None
-    if reports is None:
-        if as_json:
-            click.echo(dump_json({"path": path, "manifests": {}, "active_manifest": None}))
-        else:
-            stdout().print(f"{shown(path)}: no C2PA manifest")
-        return
-    raw, cr = reports
+    inspected = inspect_file(path, anchors)
     if as_json:
-        click.echo(dump_json({"path": path, **json.loads(raw)}))
+        click.echo(dump_json({"path": path, **inspected.document}))
         return
-    store = parse_store(raw, cr)
+    store = inspected.store
+    if store is None:
+        stdout().print(f"{shown(path)}: no C2PA manifest")
+        return
+    info = inspected.audio
     out = stdout()
     out.print(f"[bold]{shown(path)}[/bold] ({info.format}, state {store.state.value})")
     for label, manifest in store.manifests.items():
