@@ -59,7 +59,7 @@ def _run_once(home: ProvsdkHome, latency: float, args: argparse.Namespace) -> fl
         start = time.perf_counter()
         results = asyncio.run(run_batch(client, items, concurrency=args.concurrency))
         elapsed = time.perf_counter() - start
-        client.client.close()
+        client.close()
     failed = [r for r in results if r.status != "generated"]
     if failed:
         raise SystemExit(
