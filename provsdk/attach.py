@@ -22,13 +22,13 @@ from provsdk.credentials.trust import TrustConfig
 from provsdk.errors import ConfigurationError, InputError
 from provsdk.grants.create import contract_document
 from provsdk.grants.statement import SignedGrant, check_grant, read_grant
+from provsdk.jws import read_statement
 from provsdk.manifest.build import DISCLOSURE, GRANT, TRAINING_MINING, ManifestSpec
 from provsdk.models.grant import ContractDocument
 from provsdk.models.origin import DigitalSourceType, SoftwareAgent, TrainingMining
 from provsdk.models.store import Manifest
 from provsdk.sign.atomic import atomic_output
 from provsdk.sign.writer import read_contracts, read_parent, sign_file
-from provsdk.statements import read_statement
 from provsdk.verify.layers import findings
 
 __all__ = ["AttachResult", "attach_grant"]

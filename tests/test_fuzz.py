@@ -19,7 +19,7 @@ from provsdk.credentials import Role, TrustConfig, TrustStore, load_signer
 from provsdk.errors import InputError, ProvsdkError
 from provsdk.grants.statement import GRANT_STATEMENT
 from provsdk.home import ProvsdkHome
-from provsdk.statements import (
+from provsdk.jws import (
     read_statement,
     sign_statement,
     timestamp_statement,

@@ -26,10 +26,10 @@ from provsdk.credentials import Role, TrustStore, init_dev_pki
 from provsdk.disclosure.statement import DISCLOSURE_STATEMENT, parse_disclosure
 from provsdk.grants import GRANT_STATEMENT, parse_grant
 from provsdk.home import ProvsdkHome
+from provsdk.jws import verify_statement
 from provsdk.providers.local import GENERATOR_NAME, GENERATOR_VERSION
 from provsdk.server import ServerConfig, ServerThread, create_app
 from provsdk.server.openapi import openapi_text
-from provsdk.statements import verify_statement
 
 KEY = "test-key-0123456789"
 OTHER_KEY = "test-key-other"

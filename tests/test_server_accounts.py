@@ -33,8 +33,8 @@ from provsdk.credentials import Role, TrustStore
 from provsdk.errors import ConfigurationError
 from provsdk.grants import GRANT_STATEMENT, parse_grant
 from provsdk.home import ProvsdkHome
+from provsdk.jws import verify_statement
 from provsdk.server import ServerConfig, ServerThread, check_host, parse_api_keys, serve
-from provsdk.statements import verify_statement
 
 STUDIO_KEY = "sk-studio-7f3a9c01"
 AGENCY_KEY = "sk-agency-52be77d4"

@@ -1,4 +1,4 @@
-"""Signed statements (provsdk.statements): compact JWS with the signer's chain in ``x5c``.
+"""Signed statements (provsdk.jws): compact JWS with the signer's chain in ``x5c``.
 
 Every key is made here or by the session's development PKI. One root (P-256) certifies a leaf per
 algorithm, so RSA costs one key. Tokens are taken apart and rebuilt by hand to show exactly
@@ -27,7 +27,7 @@ from provsdk.disclosure import DISCLOSURE_STATEMENT, check_disclosure
 from provsdk.errors import InputError
 from provsdk.grants import GRANT_STATEMENT
 from provsdk.home import ProvsdkHome
-from provsdk.statements import canonical_json, read_statement, sign_statement, verify_statement
+from provsdk.jws import canonical_json, read_statement, sign_statement, verify_statement
 
 ALGORITHMS = (Algorithm.ES256, Algorithm.ES384, Algorithm.ED25519, Algorithm.PS256)
 TYPE = "provsdk-test-statement"
@@ -413,7 +413,7 @@ def test_callback_signer_returning_der_ecdsa_signs_statements_that_verify(
 def test_a_statement_read_once_checks_as_its_text_does(
     pki: Pki, tokens: dict[Algorithm, str]
 ) -> None:
-    from provsdk.statements import check_statement
+    from provsdk.jws import check_statement
 
     token = tokens[Algorithm.ES256]
     statement = read_statement(f"  {token}\n")

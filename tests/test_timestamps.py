@@ -35,15 +35,15 @@ from provsdk.credentials.signers import KeySigner
 from provsdk.credentials.trust import TrustStore
 from provsdk.errors import ConfigurationError, InputError, TimestampError
 from provsdk.home import ProvsdkHome
-from provsdk.manifest import ManifestSpec
-from provsdk.models.report import C2paState
-from provsdk.sign import sign_file
-from provsdk.statements import (
+from provsdk.jws import (
     read_statement,
     sign_statement,
     timestamp_statement,
     verify_statement,
 )
+from provsdk.manifest import ManifestSpec
+from provsdk.models.report import C2paState
+from provsdk.sign import sign_file
 from provsdk.timestamps import check_timestamp, request_timestamp
 from provsdk.timestamps.request import REPLY_TYPE
 from provsdk.verify import verify_file

@@ -11,8 +11,8 @@ from provsdk.attach import attach_grant
 from provsdk.credentials import Role, TrustConfig, load_signer
 from provsdk.errors import InputError
 from provsdk.grants import create_grant, load_grant, sign_grant
+from provsdk.jws import check_statement
 from provsdk.models.grant import ACTIONS, Grant
-from provsdk.statements import check_statement
 from provsdk.verify import expand_paths
 from provsdk_cli.context import home_of, stdout
 from provsdk_cli.documents import read_json, write_text

@@ -10,7 +10,7 @@ from typing import Any, TypeVar
 import click
 
 from provsdk.credentials import Role, Signer, load_signer
-from provsdk.statements import timestamp_statement
+from provsdk.jws import timestamp_statement
 from provsdk_cli.context import home_of, stdout
 from provsdk_cli.documents import write_text
 from provsdk_cli.render import shown

@@ -10,8 +10,8 @@ from rich.console import Console
 from rich.markup import escape
 
 from provsdk.inert import inert, without_surrogates
+from provsdk.jws import StatementCheck
 from provsdk.models.report import C2paState, VerificationReport
-from provsdk.statements import StatementCheck
 from provsdk.timestamps import TimestampCheck
 
 __all__ = ["dump_json", "error_line", "print_report", "show_statement", "shown"]

@@ -41,7 +41,7 @@ def _describe(keys: ApiKeys) -> str:
 
 
 def _need_keys(home: ProvsdkHome) -> None:
-    from provsdk.server.jobs import load_credentials
+    from provsdk.server.generations import load_credentials
 
     missing = [r.value for r in (Role.PROVIDER, Role.LICENSOR) if not home.key_path(r).exists()]
     if missing:

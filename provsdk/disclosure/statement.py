@@ -9,19 +9,19 @@ from pathlib import Path
 from provsdk._version import __version__
 from provsdk.credentials.signers import Signer
 from provsdk.credentials.trust import TrustStore
-from provsdk.models.disclosure import (
-    Disclosure,
-    ModelIdentity,
-    OptOutPolicy,
-    ProviderIdentity,
-)
-from provsdk.statements import (
+from provsdk.jws import (
     ReadStatement,
     StatementCheck,
     check_statement,
     read_token_file,
     sign_statement,
     typed_statement,
+)
+from provsdk.models.disclosure import (
+    Disclosure,
+    ModelIdentity,
+    OptOutPolicy,
+    ProviderIdentity,
 )
 
 __all__ = [

@@ -9,9 +9,7 @@ from pathlib import Path
 
 from provsdk.credentials.signers import Signer
 from provsdk.credentials.trust import TrustStore
-from provsdk.models.grant import Grant
-from provsdk.models.reason import Reason
-from provsdk.statements import (
+from provsdk.jws import (
     ReadStatement,
     StatementCheck,
     check_statement,
@@ -19,6 +17,8 @@ from provsdk.statements import (
     sign_statement,
     typed_statement,
 )
+from provsdk.models.grant import Grant
+from provsdk.models.reason import Reason
 
 __all__ = [
     "GRANT_STATEMENT",

@@ -12,7 +12,7 @@ from provsdk.manifest.build import (
     manifest_definition,
     manifest_resources,
 )
-from provsdk.manifest.read import parse_store
+from provsdk.manifest.parse import parse_store
 
 __all__ = [
     "ACTIONS",

@@ -8,6 +8,7 @@ from typing import Any
 from provsdk._version import __version__
 from provsdk.audio.formats import AudioFormat
 from provsdk.errors import ConfigurationError
+from provsdk.jws import read_statement
 from provsdk.models.disclosure import DeclaredDisclosure
 from provsdk.models.grant import ContractDocument
 from provsdk.models.origin import (
@@ -16,7 +17,6 @@ from provsdk.models.origin import (
     SoftwareAgent,
     TrainingMining,
 )
-from provsdk.statements import read_statement
 
 __all__ = [
     "ACTIONS",

@@ -3,7 +3,7 @@
 c2pa's ``Reader.json()`` shows an ingredient's data (a contract a grant binds, say) as a
 reference, ``{"format", "identifier"}``; the bytes are reachable only through the open
 Reader. :func:`with_data_digests` hashes them while it is open and writes each digest into
-the report, so that :func:`~provsdk.manifest.read.parse_store` can record what bytes a
+the report, so that :func:`~provsdk.manifest.parse.parse_store` can record what bytes a
 manifest carries without anyone holding them. This module opens nothing itself.
 """
 

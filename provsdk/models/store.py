@@ -1,4 +1,4 @@
-"""A C2PA manifest store as read back: the records ``manifest.read`` builds from c2pa's JSON."""
+"""A C2PA manifest store as read back: the records ``manifest.parse`` builds from c2pa's JSON."""
 
 from __future__ import annotations
 

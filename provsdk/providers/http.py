@@ -29,8 +29,8 @@ from provsdk.errors import (
 from provsdk.grants.statement import parse_grant
 from provsdk.models.origin import DigitalSourceType, GenerationRecord, SoftwareAgent
 from provsdk.providers.base import Capability, EncodedAudio, Generation, GenerationRequest
-from provsdk.providers.jobs import Call, Download, Job, ask, fetch
 from provsdk.providers.remote import RemoteOptions, RemoteProvider
+from provsdk.providers.steps import Call, Download, Job, ask, fetch
 from provsdk.providers.transport import DEFAULT_TIMEOUT, request_id_of
 
 __all__ = ["API_KEY_ENV", "HttpProvider", "ModelInfo"]

@@ -1,7 +1,7 @@
 """The frame every remote provider stands in: the API key, the transports, the job driver
 (blocking or awaited), downloads, polling, the download folder and closing.
 
-A remote provider writes its protocol once, as a job of steps (:mod:`provsdk.providers.jobs`),
+A remote provider writes its protocol once, as a job of steps (:mod:`provsdk.providers.steps`),
 and keeps here only what differs from the others, through a few hooks: the headers that carry
 the key, the httpx transport under ours (the commercial adapters read their error dialects
 there), where a download comes from and the per-request timeouts.
@@ -23,7 +23,7 @@ import httpx
 
 from provsdk.errors import ConfigurationError, ProviderTimeoutError
 from provsdk.providers.base import Capability, Generation, GenerationRequest
-from provsdk.providers.jobs import (
+from provsdk.providers.steps import (
     Call,
     Download,
     Job,

@@ -21,7 +21,7 @@ from provsdk.providers.local import GENERATOR_NAME, GENERATOR_VERSION
 from provsdk.server.auth import Caller, KeyCheck, RateLimiter
 from provsdk.server.config import ServerConfig
 from provsdk.server.errors import ApiError, install_handlers
-from provsdk.server.jobs import MODEL_ID, Generations, Job, StoredAudio, load_credentials
+from provsdk.server.generations import MODEL_ID, Generations, Job, StoredAudio, load_credentials
 from provsdk.server.middleware import CALLER_KEY, ProtocolMiddleware
 from provsdk.server.schemas import (
     ErrorBody,

@@ -17,7 +17,7 @@ from uvicorn.config import LOGGING_CONFIG
 from provsdk.server.access_log import ACCESS_LOGGER
 from provsdk.server.app import create_app
 from provsdk.server.config import ServerConfig, check_host
-from provsdk.server.jobs import Generations, load_credentials
+from provsdk.server.generations import Generations, load_credentials
 
 __all__ = ["ServerThread", "serve"]
 

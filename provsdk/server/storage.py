@@ -11,7 +11,7 @@ remembered by identity (device and inode), not by name alone:
 * a file is served only if the name still leads to the very file rendered, opened without
   following a symbolic link, so a name taken over by someone else never serves their bytes.
 
-No lock of its own: :class:`~provsdk.server.jobs.Generations` calls the folder methods under
+No lock of its own: :class:`~provsdk.server.generations.Generations` calls the folder methods under
 the lock that guards its job table.
 """
 

@@ -23,7 +23,7 @@ from provsdk.manifest.build import (
     manifest_definition,
     manifest_resources,
 )
-from provsdk.manifest.read import parse_store
+from provsdk.manifest.parse import parse_store
 from provsdk.manifest.resources import EmbeddedData, read_resource
 from provsdk.models.grant import ContractDocument
 from provsdk.models.report import C2paState

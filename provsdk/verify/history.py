@@ -5,7 +5,7 @@ on) may be credited only when every manifest from the creation up to the active 
 by a trusted producer. A trusted manifest built on an untrusted one vouches for having opened
 that file, not for anything the untrusted one claims; so one untrusted link breaks the chain.
 
-Pure: reads the records ``manifest.read`` built, no I/O.
+Pure: reads the records ``manifest.parse`` built, no I/O.
 """
 
 from __future__ import annotations

@@ -16,7 +16,7 @@ from provsdk.audio.containers import AudioInfo, probe
 from provsdk.c2pa_access import UnreadableManifest, read_manifest_reports
 from provsdk.credentials.trust import TrustStore
 from provsdk.errors import InputError
-from provsdk.manifest.read import parse_store
+from provsdk.manifest.parse import parse_store
 from provsdk.models.store import ManifestStore
 
 __all__ = ["InspectedFile", "inspect_file"]

@@ -20,7 +20,7 @@ from provsdk.models.report import (
 )
 from provsdk.models.store import ManifestStore
 from provsdk.verify.history import Link, creation, history, unbroken
-from provsdk.verify.statements import disclosure_layer, grants_layer
+from provsdk.verify.statement_layers import disclosure_layer, grants_layer
 
 __all__ = ["findings"]
 

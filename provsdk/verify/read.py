@@ -23,7 +23,7 @@ from provsdk.c2pa_access import UnreadableManifest, read_manifest_reports
 from provsdk.credentials.trust import TrustStore
 from provsdk.errors import CorruptAudioError, InputError
 from provsdk.manifest.build import GRANT
-from provsdk.manifest.read import parse_store
+from provsdk.manifest.parse import parse_store
 from provsdk.models.report import C2paState, StatusEntry
 from provsdk.models.store import ManifestStore
 

@@ -48,7 +48,7 @@ from provsdk.models.origin import DigitalSourceType, GenerationRecord, SoftwareA
 from provsdk.providers.base import Capability, Generation, GenerationRequest
 from provsdk.providers.commercial.frame import AdapterOptions, CommercialProvider, licensed_music
 from provsdk.providers.commercial.wire import Fault, json_object, text_of
-from provsdk.providers.jobs import Call, Download, Job, ask, fetch
+from provsdk.providers.steps import Call, Download, Job, ask, fetch
 from provsdk.providers.transport import DEFAULT_TIMEOUT, request_id_of
 
 __all__ = ["API_KEY_ENV", "DEFAULT_BASE_URL", "BeatovenProvider"]

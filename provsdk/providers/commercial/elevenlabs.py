@@ -44,7 +44,7 @@ from provsdk.models.origin import DigitalSourceType, GenerationRecord, SoftwareA
 from provsdk.providers.base import Capability, Generation, GenerationRequest
 from provsdk.providers.commercial.frame import AdapterOptions, CommercialProvider, licensed_music
 from provsdk.providers.commercial.wire import Fault, text_of
-from provsdk.providers.jobs import Call, Job, ask
+from provsdk.providers.steps import Call, Job, ask
 from provsdk.providers.transport import request_id_of
 
 __all__ = [

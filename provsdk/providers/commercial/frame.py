@@ -33,8 +33,8 @@ from provsdk.models.disclosure import (
 )
 from provsdk.providers.base import EncodedAudio, Generation, GenerationRequest
 from provsdk.providers.commercial.wire import AsyncWire, Fault, Wire, WireRules, no_dialect
-from provsdk.providers.jobs import Download, Job
 from provsdk.providers.remote import RemoteOptions, RemoteProvider
+from provsdk.providers.steps import Download, Job
 from provsdk.providers.transport import request_id_of
 from provsdk.sign.atomic import TEMP_SUFFIX
 

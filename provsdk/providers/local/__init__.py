@@ -8,7 +8,7 @@ count always give byte-identical samples.
 
 from __future__ import annotations
 
-from .model import GENERATOR_NAME, GENERATOR_VERSION, MusicPlan, Section
+from .plan import GENERATOR_NAME, GENERATOR_VERSION, MusicPlan, Section
 from .prompt import plan_track
 from .render import render_plan, render_track
 

@@ -11,7 +11,6 @@ from dataclasses import dataclass
 
 from .drums import TEXTURE_OVERLAP, TEXTURE_SECONDS
 from .melody import BAR, write_melody
-from .model import MusicPlan, Section
 from .patterns import (
     BASS_FIGURES,
     COMP_FIGURES,
@@ -21,6 +20,7 @@ from .patterns import (
     DrumPattern,
     hits,
 )
+from .plan import MusicPlan, Section
 from .seeding import Dice, normalise_prompt
 from .styles import (
     BASS_TIMBRES,

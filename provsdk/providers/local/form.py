@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 
-from .model import Section
+from .plan import Section
 from .seeding import Dice
 
 _BASE_ENERGY = {"intro": 0.3, "verse": 0.6, "chorus": 0.85, "breakdown": 0.4, "outro": 0.35}

@@ -11,7 +11,7 @@ import re
 from dataclasses import dataclass
 
 from .form import layout_sections
-from .model import (
+from .plan import (
     MusicPlan,
     check_duration,
     check_prompt,

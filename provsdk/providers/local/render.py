@@ -17,7 +17,7 @@ from .arrange import Score, build_score
 from .drums import drum_hit, texture
 from .dsp import Signal, f32
 from .instruments import note
-from .model import (
+from .plan import (
     MusicPlan,
     check_channels,
     check_duration,

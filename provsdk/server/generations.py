@@ -37,13 +37,13 @@ from provsdk.errors import OutputError, TimestampError
 from provsdk.grants.create import create_grant
 from provsdk.grants.statement import sign_grant
 from provsdk.home import ProvsdkHome
+from provsdk.jws import timestamp_statement
 from provsdk.providers.local import GENERATOR_NAME, GENERATOR_VERSION, render_track
 from provsdk.server.config import KEEP_SECONDS, ServerConfig
 from provsdk.server.errors import ApiError
 from provsdk.server.quota import Ledger
 from provsdk.server.schemas import GenerationRequest
 from provsdk.server.storage import AudioGone, Identity, Storage, file_identity, open_stored
-from provsdk.statements import timestamp_statement
 
 __all__ = [
     "KEEP_SECONDS",
