@@ -5,6 +5,7 @@ Reading (``read``: structure check, c2pa, offline) is kept apart from judging (`
 Verification never modifies the file.
 """
 
+from provsdk.verify.inspect import InspectedFile, inspect_file
 from provsdk.verify.policy import (
     DEFAULT_POLICY,
     AllOf,
@@ -30,6 +31,7 @@ __all__ = [
     "AllowedTraining",
     "AnyOf",
     "FileEvidence",
+    "InspectedFile",
     "Policy",
     "RequireAiGenerated",
     "RequireC2paState",
@@ -39,6 +41,7 @@ __all__ = [
     "StatementsSound",
     "evaluate",
     "expand_paths",
+    "inspect_file",
     "load_policy",
     "policy_from_dict",
     "read_evidence",
