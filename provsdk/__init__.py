@@ -28,6 +28,7 @@ from provsdk.credentials import (
     load_signer,
 )
 from provsdk.errors import (
+    AmbiguousAudioError,
     ConfigurationError,
     CorruptAudioError,
     CredentialError,
@@ -54,6 +55,7 @@ from provsdk.verify import verify_file
 
 __all__ = [
     "Algorithm",
+    "AmbiguousAudioError",
     "AsyncClient",
     "AudioFormat",
     "C2paState",
