@@ -244,8 +244,12 @@ def test_profile_accepts_a_dev_leaf(test_root: tuple[object, x509.Certificate]) 
     root_key, root = test_root
     _, leaf = issue_leaf(root_key, root, "fine", Algorithm.ES256)  # type: ignore[arg-type]
     assert profile_problems(leaf) == []
-    assert _custom_leaf(root_key, root) is not None
-    assert profile_problems(_custom_leaf(root_key, root)) == []
+    # The baseline the next test breaks one rule at a time: a leaf the root really signed
+    # (this raises if its signature does not check) and one the profile accepts as it is.
+    custom = _custom_leaf(root_key, root)
+    custom.verify_directly_issued_by(root)
+    assert not custom.extensions.get_extension_for_class(x509.BasicConstraints).value.ca
+    assert profile_problems(custom) == []
 
 
 def test_profile_flags_each_broken_rule(test_root: tuple[object, x509.Certificate]) -> None:

@@ -6,6 +6,7 @@ is `python tests/fuzz_verify_atheris.py` (see its docstring)."""
 from __future__ import annotations
 
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -15,6 +16,7 @@ from hypothesis import strategies as st
 from tsa_responder import serve_tsa
 
 from provsdk import Client
+from provsdk.audio.containers import probe
 from provsdk.credentials import Role, TrustConfig, TrustStore, load_signer
 from provsdk.errors import InputError, ProvsdkError
 from provsdk.grants.statement import GRANT_STATEMENT
@@ -25,6 +27,7 @@ from provsdk.jws import (
     timestamp_statement,
     verify_statement,
 )
+from provsdk.models import C2paState
 from provsdk.timestamps import check_timestamp
 from provsdk.verify import verify_file
 from provsdk_cli.main import cli
@@ -36,16 +39,27 @@ FILE_CASES = 250  # per format: each takes milliseconds on these one-second trac
 STATEMENT_CASES = 400  # each a few milliseconds: statements are small
 
 
+@dataclass(frozen=True)
+class Original:
+    data: bytes
+    # The coded audio as (offset, length) ranges: bytes the hard binding covers in every
+    # container (a data hash over all but the manifest, or a BMFF hash over the mdat).
+    audio: tuple[tuple[int, int], ...]
+
+
 @pytest.fixture(scope="module")
-def originals(dev_home: ProvsdkHome, tmp_path_factory: pytest.TempPathFactory) -> dict[str, bytes]:
+def originals(
+    dev_home: ProvsdkHome, tmp_path_factory: pytest.TempPathFactory
+) -> dict[str, Original]:
     folder = tmp_path_factory.mktemp("fuzz-originals")
+    made: dict[str, Original] = {}
     with Client(home=dev_home) as client:
-        return {
-            fmt: client.generate(
-                "fuzz", out=folder / f"o.{fmt}", duration=1.0, seed=1
-            ).path.read_bytes()
-            for fmt in FORMATS
-        }
+        for fmt in FORMATS:
+            path = client.generate("fuzz", out=folder / f"o.{fmt}", duration=1.0, seed=1).path
+            audio = probe(path).essence
+            assert audio, fmt
+            made[fmt] = Original(path.read_bytes(), audio)
+    return made
 
 
 def _mutations() -> st.SearchStrategy[list[tuple[str, int, int]]]:
@@ -59,7 +73,14 @@ def _mutations() -> st.SearchStrategy[list[tuple[str, int, int]]]:
 
 
 def _mutate(data: bytes, mutations: list[tuple[str, int, int]]) -> bytes:
+    return _mutate_tracked(data, mutations)[0]
+
+
+def _mutate_tracked(data: bytes, mutations: list[tuple[str, int, int]]) -> tuple[bytes, list[int]]:
+    """The mutated bytes, and for each of them the offset of the original byte it stands at
+    (changed or not), or -1 for a byte the mutations inserted."""
     out = bytearray(data)
+    origin = list(range(len(data)))
     for kind, where, value in mutations:
         if not out:
             break
@@ -68,16 +89,37 @@ def _mutate(data: bytes, mutations: list[tuple[str, int, int]]) -> bytes:
             out[at] ^= 1 << (value % 8)
         elif kind == "truncate":
             del out[at:]
+            del origin[at:]
         elif kind == "huge-size":
             # A 32-bit size field, in either byte order, set near its maximum.
             out[at : at + 4] = (b"\xff\xff\xff" + bytes([value]))[: len(out) - at]
         elif kind == "zero":
             out[at : at + 16] = bytes(min(16, len(out) - at))
         else:
-            out[at:at] = bytes([value]) * (value % 9 + 1)
-    return bytes(out)
+            count = value % 9 + 1
+            out[at:at] = bytes([value]) * count
+            origin[at:at] = [-1] * count
+    return bytes(out), origin
 
 
+def _intact(
+    original: bytes, mutated: bytes, origin: list[int], ranges: tuple[tuple[int, int], ...]
+) -> bool:
+    """Whether every range of ``original`` survives in ``mutated`` in one piece (nothing cut
+    out of it or inserted into it) with the same bytes."""
+    for offset, length in ranges:
+        try:
+            at = origin.index(offset)
+        except ValueError:
+            return False
+        if origin[at : at + length] != list(range(offset, offset + length)):
+            return False
+        if mutated[at : at + length] != original[offset : offset + length]:
+            return False
+    return True
+
+
+@pytest.mark.slow
 @pytest.mark.parametrize("fmt", FORMATS)
 @settings(
     max_examples=FILE_CASES,
@@ -93,8 +135,10 @@ def test_mutated_signed_files_never_crash_verification(
     dev_home: ProvsdkHome,
     tmp_path: Path,
 ) -> None:
+    original = originals[fmt]
+    mutated, origin = _mutate_tracked(original.data, mutations)
     path = tmp_path / f"m.{fmt}"
-    path.write_bytes(_mutate(originals[fmt], mutations))
+    path.write_bytes(mutated)
     before = path.read_bytes()
     started = time.monotonic()
     try:
@@ -102,9 +146,14 @@ def test_mutated_signed_files_never_crash_verification(
     except ProvsdkError as exc:
         assert "\n" not in str(exc)
     else:
-        # A mutation can leave the file intact only if it touched no byte that matters;
-        # whatever the verdict, it was reached.
-        assert report.verdict.value in ("pass", "fail")
+        if mutated == original.data:
+            # Mutations that wrote back the bytes already there: still the signed file.
+            assert report.passed, report.reasons
+        if not _intact(original.data, mutated, origin, original.audio):
+            # The mutations changed, cut or split the coded audio, which the hard binding
+            # covers: whatever else they did, the file is never Trusted and never passes.
+            assert report.integrity.state is not C2paState.TRUSTED, mutations
+            assert not report.passed, mutations
     assert time.monotonic() - started < BOUND_SECONDS
     # inspect reads the same bytes another way (c2pa's own JSON, every manifest listed).
     started = time.monotonic()
@@ -113,6 +162,25 @@ def test_mutated_signed_files_never_crash_verification(
     assert "internal error" not in shown.output
     assert time.monotonic() - started < BOUND_SECONDS
     assert path.read_bytes() == before
+
+
+@pytest.mark.parametrize("fmt", FORMATS)
+def test_one_flipped_bit_of_the_audio_is_never_trusted(
+    fmt: str, originals: dict[str, Original], dev_home: ProvsdkHome, tmp_path: Path
+) -> None:
+    """The fuzzing's check, on one mutation it must catch: the middle byte of the audio."""
+    original = originals[fmt]
+    offset, length = original.audio[0]
+    where = (offset + length // 2) * 10000 // len(original.data) + 1
+    mutated, origin = _mutate_tracked(original.data, [("flip", where, 0)])
+    assert not _intact(original.data, mutated, origin, original.audio)
+    twice, same = _mutate_tracked(original.data, [("flip", where, 0)] * 2)
+    assert twice == original.data and _intact(original.data, twice, same, original.audio)
+    path = tmp_path / f"m.{fmt}"
+    path.write_bytes(mutated)
+    report = verify_file(path, trust=TrustConfig.load(dev_home))
+    assert report.integrity.state is not C2paState.TRUSTED
+    assert not report.passed
 
 
 # --- signed statements and their timestamps: the other input an attacker writes ---------------
@@ -134,6 +202,7 @@ def _mutate_text(text: str, mutations: list[tuple[str, int, int]]) -> str:
     return _mutate(text.encode("ascii"), mutations).decode("latin-1")
 
 
+@pytest.mark.slow
 @settings(max_examples=STATEMENT_CASES, deadline=None, derandomize=True)
 @given(mutations=_mutations())
 def test_mutated_statements_never_crash_verification(
@@ -157,6 +226,7 @@ def test_mutated_statements_never_crash_verification(
                 assert read_statement(mutated).timestamp == read_statement(token).timestamp
 
 
+@pytest.mark.slow
 @settings(max_examples=STATEMENT_CASES, deadline=None, derandomize=True)
 @given(mutations=_mutations())
 def test_mutated_timestamp_tokens_are_reported_never_raised(
