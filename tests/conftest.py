@@ -2,6 +2,9 @@
 
 Everything here is real: keys are generated, files are signed by c2pa and read back by c2pa.
 Signing happens in session-scoped fixtures so the suite stays fast.
+
+Tests that take more than a few seconds are marked ``slow`` (the marker is registered in
+pyproject.toml); ``pytest -m "not slow"`` is the quick loop, plain ``pytest`` runs everything.
 """
 
 from __future__ import annotations

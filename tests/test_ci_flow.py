@@ -16,6 +16,7 @@ import subprocess
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
+import pytest
 from cli_runner import run_cli as run
 
 POLICY = """\
@@ -47,6 +48,7 @@ def active_grants(inspected: str) -> int:
     return sum(1 for a in manifest["assertions"] if a["label"].split("__")[0] == GRANT_LABEL)
 
 
+@pytest.mark.slow
 def test_ci_attaches_the_grant_and_gates_on_the_policy(tmp_path: Path) -> None:
     # --- the studio: keys, tracks, and a grant from the licensor --------------------------------
     studio = tmp_path / "studio"

@@ -182,6 +182,7 @@ def _bad_inputs(tmp_path: Path) -> list[Path]:
     return [*files, text, empty, ogg, truncated]
 
 
+@pytest.mark.slow
 def test_bad_inputs_exit_2_with_one_line_and_leave_nothing(cli_home: Path, tmp_path: Path) -> None:
     inputs = tmp_path / "in"
     inputs.mkdir()

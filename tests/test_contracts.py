@@ -31,6 +31,9 @@ from provsdk.manifest import CONTRACT, EMBEDDED_DATA, ManifestSpec
 from provsdk.sign import sign_file
 from provsdk.verify import verify_file
 
+# Slow as a whole: 10 MiB contracts, attached and carried forward through the CLI.
+pytestmark = pytest.mark.slow
+
 STUDIO = "Game Studio"
 MODEL = "provsdk-local 1.0"
 MIB = 2**20

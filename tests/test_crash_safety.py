@@ -52,6 +52,7 @@ def _grant_for(track: Path, home: ProvsdkHome, folder: Path) -> Path:
     return path
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(sys.platform == "win32", reason="SIGKILL is POSIX")
 @pytest.mark.parametrize("command", ["sign", "generate", "attach", "attach-in-place"])
 def test_sigkill_never_leaves_a_partial_output(

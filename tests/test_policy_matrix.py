@@ -25,6 +25,9 @@ from provsdk.manifest import ManifestSpec
 from provsdk.models import DigitalSourceType, SoftwareAgent
 from provsdk.sign import sign_file
 
+# Slow as a whole: its session fixture builds every case file (about 40 s) through the CLI.
+pytestmark = pytest.mark.slow
+
 POLICY = """\
 [producer]
 require = "trusted"

@@ -31,6 +31,7 @@ def _secrets(home: Path) -> list[bytes]:
     return found
 
 
+@pytest.mark.slow
 def test_no_command_leaks_key_material(tmp_path: Path) -> None:
     home, work = tmp_path / "home", tmp_path / "work"
     work.mkdir()

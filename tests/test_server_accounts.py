@@ -195,6 +195,7 @@ def test_stored_audio_seconds_bound_429(dev_home: ProvsdkHome) -> None:
             assert _post(agency, _body(duration=3)).status_code == 202
 
 
+@pytest.mark.slow
 def test_failed_deleted_and_expired_generations_free_their_seconds(
     dev_home: ProvsdkHome,
 ) -> None:

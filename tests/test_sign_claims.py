@@ -86,6 +86,7 @@ def test_sign_ai_type_without_generator_refused(
     assert list(tmp_path.iterdir()) == []
 
 
+@pytest.mark.slow
 def test_sign_digital_capture_needs_no_generator(
     vectors: Path, dev_home: ProvsdkHome, trust: TrustConfig, tmp_path: Path
 ) -> None:
@@ -115,6 +116,7 @@ def test_sign_digital_capture_needs_no_generator(
     assert verified(named, dev_home)["origin"]["generator_version"] is None
 
 
+@pytest.mark.slow
 def test_sign_signed_input_needs_no_source_type(
     signed_files: dict[str, Path], dev_home: ProvsdkHome, trust: TrustConfig, tmp_path: Path
 ) -> None:

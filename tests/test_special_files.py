@@ -123,6 +123,7 @@ def _specials(tmp_path: Path) -> dict[str, Path]:
     return {"folder": folder, "FIFO": pipe, "character device": link}
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("command", ["sign", "generate", "attach"])
 def test_special_output_is_never_replaced(
     home: Path, track: Path, tmp_path: Path, command: str
@@ -177,6 +178,7 @@ def _run_measured(home: Path, *args: str | Path) -> tuple[int, str, float, int]:
     return measured["code"], measured["stderr"], measured["seconds"], measured["rss"]
 
 
+@pytest.mark.slow
 def test_a_100_mb_proof_ends_fast_in_little_memory(home: Path, tmp_path: Path) -> None:
     document, signed, tracks = tmp_path / "d.json", tmp_path / "d.jws", tmp_path / "tracks.txt"
     tracks.write_text("Harbor Lights - Tide\nKestrel - Upstairs\n")
@@ -236,6 +238,7 @@ def test_a_300_mb_input_is_refused_before_it_is_read(
 UNWRITABLE = Path("/proc/1")
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(not UNWRITABLE.is_dir(), reason="needs Linux procfs")
 def test_unwritable_output_folder_fails_before_any_audio_is_rendered(
     home: Path, track: Path, tmp_path: Path

@@ -55,6 +55,9 @@ from provsdk.models.report import VerificationReport
 from provsdk.sign import read_parent, sign_file
 from provsdk.verify import verify_file
 
+# Slow as a whole: each format's files are made through the CLI (about 9 s each).
+pytestmark = pytest.mark.slow
+
 FORMATS = ("wav", "mp3", "flac", "m4a")
 STUDIO = "Game Studio"
 # The hard binding c2pa uses for each container: a data hash, or a BMFF hash for MP4.

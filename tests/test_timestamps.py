@@ -50,6 +50,9 @@ from provsdk.verify import verify_file
 
 NOW = dt.datetime.now(dt.UTC)
 FAR_FUTURE = NOW + dt.timedelta(days=20 * 365)  # past every dev certificate, roots included
+# How long after a certificate's notAfter the expiry waits end: validity times have one-second
+# resolution, so one second past it is expired however c2pa rounds the clock, plus slack.
+PAST_EXPIRY = 1.1
 
 
 @pytest.fixture(scope="module")
@@ -390,10 +393,11 @@ def expired(
     root_pem = folder / "tsa-root.pem"
     root_pem.write_bytes(authority.credentials.root_pem())
     deadline = max(signer.leaf.not_valid_after_utc, rogue_signer.leaf.not_valid_after_utc)
-    time.sleep(max(0.0, (deadline - dt.datetime.now(dt.UTC)).total_seconds()) + 1.5)
+    time.sleep(max(0.0, (deadline - dt.datetime.now(dt.UTC)).total_seconds()) + PAST_EXPIRY)
     return ExpiredSet(timestamped, plain, rogue, root_pem)
 
 
+@pytest.mark.slow
 def test_expired_certificate_verifies_when_timestamped(
     expired: ExpiredSet, trust: TrustConfig
 ) -> None:
@@ -405,6 +409,7 @@ def test_expired_certificate_verifies_when_timestamped(
     assert report.producer.timestamped_at is not None
 
 
+@pytest.mark.slow
 def test_expired_certificate_fails_without_a_timestamp(
     expired: ExpiredSet, trust: TrustConfig
 ) -> None:
@@ -414,6 +419,7 @@ def test_expired_certificate_fails_without_a_timestamp(
     assert "signingCredential.expired" in {e.code for e in report.integrity.failures}
 
 
+@pytest.mark.slow
 def test_expired_certificate_fails_when_the_authority_is_not_trusted(
     expired: ExpiredSet, trust: TrustConfig
 ) -> None:
@@ -423,6 +429,7 @@ def test_expired_certificate_fails_when_the_authority_is_not_trusted(
     assert report.producer.timestamp_trusted is None  # no authority configured: not judged
 
 
+@pytest.mark.slow
 def test_time_stamp_authority_root_never_vouches_for_a_producer(
     expired: ExpiredSet, trust: TrustConfig
 ) -> None:
@@ -433,6 +440,7 @@ def test_time_stamp_authority_root_never_vouches_for_a_producer(
     assert not report.passed
 
 
+@pytest.mark.slow
 def test_expired_certificate_through_the_command_line(
     expired: ExpiredSet, dev_home: ProvsdkHome
 ) -> None:
@@ -457,6 +465,7 @@ def test_expired_certificate_through_the_command_line(
 # --- the command line, end to end -----------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_cli_timestamps_manifests_and_grants(
     tsa: tuple[str, TimestampAuthority],
     tsa_pem: Path,
@@ -529,6 +538,7 @@ def test_timestamp_token_is_base64_der_of_a_granted_response(
     assert check_timestamp(der, read_statement(stamped).signature_value, tsa_store).trusted
 
 
+@pytest.mark.slow
 def test_policy_can_require_a_trusted_timestamp(
     tsa: tuple[str, TimestampAuthority],
     dev_home: ProvsdkHome,
@@ -558,6 +568,7 @@ def test_policy_can_require_a_trusted_timestamp(
     assert "policy.timestamp: the manifest carries no trusted timestamp" in plain.stdout
 
 
+@pytest.mark.slow
 def test_judging_a_timestamp_opens_no_connection(
     expired: ExpiredSet, dev_home: ProvsdkHome
 ) -> None:
@@ -591,6 +602,7 @@ def test_an_empty_tsa_variable_means_no_timestamp(
     assert verify_file(out, trust=TrustConfig.load(dev_home)).producer.timestamped_at is None
 
 
+@pytest.mark.slow
 def test_a_timestamped_manifest_vouches_for_the_statements_it_carries(
     dev_home: ProvsdkHome,
     signed_files: dict[str, Path],
@@ -616,7 +628,7 @@ def test_a_timestamped_manifest_vouches_for_the_statements_it_carries(
         attach_grant([track], token, signer=producer_signer, trust=trust, out=stamped, tsa_url=url)
     attach_grant([track], token, signer=producer_signer, trust=trust, out=plain)
     wait = (licensor.leaf.not_valid_after_utc - dt.datetime.now(dt.UTC)).total_seconds()
-    time.sleep(max(0.0, wait) + 1.5)
+    time.sleep(max(0.0, wait) + PAST_EXPIRY)
     authorities = TrustStore(Role.TIMESTAMP, (authority.credentials.root,))
     with_stamp = verify_file(stamped, trust=replace(trust, timestamp=authorities))
     (finding,) = with_stamp.grants.grants
