@@ -187,6 +187,7 @@ def _wav_parts(path: Path) -> tuple[bytes, bytes]:
     return data[12:36], data[44:]
 
 
+@pytest.mark.slow
 def test_grant_for_a_on_b_wav_second_data_chunk(
     tones: Tones, ffmpeg: Ffmpeg, refusal: Refusal, tmp_path: Path
 ) -> None:
@@ -200,6 +201,7 @@ def test_grant_for_a_on_b_wav_second_data_chunk(
     assert "2 'data' chunks" in refusal.check(path, tmp_path)
 
 
+@pytest.mark.slow
 def test_grant_for_a_on_b_wav_second_fmt_chunk(
     tones: Tones, ffmpeg: Ffmpeg, refusal: Refusal, tmp_path: Path
 ) -> None:
@@ -214,6 +216,7 @@ def test_grant_for_a_on_b_wav_second_fmt_chunk(
     assert "2 'fmt ' chunks" in refusal.check(path, tmp_path)
 
 
+@pytest.mark.slow
 def test_grant_for_a_on_b_wav_data_chunk_after_the_riff_end(
     tones: Tones, ffmpeg: Ffmpeg, refusal: Refusal, tmp_path: Path
 ) -> None:
@@ -276,6 +279,7 @@ def _mp3_attack(
     return refusal.check(path, tmp_path)
 
 
+@pytest.mark.slow
 def test_grant_for_a_on_b_mp3_frames_after_id3v1(
     tones: Tones, ffmpeg: Ffmpeg, refusal: Refusal, tmp_path: Path
 ) -> None:
@@ -283,6 +287,7 @@ def test_grant_for_a_on_b_mp3_frames_after_id3v1(
     assert "'TAG' at offset" in why
 
 
+@pytest.mark.slow
 def test_grant_for_a_on_b_mp3_frames_after_apev2(
     tones: Tones, ffmpeg: Ffmpeg, refusal: Refusal, tmp_path: Path
 ) -> None:
@@ -290,6 +295,7 @@ def test_grant_for_a_on_b_mp3_frames_after_apev2(
     assert "'APETAGEX' at offset" in why
 
 
+@pytest.mark.slow
 def test_grant_for_a_on_b_mp3_frames_after_lyrics3v2(
     tones: Tones, ffmpeg: Ffmpeg, refusal: Refusal, tmp_path: Path
 ) -> None:
@@ -297,6 +303,7 @@ def test_grant_for_a_on_b_mp3_frames_after_lyrics3v2(
     assert "'LYRICSBEGIN' at offset" in why
 
 
+@pytest.mark.slow
 def test_grant_for_a_on_b_mp3_frames_inside_an_apev2_tag(
     tones: Tones, ffmpeg: Ffmpeg, refusal: Refusal, tmp_path: Path
 ) -> None:
@@ -305,6 +312,7 @@ def test_grant_for_a_on_b_mp3_frames_inside_an_apev2_tag(
     assert "the APEv2 tag holds audio frames" in why
 
 
+@pytest.mark.slow
 def test_grant_for_a_on_b_mp3_frames_inside_a_lyrics3v2_tag(
     tones: Tones, ffmpeg: Ffmpeg, refusal: Refusal, tmp_path: Path
 ) -> None:
@@ -321,6 +329,7 @@ def test_mp3_real_trailing_tags_are_not_ambiguous(
     assert essence_digest(path) == essence_digest(tones.a["mp3"])
 
 
+@pytest.mark.slow
 def test_grant_for_a_on_b_mp3_adts_frames_in_the_leading_gap(
     tones: Tones, ffmpeg: Ffmpeg, refusal: Refusal, tmp_path: Path
 ) -> None:
@@ -374,6 +383,7 @@ def _flac_with_block(flac: bytes, kind: int, body: bytes) -> bytes:
 APPLICATION = 2
 
 
+@pytest.mark.slow
 def test_grant_for_a_on_b_flac_mpeg_frames_in_metadata(
     tones: Tones, ffmpeg: Ffmpeg, refusal: Refusal, tmp_path: Path
 ) -> None:
@@ -391,6 +401,7 @@ def test_grant_for_a_on_b_flac_mpeg_frames_in_metadata(
     assert "metadata block holds MPEG or ADTS audio frames" in refusal.check(path, tmp_path)
 
 
+@pytest.mark.slow
 def test_grant_for_a_on_b_flac_adts_frames_in_metadata(
     tones: Tones, ffmpeg: Ffmpeg, refusal: Refusal, tmp_path: Path
 ) -> None:
@@ -517,6 +528,7 @@ def _naive(path: Path) -> str:
     return digest_of(next(body for kind, body in _children(path.read_bytes()) if kind == b"mdat"))
 
 
+@pytest.mark.slow
 def test_grant_for_a_on_b_m4a_moved_stco(
     tones: Tones, ffmpeg: Ffmpeg, refusal: Refusal, producer_signer: KeySigner,
     spec: ManifestSpec, tmp_path: Path,
@@ -544,6 +556,7 @@ def test_grant_for_a_on_b_m4a_moved_stco(
     assert "another recording" in result.stderr and str(signed) in result.stderr
 
 
+@pytest.mark.slow
 def test_grant_for_a_on_b_m4a_samples_in_free_box(
     tones: Tones, ffmpeg: Ffmpeg, refusal: Refusal, tmp_path: Path
 ) -> None:
@@ -557,6 +570,7 @@ def test_grant_for_a_on_b_m4a_samples_in_free_box(
     assert "is not inside the 'mdat' box" in refusal.check(path, tmp_path)
 
 
+@pytest.mark.slow
 def test_grant_for_a_on_b_m4a_two_mdat(
     tones: Tones, ffmpeg: Ffmpeg, refusal: Refusal, tmp_path: Path
 ) -> None:
@@ -581,6 +595,7 @@ def _track(trak: bytes, offset: int, track_id: int, enabled: bool) -> bytes:
     return _edit(moved, (b"tkhd",), tkhd)
 
 
+@pytest.mark.slow
 def test_grant_for_a_on_b_m4a_two_audio_tracks(
     tones: Tones, ffmpeg: Ffmpeg, refusal: Refusal, tmp_path: Path
 ) -> None:
@@ -604,6 +619,7 @@ def test_grant_for_a_on_b_m4a_two_audio_tracks(
     assert "2 audio tracks" in refusal.check(path, tmp_path)
 
 
+@pytest.mark.slow
 def test_grant_for_a_on_b_m4a_fragmented(
     tones: Tones, ffmpeg: Ffmpeg, refusal: Refusal, tmp_path: Path
 ) -> None:
@@ -625,6 +641,7 @@ def _elst(entries: list[tuple[int, int]]) -> bytes:
     return _table([(duration, start, 1, 0) for duration, start in entries], ">Iihh")
 
 
+@pytest.mark.slow
 def test_grant_for_a_on_b_m4a_edit_list_rearranges_a(
     tones: Tones, ffmpeg: Ffmpeg, refusal: Refusal, tmp_path: Path
 ) -> None:
@@ -642,6 +659,7 @@ def test_grant_for_a_on_b_m4a_edit_list_rearranges_a(
     assert "edit list" in refusal.check(path, tmp_path)
 
 
+@pytest.mark.slow
 def test_grant_for_a_on_b_m4a_overlapping_chunks(
     tones: Tones, ffmpeg: Ffmpeg, refusal: Refusal, tmp_path: Path
 ) -> None:
@@ -792,6 +810,7 @@ def test_ordinary_files_are_unambiguous_and_keep_their_digest_when_signed(
             assert essence_digest(path) == _naive(path)
 
 
+@pytest.mark.slow
 def test_verify_reads_an_ambiguous_file_and_reports_why_the_grant_does_not_cover_it(
     tones: Tones,
     refusal: Refusal,

@@ -40,6 +40,7 @@ def test_async_client_generates_concurrently(dev_home: ProvsdkHome, tmp_path: Pa
     assert sorted(p.name for p in tmp_path.iterdir()) == ["0.mp3", "1.mp3", "2.mp3"]
 
 
+@pytest.mark.slow
 def test_batch_keeps_successes_reports_failures_and_reruns_only_what_failed(
     dev_home: ProvsdkHome, tmp_path: Path
 ) -> None:
@@ -101,6 +102,7 @@ def test_bad_batch_files_name_the_row(tmp_path: Path, content: str, message: str
     assert "\n" not in str(info.value)
 
 
+@pytest.mark.slow
 def test_batch_cli_usage_errors(dev_home: ProvsdkHome, tmp_path: Path) -> None:
     rows = tmp_path / "rows.csv"
     rows.write_text("prompt\nx\n")

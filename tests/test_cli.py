@@ -46,6 +46,7 @@ def assert_one_line_error(result: subprocess.CompletedProcess[str], name: str) -
     assert "Traceback" not in result.stderr
 
 
+@pytest.mark.slow
 def test_keys_init_writes_documented_paths_and_refuses_to_overwrite(cli_home: Path) -> None:
     for role in ("producer", "provider", "licensor"):
         assert (cli_home / "keys" / f"{role}.key").stat().st_mode & 0o777 == 0o600
@@ -58,6 +59,7 @@ def test_keys_init_writes_documented_paths_and_refuses_to_overwrite(cli_home: Pa
     assert sha(cli_home / "keys" / "producer.key") == before
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("fmt", ["wav", "mp3", "flac", "m4a"])
 def test_generate_each_format_verifies_trusted(cli_home: Path, tmp_path: Path, fmt: str) -> None:
     import c2pa
@@ -107,6 +109,7 @@ def test_generate_is_reproducible_from_prompt_seed_and_duration(
     assert a.tobytes() != c.tobytes()
 
 
+@pytest.mark.slow
 def test_vector_signed_by_c2pa_test_cert_is_valid_but_untrusted_by_default(cli_home: Path) -> None:
     needs_vectors()
     signed = VECTORS / "sample1_signed.wav"
@@ -121,6 +124,7 @@ def test_vector_signed_by_c2pa_test_cert_is_valid_but_untrusted_by_default(cli_h
     assert (data["files"][0]["verdict"], data["files"][0]["c2pa"]["state"]) == ("pass", "Trusted")
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("fmt", ["wav", "mp3", "flac", "m4a"])
 def test_unsigned_vectors_sign_then_verify_trusted(
     cli_home: Path, tmp_path: Path, fmt: str
@@ -138,6 +142,7 @@ def test_unsigned_vectors_sign_then_verify_trusted(
     assert code == 0 and data["files"][0]["c2pa"]["state"] == "Trusted"
 
 
+@pytest.mark.slow
 def test_changed_audio_after_signing_fails_with_the_c2pa_code(
     cli_home: Path, tmp_path: Path
 ) -> None:
@@ -203,6 +208,7 @@ def test_bad_inputs_exit_2_with_one_line_and_leave_nothing(cli_home: Path, tmp_p
         assert list(outputs.iterdir()) == []
 
 
+@pytest.mark.slow
 def test_verify_folder_reports_every_file_and_the_worst_exit_code(
     cli_home: Path, tmp_path: Path
 ) -> None:
@@ -224,6 +230,7 @@ def test_verify_folder_reports_every_file_and_the_worst_exit_code(
     assert entries["broken.wav"]["reasons"][0].startswith("input.unreadable")
 
 
+@pytest.mark.slow
 def test_signing_from_environment_credentials_without_a_home(
     cli_home: Path, tmp_path: Path
 ) -> None:
@@ -253,6 +260,7 @@ def test_missing_credentials_is_a_one_line_error(tmp_path: Path) -> None:
     assert not (tmp_path / "o.wav").exists()
 
 
+@pytest.mark.slow
 def test_signing_a_signed_file_keeps_history_and_inspect_shows_it(
     cli_home: Path, tmp_path: Path
 ) -> None:
@@ -275,6 +283,7 @@ def test_signing_a_signed_file_keeps_history_and_inspect_shows_it(
     assert len(store["manifests"]) == 2
 
 
+@pytest.mark.slow
 def test_usage_errors_exit_2(cli_home: Path, tmp_path: Path) -> None:
     assert run("sign", "x.wav", home=cli_home).returncode == 2  # neither -o nor --in-place
     assert run("generate", "x", home=cli_home).returncode == 2  # no -o

@@ -140,6 +140,7 @@ def test_private_key_is_0600_even_with_a_stale_temporary_file(tmp_path: Path) ->
 # --- algorithms -----------------------------------------------------------------------------
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     "algorithm",
     [

@@ -10,6 +10,9 @@ from pathlib import Path
 
 import pytest
 
+# Slow as a whole: the examples run end to end as subprocesses, on a studio made through the CLI.
+pytestmark = pytest.mark.slow
+
 ROOT = Path(__file__).resolve().parents[1]
 EXAMPLES = ROOT / "examples"
 

@@ -91,6 +91,7 @@ def test_inert_escapes_what_acts_and_keeps_the_rest() -> None:
     assert inert_path(os.fsdecode(b"caf\xe9.wav")) == "caf\\xe9.wav"
 
 
+@pytest.mark.slow
 def test_verify_for_people_shows_hostile_names_escaped(hostile: Hostile) -> None:
     result = run("verify", hostile.granted, home=hostile.home)
     assert result.returncode == 0, result.stdout + result.stderr
@@ -100,6 +101,7 @@ def test_verify_for_people_shows_hostile_names_escaped(hostile: Hostile) -> None
     assert not any(line.startswith("PASS  fake.wav") for line in result.stdout.splitlines())
 
 
+@pytest.mark.slow
 def test_verify_json_is_ascii_json_with_exact_names(hostile: Hostile) -> None:
     result = run("verify", "--json", hostile.granted, home=hostile.home)
     clean(result.stdout)
@@ -109,6 +111,7 @@ def test_verify_json_is_ascii_json_with_exact_names(hostile: Hostile) -> None:
     assert entry["grants"]["items"][0]["licensor"] == HOSTILE
 
 
+@pytest.mark.slow
 def test_junit_parses_after_hostile_names(hostile: Hostile, tmp_path: Path) -> None:
     # A failing file too, so failure messages carry hostile text (the untrusted producer).
     report = tmp_path / "report.xml"
@@ -124,6 +127,7 @@ def test_junit_parses_after_hostile_names(hostile: Hostile, tmp_path: Path) -> N
     assert len(cases) == 2 and all(not case.is_passed for case in cases)
 
 
+@pytest.mark.slow
 def test_inspect_shows_hostile_names_escaped(hostile: Hostile) -> None:
     result = ok(run("inspect", hostile.granted, home=hostile.home))
     clean(result.stdout + result.stderr)
@@ -132,6 +136,7 @@ def test_inspect_shows_hostile_names_escaped(hostile: Hostile) -> None:
     assert json.loads(as_json.stdout)["manifests"]
 
 
+@pytest.mark.slow
 def test_statement_show_escapes_hostile_names(hostile: Hostile) -> None:
     for command, token in (("grant", hostile.grant), ("disclosure", hostile.disclosure)):
         for extra in ((), ("--json",)):
@@ -142,6 +147,7 @@ def test_statement_show_escapes_hostile_names(hostile: Hostile) -> None:
                 json.loads(result.stdout)
 
 
+@pytest.mark.slow
 def test_errors_name_a_hostile_file_escaped(hostile: Hostile, tmp_path: Path) -> None:
     bogus = tmp_path / f"{HOSTILE.replace(chr(10), '_')}.wav"
     bogus.write_bytes(b"RIFF\x00\x00\x00\x00WAVEjunk")
@@ -153,6 +159,7 @@ def test_errors_name_a_hostile_file_escaped(hostile: Hostile, tmp_path: Path) ->
         assert "\\x1b" in result.stderr
 
 
+@pytest.mark.slow
 def test_batch_output_escapes_hostile_names(hostile: Hostile, tmp_path: Path) -> None:
     rows = tmp_path / "rows.csv"
     name = HOSTILE.replace("\n", "_").replace("/", "_")
@@ -171,6 +178,7 @@ def _undecodable(folder: Path) -> None:
         pytest.skip("this filesystem refuses names that are not UTF-8")
 
 
+@pytest.mark.slow
 def test_json_and_junit_with_a_file_name_that_is_not_utf8(hostile: Hostile, tmp_path: Path) -> None:
     _undecodable(tmp_path)
     report = tmp_path / "report.xml"

@@ -150,6 +150,7 @@ def _measured(home: ProvsdkHome, *args: str) -> tuple[subprocess.CompletedProces
     return result, int(peak.split()[0]), errors
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("fmt", FORMATS)
 def test_verifying_the_bomb_fails_in_bounded_memory(
     fmt: str, bombs: dict[str, Path], dev_home: ProvsdkHome

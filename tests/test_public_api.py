@@ -132,6 +132,7 @@ def test_top_level_package_all() -> None:
     assert _unexported("provsdk") == []
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     "name",
     [

@@ -91,6 +91,7 @@ main()
 """
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("command", [["verify", "--json"], ["inspect", "--json"]])
 def test_verify_and_inspect_open_no_connection(command: list[str], tmp_path: Path) -> None:
     if not VECTORS.is_dir():
@@ -111,6 +112,7 @@ def test_verify_and_inspect_open_no_connection(command: list[str], tmp_path: Pat
     assert '"Valid"' in result.stdout or "validation_state" in result.stdout
 
 
+@pytest.mark.slow
 def test_world_readable_key_file_warns(tmp_path: Path) -> None:
     home = tmp_path / "home"
     assert _run(["keys", "init"], home).returncode == 0
@@ -125,6 +127,7 @@ def test_world_readable_key_file_warns(tmp_path: Path) -> None:
     assert len(warning) == 1 and "readable by other users (mode 644)" in warning[0]
 
 
+@pytest.mark.slow
 def test_debug_output_never_shows_a_provider_api_key(tmp_path: Path) -> None:
     """A server that echoes the key back in its error, and --debug asking for the traceback:
     the key appears nowhere in what the command prints."""

@@ -354,6 +354,7 @@ def _run_cli(*args: str, home: Path) -> subprocess.CompletedProcess[str]:
     )
 
 
+@pytest.mark.slow
 def test_serve_refuses_to_start_without_keys(server_home: ProvsdkHome, tmp_path: Path) -> None:
     result = _run_cli("serve", home=server_home.root)
     assert result.returncode == 2, result.stderr

@@ -154,6 +154,7 @@ def test_no_auth_server_grants_nothing(dev_home: ProvsdkHome) -> None:
 # -- bounds per key ---------------------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_outstanding_generations_bound_429(dev_home: ProvsdkHome) -> None:
     config = _config(dev_home, latency=1.0, max_outstanding=2)
     with ServerThread(config) as slow, _client(slow.url, STUDIO_KEY) as studio:
@@ -247,6 +248,7 @@ def test_only_a_finished_generation_of_ones_own_can_be_deleted(dev_home: Provsdk
         assert studio.delete(f"/v1/generations/{gen_id}").status_code == 204
 
 
+@pytest.mark.slow
 def test_concurrent_requests_cannot_exceed_bound(dev_home: ProvsdkHome) -> None:
     config = _config(dev_home, latency=3.0, max_outstanding=3, max_stored_seconds=5, workers=2)
     with ServerThread(config) as slow:
@@ -273,6 +275,7 @@ def test_concurrent_requests_cannot_exceed_bound(dev_home: ProvsdkHome) -> None:
 # -- start-up and configuration ---------------------------------------------------------------
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("host", ["0.0.0.0", "192.0.2.7", "example.com"])
 def test_insecure_no_auth_refuses_public_host(host: str, tmp_path: Path) -> None:
     # An empty home: the refusal comes before anything is loaded or bound.
@@ -333,6 +336,7 @@ def test_api_keys_config_errors(value: str, named: str) -> None:
     assert STUDIO_KEY not in line and AGENCY_KEY not in line
 
 
+@pytest.mark.slow
 def test_api_keys_config_errors_stop_serve_with_one_line(dev_home: ProvsdkHome) -> None:
     env = {"PROVSDK_SERVE_API_KEYS": f"{STUDIO_KEY}=Game Studio,{AGENCY_KEY}="}
     result = run_cli("serve", home=dev_home.root, env=env)
@@ -380,6 +384,7 @@ def _free_port() -> int:
         return port
 
 
+@pytest.mark.slow
 def test_api_key_never_in_logs_or_errors(dev_home: ProvsdkHome) -> None:
     port = _free_port()
     env = provsdk_env(

@@ -62,6 +62,7 @@ def _no_tracebacks(caplog: pytest.LogCaptureFixture) -> None:
 # -- storage ------------------------------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_scratch_folder_deleted_while_serving_is_recreated(
     dev_home: ProvsdkHome, tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
@@ -168,6 +169,7 @@ _ACCESS_LINE = re.compile(
 )
 
 
+@pytest.mark.slow
 def test_access_log_line_per_request_names_the_account_not_the_key(dev_home: ProvsdkHome) -> None:
     port = _free_port()
     keys = f"{STUDIO_KEY}=Game Studio,{ANONYMOUS_KEY}"

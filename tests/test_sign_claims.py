@@ -66,6 +66,7 @@ def test_sign_without_source_type_claims_nothing(
     assert list(out.parent.iterdir()) == []  # no output, no temporary file
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("source_type", AI_TYPES)
 @pytest.mark.parametrize("generator", [None, "unknown", "  "])
 def test_sign_ai_type_without_generator_refused(

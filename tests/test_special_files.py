@@ -79,6 +79,7 @@ def fifo(tmp_path: Path) -> Iterator[Path]:
 # --- inputs that are not regular files ---------------------------------------------------------
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     "command",
     [

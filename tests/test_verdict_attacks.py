@@ -33,6 +33,10 @@ from provsdk.models.grant import SCOPE_UID, Constraint, Grant, Party, Rule, Targ
 from provsdk.sign import sign_file
 from provsdk.sign.strategy import C2paBuilderStrategy
 
+# Slow as a whole: its fixture builds the attack world through the CLI (about 10 s); each case
+# runs the CLI again.
+pytestmark = pytest.mark.slow
+
 MODEL = "provsdk-local 1.0"
 STUDIO = "Game Studio"
 # The policy a studio's CI runs: a grant for commercial use in the US, a trained-on rule.

@@ -106,6 +106,7 @@ def test_same_inputs_give_identical_samples() -> None:
     assert np.array_equal(first, second)
 
 
+@pytest.mark.slow
 def test_identical_across_processes() -> None:
     code = (
         "import hashlib\n"
