@@ -122,6 +122,7 @@ def test_batch_cli_usage_errors(dev_home: ProvsdkHome, tmp_path: Path) -> None:
     assert bad.returncode == 2 and "missing.csv" in bad.stderr
 
 
+@pytest.mark.slow
 def test_ctrl_c_leaves_only_whole_signed_files(dev_home: ProvsdkHome, tmp_path: Path) -> None:
     rows = tmp_path / "rows.csv"
     rows.write_text("prompt,seed\n" + "".join(f"track {i},{i}\n" for i in range(12)))

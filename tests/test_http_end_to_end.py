@@ -42,6 +42,7 @@ def _generate(
     return subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=300)
 
 
+@pytest.mark.slow
 def test_cli_generates_through_the_reference_server(
     server: ServerThread, dev_home: ProvsdkHome, tmp_path: Path
 ) -> None:
@@ -66,6 +67,7 @@ def test_cli_generates_through_the_reference_server(
     assert [p.name for p in tmp_path.iterdir()] == ["remote.mp3"]
 
 
+@pytest.mark.slow
 def test_cli_licensee_of_another_account_fails_naming_the_request(
     server: ServerThread, dev_home: ProvsdkHome, tmp_path: Path
 ) -> None:

@@ -163,6 +163,7 @@ def test_verifying_the_bomb_fails_in_bounded_memory(
     assert any(r.startswith("manifest.unreadable") for r in entry["reasons"]), entry["reasons"]
 
 
+@pytest.mark.slow
 def test_signing_over_the_bomb_is_refused_in_one_line(
     bombs: dict[str, Path], dev_home: ProvsdkHome, tmp_path: Path
 ) -> None:

@@ -387,6 +387,7 @@ def test_grants_are_timestamped_when_the_server_has_an_authority(
     assert len(authority.requests) == 1
 
 
+@pytest.mark.slow
 def test_a_grant_that_cannot_be_timestamped_fails_its_job(server_home: ProvsdkHome) -> None:
     from http_servers import unused_port
 

@@ -460,6 +460,7 @@ def _on_a_full_disk(home: ProvsdkHome, *args: str) -> subprocess.CompletedProces
     )
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(sys.platform == "win32", reason="RLIMIT_FSIZE is POSIX")
 def test_a_full_disk_is_a_clear_error_and_loses_nothing(
     vectors: Path, tmp_path: Path, dev_home: ProvsdkHome
@@ -477,6 +478,7 @@ def test_a_full_disk_is_a_clear_error_and_loses_nothing(
     assert _sha256(source) == before
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(sys.platform == "win32", reason="RLIMIT_FSIZE is POSIX")
 def test_a_full_disk_while_attaching_in_place_leaves_the_input_as_it_was(
     signed_files: dict[str, Path], tmp_path: Path, dev_home: ProvsdkHome

@@ -210,6 +210,7 @@ def test_a_100_mb_proof_ends_fast_in_little_memory(home: Path, tmp_path: Path) -
     assert seconds - baseline < 1.0, (seconds, baseline)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     ("what", "args"),
     [
@@ -262,6 +263,7 @@ def test_unwritable_output_folder_fails_before_any_audio_is_rendered(
         assert seconds < 10, (args, seconds)
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(not UNWRITABLE.is_dir(), reason="needs Linux procfs")
 def test_unwritable_home_is_an_output_error_not_an_internal_one(tmp_path: Path) -> None:
     for place in (UNWRITABLE / "home", Path("/dev/null") / "home"):

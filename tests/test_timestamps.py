@@ -208,6 +208,7 @@ def test_unusable_tsa_urls_are_configuration_errors(url: str) -> None:
         request_timestamp(url, b"x")
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("url", ["ftp://tsa.example", "http://"])
 def test_an_unusable_tsa_url_stops_signing_before_any_work(
     url: str, dev_home: ProvsdkHome, vectors: Path, tmp_path: Path
@@ -222,6 +223,7 @@ def test_an_unusable_tsa_url_stops_signing_before_any_work(
     assert list(tmp_path.iterdir()) == []
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     ("content", "message"),
     [(b"not a certificate", "not a readable PEM certificate chain"), (None, "no such file")],
@@ -512,6 +514,7 @@ def test_cli_timestamps_manifests_and_grants(
     assert inspected.stdout.count("timestamped") == 2  # the new manifest and its parent
 
 
+@pytest.mark.slow
 def test_cli_unreachable_authority_leaves_nothing(
     dev_home: ProvsdkHome, vectors: Path, tmp_path: Path
 ) -> None:
@@ -589,6 +592,7 @@ def test_judging_a_timestamp_opens_no_connection(
     assert "(trusted)" in result.stdout
 
 
+@pytest.mark.slow
 def test_an_empty_tsa_variable_means_no_timestamp(
     dev_home: ProvsdkHome, vectors: Path, tmp_path: Path
 ) -> None:

@@ -162,6 +162,7 @@ def test_429_retry_after_is_honoured(sleeps: list[float]) -> None:
     assert len(app.seen) == 2
 
 
+@pytest.mark.slow
 def test_retry_after_really_waits() -> None:
     app = ScriptedApp(Reply(429, headers={"Retry-After": "1"}), Reply(204))
     with serve_asgi(app) as url, HttpTransport(url, provider="acme") as transport:
