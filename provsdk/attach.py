@@ -115,7 +115,7 @@ def _attach_one(
         signed,
         trust.licensor,
         at=now,
-        essence=essence_digest(source),
+        essence=essence_digest(source, audio),
         model=origin.model_id if origin.trusted else None,
         producer=set(subject_names(signer.leaf)) if producer_trusted else set(),
         timestamps=trust.timestamp,

@@ -36,11 +36,15 @@ def refuse_ambiguous(info: AudioInfo, path: str | Path) -> None:
         )
 
 
-def essence_digest(path: str | Path) -> str:
+def essence_digest(path: str | Path, info: AudioInfo | None = None) -> str:
     """``urn:provsdk:audio-sha256:<hex>`` of the coded audio of ``path``: the SHA-256 of the
-    bytes a decoder plays, in the order it plays them."""
+    bytes a decoder plays, in the order it plays them.
+
+    ``info`` is what :func:`~provsdk.audio.containers.probe` already found for this file, so
+    a caller that probed it (verify, attach) does not walk its structure a second time.
+    """
     p = Path(path)
-    info = probe(p)
+    info = info or probe(p)
     refuse_ambiguous(info, p)
     assert info.essence is not None
     digest = hashlib.sha256()

@@ -104,11 +104,11 @@ def read_evidence(
     if store is not None and timestamped and timestamp_trust and timestamp_trust.anchors:
         store = _with_timestamp(p, audio, store, producer_trust, timestamp_trust)
     return FileEvidence(
-        p, audio, store, _essence_if_needed(p, store), essence_problem=audio.essence_problem
+        p, audio, store, _essence_if_needed(p, audio, store), essence_problem=audio.essence_problem
     )
 
 
-def _essence_if_needed(path: Path, store: ManifestStore | None) -> str | None:
+def _essence_if_needed(path: Path, audio: AudioInfo, store: ManifestStore | None) -> str | None:
     """The audio digest, unless no grant could need it.
 
     Hashing the audio costs a pass over the file, so it is skipped when every grant's readable
@@ -123,9 +123,9 @@ def _essence_if_needed(path: Path, store: ManifestStore | None) -> str | None:
         target = statement.get("target") if isinstance(statement, dict) else None
         return isinstance(target, dict) and target.get("@type") == "AssetCollection"
 
-    if all(declares_scope(g) for g in grants):
-        return None
+    if audio.essence is None or all(declares_scope(g) for g in grants):
+        return None  # no digest to take (an ambiguous file says why in essence_problem)
     try:
-        return essence_digest(path)
+        return essence_digest(path, audio)
     except InputError:
         return None
