@@ -218,6 +218,21 @@ def test_scope_grant_through_untrusted_middle_manifest(world: World, tmp_path: P
     assert {"policy.grant", "policy.disclosure", "policy.training"} <= set(codes(entry))
 
 
+def test_ai_label_from_an_untrusted_history_is_not_counted(world: World, tmp_path: Path) -> None:
+    """The AI-generated declaration of a history broken by the attacker's manifest does not
+    meet require_ai_generated under a trusted-producer policy; a policy that accepts any
+    intact producer accepts it, as it accepts that producer."""
+    middle = world.sign(world.track, tmp_path / "middle.wav", home=world.attacker)
+    top = world.sign(middle, tmp_path / "top.wav")
+    strict, lenient = tmp_path / "strict.toml", tmp_path / "lenient.toml"
+    strict.write_text("[origin]\nrequire_ai_generated = true\n")
+    lenient.write_text('[producer]\nrequire = "valid"\n[origin]\nrequire_ai_generated = true\n')
+    code, entry = world.verify(top, strict)
+    assert code == 1 and codes(entry) == ["origin.untrusted-history"]
+    assert world.verify(top, lenient)[0] == 0
+    assert world.verify(world.track, strict)[0] == 0
+
+
 def test_untrusted_middle_recorded_as_trusted_by_a_lenient_signer(
     world: World, tmp_path: Path
 ) -> None:

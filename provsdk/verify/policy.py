@@ -104,16 +104,33 @@ class RequireTimestamp:
 
 @dataclass(frozen=True)
 class RequireAiGenerated:
-    """The origin layer must declare the audio AI-generated (a disclosure duty in many places)."""
+    """The origin layer must declare the audio AI-generated (a disclosure duty in many places).
 
+    With ``trusted_history`` (the default) the declaration counts only when every manifest
+    from the creation to the active one is from a trusted producer; a policy that accepts
+    untrusted producers (``[producer] require = "valid"``) turns it off, consistently.
+    """
+
+    trusted_history: bool = True
     name: str = "ai-generated"
 
     def failures(self, evidence: Findings) -> list[Reason]:
-        if evidence.origin.ai_generated:
-            return []
-        return [
-            Reason("origin.not-declared", "the manifest does not declare the audio AI-generated")
-        ]
+        origin = evidence.origin
+        if not origin.ai_generated:
+            return [
+                Reason(
+                    "origin.not-declared", "the manifest does not declare the audio AI-generated"
+                )
+            ]
+        if self.trusted_history and not origin.trusted:
+            return [
+                Reason(
+                    "origin.untrusted-history",
+                    "the AI-generated declaration comes from a manifest history that is not "
+                    "all from trusted producers",
+                )
+            ]
+        return []
 
 
 @dataclass(frozen=True)

@@ -53,7 +53,7 @@ def policy_from_dict(data: dict[str, Any], *, name: str = "policy") -> Policy:
     if producer.get("timestamp"):
         rules.append(RequireTimestamp())
     if data.get("origin", {}).get("require_ai_generated"):
-        rules.append(RequireAiGenerated())
+        rules.append(RequireAiGenerated(trusted_history=required == "trusted"))
     disclosure = data.get("disclosure", {})
     accept_declared = bool(disclosure.get("accept_declared"))
     if disclosure.get("require"):
