@@ -60,7 +60,7 @@ def _report(ctx: click.Context, exc: BaseException, line: str) -> None:
 
 
 @click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
-@click.version_option(__version__, prog_name="provsdk")
+@click.version_option(__version__, "-V", "--version", prog_name="provsdk")
 @click.option("--debug", is_flag=True, help="Print tracebacks with errors.")
 @click.option(
     "--home",
