@@ -117,7 +117,7 @@ def _attach_one(
         at=now,
         essence=essence_digest(source, audio),
         model=origin.model_id if origin.trusted else None,
-        producer=set(subject_names(signer.leaf)) if producer_trusted else set(),
+        producer=subject_names(signer.leaf) if producer_trusted else (),
         timestamps=trust.timestamp,
     )
     if not checked.check.signature_valid:

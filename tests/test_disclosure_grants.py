@@ -704,6 +704,20 @@ def test_attach_refuses_a_scope_grant_that_does_not_cover_the_file(
     assert not out.exists()
 
 
+def test_grant_made_out_to_another_studio_names_the_producer_found_and_the_fix(
+    tmp_path: Path, studio: Studio
+) -> None:
+    # The user's mistake: a grant for "Other Studio" on files signed with keys naming STUDIO.
+    token = sign_grant(scope_grant(licensee="Other Studio"), studio.licensor)
+    with pytest.raises(InputError, match="does not cover") as caught:
+        attach_grant(
+            [studio.track_a], token, signer=studio.producer, trust=studio.trust, out=tmp_path / "o"
+        )
+    message = str(caught.value)
+    assert repr(STUDIO) in message  # the organisation actually found in the producer certificate
+    assert "--licensee" in message and "keys init --org 'Other Studio'" in message
+
+
 def test_a_recording_bound_grant_covers_only_that_recording(tmp_path: Path, studio: Studio) -> None:
     g = create_grant(
         licensor="Harbor Music",

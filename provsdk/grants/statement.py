@@ -115,7 +115,14 @@ def _coverage(
             "certificate says who produced this file"
         )
     if target.licensee is not None and target.licensee not in producer:
-        return False, f"covers outputs produced for {target.licensee!r}, not for this producer"
+        # Name what was found and both ways out: a scope grant is matched by exact name.
+        found = " or ".join(repr(name) for name in producer)
+        return False, (
+            f"covers outputs produced for {target.licensee!r}, but this file's trusted producer "
+            f"certificate names {found}: make the grant out to that name (grant create "
+            f"--licensee), or sign with a certificate whose organisation is {target.licensee!r} "
+            f"(for development keys: provsdk keys init --org {target.licensee!r} --force)"
+        )
     return True, f"covers the outputs of {target.model or 'any model'} for {target.licensee}"
 
 

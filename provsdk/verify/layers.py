@@ -183,7 +183,12 @@ def findings(
         )
     active = store.active if store else None
     # Names in an untrusted certificate are whatever its maker typed: not evidence of anyone.
-    names = {n for n in (producer.common_name, producer.organization) if n and producer.trusted}
+    # Organisation first: it is the name a scope grant is made out to, and the one errors show.
+    names = tuple(
+        dict.fromkeys(
+            n for n in (producer.organization, producer.common_name) if n and producer.trusted
+        )
+    )
     carrier = _disclosure_carrier(links)
     stamped = _trusted_stamp(store)
     disclosure = disclosure_layer(
