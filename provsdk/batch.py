@@ -1,7 +1,10 @@
 """Many generations from a CSV file, concurrently, where one failure costs only its own row.
 
-A row's output appears only when signed (as for any generation); a row whose output already
-exists and verifies is skipped, so re-running a batch after a failure redoes only what failed.
+A row's output appears only when signed (as for any generation). Re-running a batch redoes
+what failed or changed: a row whose output already exists is skipped only when that file
+verifies and the generation record its trusted manifest carries matches the row (see
+:func:`run_batch`); otherwise it is regenerated, and the old file stays until a new one
+verifies.
 """
 
 from __future__ import annotations
@@ -9,17 +12,26 @@ from __future__ import annotations
 import asyncio
 import csv
 import io
+import math
+import os
 import re
+import shutil
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from provsdk.audio.formats import AudioFormat, format_for_name
 from provsdk.client import AsyncClient
-from provsdk.errors import InputError, ProvsdkError, UnsupportedFormatError
+from provsdk.credentials import TrustConfig
+from provsdk.errors import InputError, OutputError, ProvsdkError, UnsupportedFormatError
+from provsdk.manifest.build import GENERATION
+from provsdk.models.report import C2paState, VerificationReport
 from provsdk.models.track import Track
+from provsdk.sign import TEMP_SUFFIX
 from provsdk.small_files import BATCH_CAP, read_capped
-from provsdk.verify import verify_file
+from provsdk.verify import read_evidence, report_from_evidence
 
 __all__ = ["BatchItem", "BatchResult", "read_batch", "run_batch"]
 
@@ -36,14 +48,24 @@ class BatchItem:
     seed: int | None
     format: AudioFormat
     licensee: str | None = None
+    model: str | None = None  # None: the provider's default
 
 
 @dataclass(frozen=True)
 class BatchResult:
+    """What became of one row.
+
+    ``status`` is "generated" (no output before), "skipped" (the output verifies and was made
+    from this row), "regenerated" (it did not verify, or was made from something else:
+    ``reason`` says what, e.g. "prompt changed") or "failed" (``error``; an output that was
+    there before is kept).
+    """
+
     item: BatchItem
-    status: str  # "generated", "skipped" (already there and verifying) or "failed"
+    status: str
     track: Track | None = None
     error: str | None = None
+    reason: str | None = None
 
 
 def _slug(text: str) -> str:
@@ -58,10 +80,16 @@ def _number(value: str, kind: type[float] | type[int], what: str, row: int, path
 
 
 def read_batch(
-    path: str | Path, out_dir: str | Path, *, fmt: AudioFormat, duration: float
+    path: str | Path,
+    out_dir: str | Path,
+    *,
+    fmt: AudioFormat,
+    duration: float,
+    model: str | None = None,
 ) -> list[BatchItem]:
     """The rows of a CSV with a header: ``prompt`` (required), and optionally ``out``,
-    ``duration``, ``seed``, ``format``, ``licensee``. Errors name the row."""
+    ``duration``, ``seed``, ``format``, ``licensee``; every row asks for ``model``. Errors
+    name the row."""
     p, folder = Path(path), Path(out_dir)
     raw = read_capped(p, BATCH_CAP, "batch file")
     try:
@@ -102,30 +130,135 @@ def read_batch(
                 seed=int(_number(seed, int, "seed", row, p)) if seed else None,
                 format=row_fmt,
                 licensee=values.get("licensee") or None,
+                model=model,
             )
         )
     return items
 
 
+def _changes(record: Any, item: BatchItem, provider: str, include_prompt: bool) -> list[str]:
+    """What differs between a row and the generation record of its existing output."""
+    if not isinstance(record, dict):
+        return ["no generation record"]
+    found: list[str] = []
+    prompt = record.get("prompt")
+    if include_prompt and prompt != item.prompt:
+        found.append("prompt changed" if prompt is not None else "the prompt was left out")
+    elif not include_prompt and prompt is not None:
+        found.append("the prompt is now left out")
+    if item.seed is not None and record.get("seed") != item.seed:
+        found.append("seed changed")
+    duration = record.get("duration")
+    if (
+        not isinstance(duration, int | float)
+        or isinstance(duration, bool)
+        or not math.isclose(duration, item.duration, rel_tol=1e-9)
+    ):
+        found.append("duration changed")
+    if record.get("provider") != provider:
+        found.append("provider changed")
+    model = record.get("model")
+    if item.model is not None and not (
+        isinstance(model, str) and (model == item.model or model.startswith(item.model + " "))
+    ):
+        found.append("model changed")
+    return found
+
+
+def _stale(client: AsyncClient, trust: TrustConfig, item: BatchItem) -> str | None:
+    """Why the existing output of ``item`` must be made again; None when it may be skipped."""
+    evidence = read_evidence(item.out, trust.producer, trust.timestamp)
+    report = report_from_evidence(evidence, client.policy, trust=trust)
+    if not report.passed:
+        return _unverified(report)
+    store = evidence.store
+    # The record is taken only from a manifest a trusted producer signed: what an untrusted
+    # one says about its own making is no reason to keep the file.
+    if store is None or store.active is None or store.state is not C2paState.TRUSTED:
+        return "not signed by a trusted producer"
+    found = _changes(
+        store.active.assertion(GENERATION), item, client.provider.name, client.include_prompt
+    )
+    if evidence.audio.format is not item.format:
+        found.append("format changed")
+    return ", ".join(found) or None
+
+
+def _keep(dest: Path) -> Path:
+    """A second name for ``dest``, beside it, so that it can be put back: a hard link where
+    the filesystem has them, else a copy. Named like a temporary file of ``dest``, so what a
+    killed process leaves is swept by the next write."""
+    spare = dest.with_name(f".{dest.name}.{os.getpid()}.{uuid.uuid4().hex[:8]}.old{TEMP_SUFFIX}")
+    try:
+        try:
+            os.link(dest, spare)
+        except OSError:
+            shutil.copy2(dest, spare)
+    except OSError as exc:
+        spare.unlink(missing_ok=True)
+        reason = exc.strerror or str(exc)
+        raise OutputError(
+            f"cannot keep the old file while regenerating: {reason}", path=dest
+        ) from None
+    return spare
+
+
+async def _generate(client: AsyncClient, item: BatchItem) -> Track:
+    return await client.generate(
+        item.prompt,
+        out=item.out,
+        duration=item.duration,
+        seed=item.seed,
+        format=item.format,
+        model=item.model,
+        licensee=item.licensee,
+    )
+
+
+def _unverified(report: VerificationReport) -> str:
+    return "does not verify: " + "; ".join(str(r) for r in report.reasons)
+
+
+async def _regenerate(client: AsyncClient, item: BatchItem, reason: str) -> BatchResult:
+    """Replace an existing output; it stays as it was unless the new one verifies.
+
+    A failed generation or signing never touches it (the signed file is renamed into place
+    only when whole); a new file that does not verify is replaced by the old one again.
+    """
+    spare = await asyncio.to_thread(_keep, item.out)
+    keep_spare = False
+    try:
+        try:
+            track = await _generate(client, item)
+        except ProvsdkError as exc:
+            return BatchResult(item, "failed", error=f"{exc}; the old file is kept", reason=reason)
+        if track.report.passed:
+            return BatchResult(item, "regenerated", track=track, reason=reason)
+        error = f"{_unverified(track.report)}; the old file is kept"
+        try:
+            await asyncio.to_thread(spare.replace, item.out)
+        except OSError as exc:
+            keep_spare = True
+            error += f" as {spare.name} (it could not be put back: {exc.strerror or exc})"
+        return BatchResult(item, "failed", error=error, reason=reason)
+    finally:
+        if not keep_spare:
+            spare.unlink(missing_ok=True)
+
+
 async def _one(client: AsyncClient, item: BatchItem) -> BatchResult:
     try:
         if item.out.exists():
-            report = await asyncio.to_thread(verify_file, item.out, trust=client.trust)
-            if report.passed:
+            # Trust is loaded here, in the loop, not racing in the worker threads.
+            reason = await asyncio.to_thread(_stale, client, client.trust, item)
+            if reason is None:
                 return BatchResult(item, "skipped")
-        track = await client.generate(
-            item.prompt,
-            out=item.out,
-            duration=item.duration,
-            seed=item.seed,
-            format=item.format,
-            licensee=item.licensee,
-        )
+            return await _regenerate(client, item, reason)
+        track = await _generate(client, item)
     except ProvsdkError as exc:
         return BatchResult(item, "failed", error=str(exc))
     if not track.report.passed:
-        reasons = "; ".join(str(r) for r in track.report.reasons)
-        return BatchResult(item, "failed", track=track, error=f"does not verify: {reasons}")
+        return BatchResult(item, "failed", track=track, error=_unverified(track.report))
     return BatchResult(item, "generated", track=track)
 
 
@@ -136,7 +269,18 @@ async def run_batch(
     concurrency: int = 4,
     on_result: Callable[[BatchResult], None] | None = None,
 ) -> list[BatchResult]:
-    """Generate every item, at most ``concurrency`` at a time; results in row order."""
+    """Generate every item, at most ``concurrency`` at a time; results in row order.
+
+    An item whose output exists is skipped only when that file verifies (by the client's
+    trust and policy) and the generation record of its active manifest, which must be
+    signed by a trusted producer, matches the item: prompt, duration, format, the client's
+    provider, and the seed and model when the item names them. An item without a seed
+    matches any seed, so a row left to a random seed is not redrawn at every run; one
+    without a model matches any model, and a named model matches a record naming it
+    (alone or followed by a version). With prompts left out of manifests
+    (``include_prompt=False``) the prompt cannot be compared. Any other item is generated
+    again and the old file replaced only by one that verifies.
+    """
     if concurrency < 1:
         raise ValueError("concurrency must be at least 1")
     gate = asyncio.Semaphore(concurrency)

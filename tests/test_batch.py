@@ -13,15 +13,19 @@ from pathlib import Path
 
 import pytest
 from cli_runner import run_cli as _cli
+from click.testing import CliRunner
 
 from provsdk import AsyncClient
 from provsdk.audio.formats import AudioFormat
-from provsdk.batch import read_batch
-from provsdk.credentials import TrustConfig
+from provsdk.batch import BatchResult, read_batch, run_batch
+from provsdk.credentials import Role, TrustConfig, load_signer
+from provsdk.credentials.devpki import init_dev_pki
 from provsdk.errors import InputError
 from provsdk.home import ProvsdkHome
+from provsdk.providers.local_provider import LocalProvider
 from provsdk.sign import TEMP_SUFFIX
 from provsdk.verify import verify_file
+from provsdk_cli.main import cli
 
 
 def test_async_client_generates_concurrently(dev_home: ProvsdkHome, tmp_path: Path) -> None:
@@ -146,3 +150,173 @@ def test_ctrl_c_leaves_only_whole_signed_files(dev_home: ProvsdkHome, tmp_path: 
     assert 1 <= len(outputs) < 12
     trust = TrustConfig.load(dev_home)
     assert all(verify_file(path, trust=trust).passed for path in outputs)
+
+
+# -- re-runs: a row is skipped only when its file verifies and was made from that row --------
+
+
+def _batch(
+    client: AsyncClient, tmp_path: Path, csv: str, *, fmt: AudioFormat = AudioFormat.WAV
+) -> dict[int, BatchResult]:
+    """Run the batch ``csv`` (its header included) into ``tmp_path/out``: results by row."""
+    rows, out = tmp_path / "rows.csv", tmp_path / "out"
+    rows.write_text(csv)
+    out.mkdir(exist_ok=True)
+    items = read_batch(rows, out, fmt=fmt, duration=1)
+    return {r.item.row: r for r in asyncio.run(run_batch(client, items))}
+
+
+def _rerun(client: AsyncClient, tmp_path: Path, first: str, then: str) -> dict[int, BatchResult]:
+    """Run the batch ``first``, then its edited version ``then``: the results of the re-run."""
+    _batch(client, tmp_path, first)
+    return _batch(client, tmp_path, then)
+
+
+def _statuses(results: dict[int, BatchResult]) -> dict[int, tuple[str, str | None]]:
+    return {row: (r.status, r.reason) for row, r in results.items()}
+
+
+def _files(folder: Path) -> dict[str, bytes]:
+    """Every file in ``folder``, temporaries included, by name."""
+    return {p.name: p.read_bytes() for p in sorted(folder.iterdir())}
+
+
+@pytest.fixture
+def stranger(tmp_path_factory: pytest.TempPathFactory) -> ProvsdkHome:
+    """Another machine's development PKI, which ``dev_home`` does not trust."""
+    home = ProvsdkHome(tmp_path_factory.mktemp("stranger"))
+    init_dev_pki(home)
+    return home
+
+
+def test_rerun_unchanged_batch_skips_every_row(dev_home: ProvsdkHome, tmp_path: Path) -> None:
+    # Row 2 has no seed, so its file was made with a random one: the row matches it anyway.
+    csv = "prompt,seed,format\nwarm lofi,1,\nambient,,mp3\n"
+    client = AsyncClient(home=dev_home)
+    first = _batch(client, tmp_path, csv)
+    assert _statuses(first) == {1: ("generated", None), 2: ("generated", None)}
+    before = {p.name: p.stat().st_mtime_ns for p in (tmp_path / "out").iterdir()}
+
+    again = _batch(client, tmp_path, csv)
+    assert _statuses(again) == {1: ("skipped", None), 2: ("skipped", None)}
+    assert {p.name: p.stat().st_mtime_ns for p in (tmp_path / "out").iterdir()} == before
+
+
+def test_rerun_after_editing_a_prompt_regenerates_that_row(
+    dev_home: ProvsdkHome, tmp_path: Path
+) -> None:
+    client = AsyncClient(home=dev_home)
+    _batch(client, tmp_path, "prompt,out,seed\nwarm lofi,a.wav,1\nambient,b.wav,2\n")
+    kept = (tmp_path / "out" / "b.wav").read_bytes()
+
+    again = _batch(client, tmp_path, "prompt,out,seed\nwarm jazz,a.wav,1\nambient,b.wav,2\n")
+    assert _statuses(again) == {1: ("regenerated", "prompt changed"), 2: ("skipped", None)}
+    report = verify_file(tmp_path / "out" / "a.wav", trust=client.trust)
+    assert report.passed and report.origin.prompt == "warm jazz"
+    assert (tmp_path / "out" / "b.wav").read_bytes() == kept
+    assert sorted(_files(tmp_path / "out")) == ["a.wav", "b.wav"]
+
+
+def test_rerun_after_changing_duration_or_seed_regenerates(
+    dev_home: ProvsdkHome, tmp_path: Path
+) -> None:
+    client = AsyncClient(home=dev_home)
+    header = "prompt,out,seed,duration\n"
+    again = _rerun(
+        client,
+        tmp_path,
+        f"{header}a,a.wav,1,1\nb,b.wav,2,1\n",
+        f"{header}a,a.wav,1,2\nb,b.wav,3,1\n",
+    )
+    assert _statuses(again) == {
+        1: ("regenerated", "duration changed"),
+        2: ("regenerated", "seed changed"),
+    }
+    assert verify_file(tmp_path / "out" / "a.wav", trust=client.trust).duration == pytest.approx(
+        2, abs=0.05
+    )
+    assert verify_file(tmp_path / "out" / "b.wav", trust=client.trust).origin.seed == 3
+
+
+def test_rerun_with_a_different_format_for_the_same_output_regenerates(
+    dev_home: ProvsdkHome, tmp_path: Path
+) -> None:
+    # An output named without a suffix takes the row's format: changing it rewrites the file.
+    client = AsyncClient(home=dev_home)
+    header = "prompt,out,seed,format\n"
+    again = _rerun(
+        client, tmp_path, f"{header}intro,intro,1,wav\n", f"{header}intro,intro,1,flac\n"
+    )
+    assert _statuses(again) == {1: ("regenerated", "format changed")}
+    assert verify_file(tmp_path / "out" / "intro", trust=client.trust).format == "flac"
+
+
+class _StudioProvider(LocalProvider):
+    """The local generator under another provider name, as a second provider would record."""
+
+    name = "studio"
+
+
+def test_rerun_with_another_provider_regenerates(dev_home: ProvsdkHome, tmp_path: Path) -> None:
+    csv = "prompt,seed\nwarm lofi,1\n"
+    _batch(AsyncClient(home=dev_home), tmp_path, csv)
+    again = _batch(AsyncClient(_StudioProvider(), home=dev_home), tmp_path, csv)
+    assert _statuses(again) == {1: ("regenerated", "provider changed")}
+
+
+def test_existing_file_signed_by_an_untrusted_key_is_regenerated(
+    dev_home: ProvsdkHome, stranger: ProvsdkHome, tmp_path: Path
+) -> None:
+    # The stranger's file records exactly this row; that record is not believed, since no
+    # trusted producer signed it.
+    csv = "prompt,seed\nwarm lofi,1\n"
+    assert _statuses(_batch(AsyncClient(home=stranger), tmp_path, csv)) == {1: ("generated", None)}
+    client = AsyncClient(home=dev_home)
+    (result,) = _batch(client, tmp_path, csv).values()
+    assert result.status == "regenerated"
+    assert result.reason is not None and result.reason.startswith("does not verify")
+    assert verify_file(result.item.out, trust=client.trust).passed
+
+
+def test_failed_regeneration_keeps_the_old_file(dev_home: ProvsdkHome, tmp_path: Path) -> None:
+    client = AsyncClient(home=dev_home)
+    _batch(client, tmp_path, "prompt,out,seed,duration\nwarm lofi,a.wav,1,1\n")
+    before = _files(tmp_path / "out")
+    # The generator refuses a negative duration: the row fails, and its old file stays.
+    again = _batch(client, tmp_path, "prompt,out,seed,duration\nwarm lofi,a.wav,1,-1\n")
+    assert again[1].status == "failed" and again[1].reason == "duration changed"
+    assert again[1].error is not None and again[1].error.endswith("the old file is kept")
+    assert _files(tmp_path / "out") == before  # byte for byte, and no temporaries left
+
+
+def test_regeneration_signed_by_an_untrusted_key_puts_the_old_file_back(
+    dev_home: ProvsdkHome, stranger: ProvsdkHome, tmp_path: Path
+) -> None:
+    trust = TrustConfig.load(dev_home)
+    _batch(AsyncClient(home=dev_home), tmp_path, "prompt,out,seed\nwarm lofi,a.wav,1\n")
+    before = _files(tmp_path / "out")
+    # A producer key this machine does not trust: the new file is signed, renamed into place,
+    # then fails verification, and the old one must come back.
+    wrong_key = AsyncClient(home=dev_home, signer=load_signer(Role.PRODUCER, home=stranger))
+    again = _batch(wrong_key, tmp_path, "prompt,out,seed\nwarm jazz,a.wav,1\n")
+    assert again[1].status == "failed" and again[1].reason == "prompt changed"
+    assert again[1].error is not None and "the old file is kept" in again[1].error
+    assert _files(tmp_path / "out") == before
+    assert verify_file(tmp_path / "out" / "a.wav", trust=trust).origin.prompt == "warm lofi"
+
+
+def test_rerun_summary_counts_regenerated_rows(dev_home: ProvsdkHome, tmp_path: Path) -> None:
+    rows, out = tmp_path / "rows.csv", tmp_path / "out"
+
+    def run(csv: str) -> str:
+        rows.write_text(csv)
+        args = ["--home", str(dev_home.root), "generate", "--batch", str(rows)]
+        result = CliRunner().invoke(cli, [*args, "--out-dir", str(out), "--duration", "1"])
+        assert result.exit_code == 0, result.output
+        return result.output
+
+    run("prompt,out,seed\nwarm lofi,a.wav,1\nambient,b.wav,2\n")
+    shown = run("prompt,out,seed\nwarm jazz,a.wav,1\nambient,b.wav,2\n")
+    (line,) = [line for line in shown.splitlines() if line.startswith("row    1")]
+    assert "regenerated" in line and line.endswith("a.wav (prompt changed)")
+    assert shown.strip().splitlines()[-1] == "0 generated, 1 regenerated, 1 skipped, 0 failed"

@@ -97,8 +97,10 @@ def generate(
     """Generate PROMPT into OUT with a signed C2PA manifest, then verify it.
 
     With --batch, generate every row of a CSV into --out-dir, --concurrency at a time: rows
-    that fail are reported (exit 3) and the others kept; outputs that already verify are
-    skipped, so re-running redoes only what failed.
+    that fail are reported (exit 3) and the others kept. Re-running skips a row whose output
+    verifies and was made from that row (prompt, duration, format, provider, and the seed
+    and model when given; a row without a seed matches any), and regenerates the others,
+    saying why; the old file stays unless its replacement verifies.
     """
     options = {k: v for k, v in (("endpoint", endpoint), ("api_key", api_key)) if v}
     common: dict[str, Any] = {
@@ -116,7 +118,7 @@ def generate(
             raise click.UsageError("--batch takes --out-dir, and no PROMPT or -o")
         Path(out_dir).mkdir(parents=True, exist_ok=True)
         default = format_for_name(fmt) if fmt else AudioFormat.WAV
-        items = read_batch(batch, out_dir, fmt=default, duration=duration)
+        items = read_batch(batch, out_dir, fmt=default, duration=duration, model=model)
         client = AsyncClient(provider, **common)
         # Closes the provider when the batch ends, however it ends: after the event loop, since
         # the provider outlives each row's.
@@ -181,6 +183,7 @@ def _run_batch(
                             "row": r.item.row,
                             "out": str(r.item.out),
                             "status": r.status,
+                            "reason": r.reason,
                             "error": r.error,
                             "seed": r.track.generation.seed if r.track else None,
                         }
@@ -192,11 +195,13 @@ def _run_batch(
     else:
         console = stdout()
         for r in results:
+            why = f" ({shown(r.reason)})" if r.reason else ""
             detail = f": {shown(r.error)}" if r.error else ""
-            console.print(f"row {r.item.row:>4}  {r.status:<9} {shown(str(r.item.out))}{detail}")
-        counts = {
-            s: sum(r.status == s for r in results) for s in ("generated", "skipped", "failed")
-        }
+            console.print(
+                f"row {r.item.row:>4}  {r.status:<11} {shown(str(r.item.out))}{why}{detail}"
+            )
+        statuses = ("generated", "regenerated", "skipped", "failed")
+        counts = {s: sum(r.status == s for r in results) for s in statuses}
         console.print(", ".join(f"{n} {s}" for s, n in counts.items()))
     for r in results:
         if r.status == "failed":
