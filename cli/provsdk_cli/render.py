@@ -11,7 +11,7 @@ from rich.markup import escape
 
 from provsdk.inert import inert, without_surrogates
 from provsdk.jws import StatementCheck
-from provsdk.models.report import C2paState, VerificationReport
+from provsdk.models.report import C2paState, MiningUse, VerificationReport
 from provsdk.timestamps import TimestampCheck
 
 __all__ = ["dump_json", "error_line", "print_report", "show_statement", "shown"]
@@ -123,6 +123,40 @@ def _statement_stamp(console: Console, stamp: TimestampCheck | None) -> None:
         _line(console, "", "  " + _stamp_line(when, stamp.authority, stamp.trusted))
 
 
+_MINING_USE = {
+    "cawg.ai_training": "AI training",
+    "cawg.ai_generative_training": "generative training",
+    "cawg.data_mining": "data mining",
+    "cawg.ai_inference": "inference",
+}
+_MINING_VALUE = {"allowed": "allowed", "notAllowed": "not allowed", "constrained": "constrained"}
+
+
+def _mining_use(use: MiningUse) -> str:
+    name = _MINING_USE.get(use.key, shown(use.key))
+    if use.stated is None:
+        return f"{name}: reserved (not stated)"
+    if not use.understood:
+        return f"{name}: reserved (unknown value {shown(repr(use.stated))})"
+    said = _MINING_VALUE[use.use]
+    if use.constraint_info:
+        said += f" ({shown(use.constraint_info)})"
+    return f"{name}: {said}"
+
+
+def _training_mining(console: Console, report: VerificationReport) -> None:
+    mining = report.origin.training_mining
+    if not mining.present:
+        if report.producer.present:
+            _line(console, "mining", "not stated")
+        return
+    text = "; ".join(_mining_use(u) for u in mining.uses)
+    untrusted = (
+        "" if mining.trusted else " [yellow](untrusted manifest: shown, not counted)[/yellow]"
+    )
+    _line(console, "mining", text + untrusted)
+
+
 def print_report(console: Console, report: VerificationReport) -> None:
     verdict = "[green]PASS[/green]" if report.passed else "[red]FAIL[/red]"
     console.print(f"{verdict}  {shown(report.path)}  ({report.format})")
@@ -178,6 +212,7 @@ def print_report(console: Console, report: VerificationReport) -> None:
             )
     else:
         _line(console, "origin", "not declared")
+    _training_mining(console, report)
     _disclosure(console, report)
     _grants(console, report)
     _line(console, "policy", f"{shown(report.policy.name)}: {'pass' if report.passed else 'fail'}")

@@ -12,17 +12,20 @@ from provsdk.models.serialize import plain
 from provsdk.timestamps.check import TimestampCheck
 
 __all__ = [
+    "MINING_VALUES",
     "C2paState",
     "DisclosureLayer",
     "Findings",
     "GrantFinding",
     "GrantsLayer",
     "IntegrityLayer",
+    "MiningUse",
     "OriginLayer",
     "PolicyLayer",
     "ProducerLayer",
     "Reason",
     "StatusEntry",
+    "TrainingMiningLayer",
     "Verdict",
     "VerificationReport",
 ]
@@ -102,6 +105,51 @@ class ProducerLayer:
     timestamp_trusted: bool | None = None
 
 
+# The values a CAWG training-and-mining entry may hold; anything else reserves the use.
+MINING_VALUES = frozenset({"allowed", "notAllowed", "constrained"})
+
+
+@dataclass(frozen=True)
+class MiningUse:
+    """One use a ``cawg.training-mining`` assertion speaks about, as read from the file.
+
+    ``use`` is what counts: the stated value when it is one CAWG defines, else
+    ``"notAllowed"`` (an unknown or missing value reserves the use, never allows it).
+    """
+
+    key: str  # as the CAWG names it: "cawg.ai_training", ...
+    use: str
+    stated: str | None = None  # the value the file holds, exactly (None: no entry)
+    constraint_info: str | None = None
+
+    @property
+    def understood(self) -> bool:
+        return self.stated in MINING_VALUES
+
+
+@dataclass(frozen=True)
+class TrainingMiningLayer:
+    """The active manifest's ``cawg.training-mining`` assertion: what the file permits.
+
+    ``trusted``: the active manifest is signed by a trusted producer; otherwise the
+    permissions are shown, never counted.
+    """
+
+    present: bool = False
+    trusted: bool = False
+    uses: tuple[MiningUse, ...] = ()
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "present": self.present,
+            "trusted": self.trusted,
+            "uses": {
+                u.key: {"use": u.use, "stated": u.stated, "constraint_info": u.constraint_info}
+                for u in self.uses
+            },
+        }
+
+
 @dataclass(frozen=True)
 class OriginLayer:
     present: bool
@@ -118,6 +166,7 @@ class OriginLayer:
     # trusted producer. Only then does a verdict credit the model (scope grants, disclosures);
     # otherwise what the history says is shown, never counted.
     trusted: bool = False
+    training_mining: TrainingMiningLayer = field(default_factory=TrainingMiningLayer)
 
     @property
     def model_id(self) -> str | None:
@@ -266,7 +315,11 @@ class VerificationReport:
                 "informational": plain(self.integrity.informational),
             },
             "producer": plain(self.producer),
-            "origin": {**plain(self.origin), "model_id": self.origin.model_id},
+            "origin": {
+                **plain(self.origin),
+                "model_id": self.origin.model_id,
+                "training_mining": self.origin.training_mining.to_dict(),
+            },
             "disclosure": plain(self.disclosure),
             "grants": {
                 "present": self.grants.present,

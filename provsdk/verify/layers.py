@@ -7,16 +7,19 @@ from typing import Any
 
 from provsdk.credentials.devpki import DEV_UNIT
 from provsdk.credentials.trust import TrustConfig
-from provsdk.manifest.build import DISCLOSURE, GENERATION
+from provsdk.manifest.build import DISCLOSURE, GENERATION, TRAINING_MINING
 from provsdk.models.origin import DigitalSourceType
 from provsdk.models.report import (
+    MINING_VALUES,
     C2paState,
     Findings,
     IntegrityLayer,
+    MiningUse,
     OriginLayer,
     ProducerLayer,
     Reason,
     StatusEntry,
+    TrainingMiningLayer,
 )
 from provsdk.models.store import ManifestStore
 from provsdk.verify.history import Link, creation, history, unbroken
@@ -77,14 +80,48 @@ def _producer(store: ManifestStore | None) -> ProducerLayer:
     )
 
 
+# The uses a CAWG training-and-mining assertion speaks about, in the order people read them.
+_MINING_KEYS = ("ai_training", "ai_generative_training", "data_mining", "ai_inference")
+
+
+def _training_mining(store: ManifestStore) -> TrainingMiningLayer:
+    """The active manifest's ``cawg.training-mining`` entries, each exactly as stated."""
+    data = store.active.assertion(TRAINING_MINING) if store.active else None
+    if not isinstance(data, dict):
+        return TrainingMiningLayer()
+    entries = data.get("entries")
+    entries = entries if isinstance(entries, dict) else {}
+    uses = []
+    for name in _MINING_KEYS:
+        key = f"cawg.{name}"
+        entry = entries.get(key)
+        entry = entry if isinstance(entry, dict) else {}
+        stated = entry.get("use")
+        stated_text = None if stated is None else str(stated)
+        uses.append(
+            MiningUse(
+                key=key,
+                use=stated_text if stated_text in MINING_VALUES else "notAllowed",
+                stated=stated_text,
+                constraint_info=_text(entry.get("constraint_info")),
+            )
+        )
+    return TrainingMiningLayer(
+        present=True, trusted=store.state is C2paState.TRUSTED, uses=tuple(uses)
+    )
+
+
 def _origin(store: ManifestStore | None, links: tuple[Link, ...]) -> OriginLayer:
     if store is None or store.active is None:
         return OriginLayer(present=False)
     generator = store.active.claim_generator[0] if store.active.claim_generator else {}
     claim_generator = " ".join(str(generator.get(k, "")) for k in ("name", "version")).strip()
+    mining = _training_mining(store)
     found = creation(links)
     if found is None or found.created is None:
-        return OriginLayer(present=False, claim_generator=claim_generator or None)
+        return OriginLayer(
+            present=False, claim_generator=claim_generator or None, training_mining=mining
+        )
     manifest, action = found.manifest, found.created
     source = str(action.get("digitalSourceType") or "")
     try:
@@ -107,6 +144,7 @@ def _origin(store: ManifestStore | None, links: tuple[Link, ...]) -> OriginLayer
         seed=seed if isinstance(seed, int) else None,
         claim_generator=claim_generator or None,
         trusted=unbroken(links, found),
+        training_mining=mining,
     )
 
 
