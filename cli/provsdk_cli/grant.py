@@ -12,7 +12,7 @@ from provsdk.credentials import Role, TrustConfig, load_signer
 from provsdk.errors import InputError
 from provsdk.grants import create_grant, load_grant, sign_grant
 from provsdk.jws import check_statement
-from provsdk.models.grant import ACTIONS, Grant
+from provsdk.models.grant import ACTIONS, PURPOSES, Grant
 from provsdk.verify import expand_paths
 from provsdk_cli.context import home_of, stdout
 from provsdk_cli.documents import read_json, write_text
@@ -29,7 +29,11 @@ def grant() -> None:
 @click.option("--licensor", required=True, help="Who grants the rights.")
 @click.option("--licensee", required=True, help="Who receives them.")
 @click.option(
-    "--purpose", "purposes", multiple=True, required=True, help="e.g. commercial (repeatable)."
+    "--purpose",
+    "purposes",
+    multiple=True,
+    required=True,
+    help=f"One of {', '.join(PURPOSES)} (repeatable).",
 )
 @click.option(
     "--territory",
@@ -37,10 +41,11 @@ def grant() -> None:
     multiple=True,
     default=["WORLD"],
     show_default=True,
-    help="ISO 3166 code (repeatable).",
+    help="ISO 3166-1 alpha-2 country code, e.g. US or GB, or WORLD (repeatable).",
 )
 @click.option("--from", "since", help="First day in force (default: from signing).")
-@click.option("--until", help="Last day in force.")
+@click.option("--until", help="Last day in force (not in the past, unless --allow-past).")
+@click.option("--allow-past", is_flag=True, help="Allow an --until already past (an expired term).")
 @click.option(
     "--action",
     default="use",
@@ -56,7 +61,10 @@ def grant() -> None:
 )
 @click.option("--scope-model", help="Or: every output of this model made for the licensee.")
 @click.option(
-    "--prohibit", "prohibited", multiple=True, help="A purpose the licensee may not use it for."
+    "--prohibit",
+    "prohibited",
+    multiple=True,
+    help="A purpose (as --purpose) the licensee may not use it for (repeatable).",
 )
 @click.option("--attribution", help="Credit line the licensee must give.")
 @click.option("--indemnification", help="Indemnification terms.")
@@ -71,6 +79,7 @@ def create(
     territories: tuple[str, ...],
     since: str | None,
     until: str | None,
+    allow_past: bool,
     action: str,
     channels: tuple[str, ...],
     target: str | None,
@@ -89,6 +98,7 @@ def create(
         territories=territories,
         since=since,
         until=until,
+        allow_past=allow_past,
         channels=channels,
         target_file=target,
         scope_model=scope_model,

@@ -18,6 +18,8 @@ from provsdk.models.grant import (
     Party,
     Rule,
     Target,
+    purpose_name,
+    territory_code,
 )
 from provsdk.small_files import CONTRACT_CAP, read_capped
 
@@ -45,6 +47,21 @@ def _date(value: str | dt.date, what: str) -> str:
         raise ConfigurationError(f"{what} must be a date like 2030-12-31, not {value!r}") from None
 
 
+def _check_term(since: str | None, until: str | None, *, allow_past: bool) -> None:
+    if since is not None and until is not None and since > until:
+        raise ConfigurationError(
+            f"the grant would end before it starts: --until {until} is before --from {since}"
+        )
+    # The last day anywhere on Earth (UTC-12) still under way: a term ending on a date before
+    # it is over everywhere, so the grant would permit nothing from the day it is signed.
+    today = (dt.datetime.now(dt.UTC) - dt.timedelta(hours=12)).date().isoformat()
+    if until is not None and until < today and not allow_past:
+        raise ConfigurationError(
+            f"--until {until} is in the past: the grant would already have expired "
+            "(give --allow-past to write an expired term on purpose, e.g. to record one)"
+        )
+
+
 def create_grant(
     *,
     licensor: str,
@@ -61,15 +78,29 @@ def create_grant(
     attribution: str | None = None,
     indemnification: str | None = None,
     document: str | Path | None = None,
+    allow_past: bool = False,
 ) -> Grant:
     """An ODRL Agreement granting ``licensee`` the ``purposes`` in ``territories``.
 
     The target is one recording (``target_file``: bound by the digest of its coded audio, so it
     survives re-signing but not re-encoding) or a scope: every output of ``scope_model``
     produced for ``licensee``. ``prohibited`` lists purposes the licensee may not use it for.
+
+    Purposes (granted and prohibited) must come from :data:`~provsdk.models.grant.PURPOSES`
+    and territories be ISO 3166-1 alpha-2 codes or ``WORLD`` (upper-cased: "us" is ``US``);
+    anything else is refused with the nearest valid value. An ``until`` already past is
+    refused unless ``allow_past``.
     """
     if not purposes:
         raise ConfigurationError("a grant needs at least one purpose (e.g. commercial)")
+    if not territories:
+        raise ConfigurationError("a grant needs at least one territory (WORLD for anywhere)")
+    granted = tuple(dict.fromkeys(purpose_name(p) for p in purposes))
+    forbidden = tuple(dict.fromkeys(purpose_name(p) for p in prohibited))
+    places = tuple(dict.fromkeys(territory_code(t) for t in territories))
+    start = _date(since, "--from") if since is not None else None
+    end = _date(until, "--until") if until is not None else None
+    _check_term(start, end, allow_past=allow_past)
     if (target_file is None) == (scope_model is None):
         raise ConfigurationError("give exactly one target: a file, or a model scope")
     if target_file is not None:
@@ -77,15 +108,13 @@ def create_grant(
     else:
         target = Target(uid=SCOPE_UID, model=scope_model, licensee=licensee)
     constraints = [
-        Constraint("purpose", "isAnyOf", tuple(purposes)),
-        Constraint("spatial", "isAnyOf", tuple(t.upper() for t in territories)),
+        Constraint("purpose", "isAnyOf", granted),
+        Constraint("spatial", "isAnyOf", places),
     ]
-    if since is not None:
-        constraints.append(Constraint("dateTime", "gteq", (_date(since, "--from"),)))
-    if until is not None:
-        constraints.append(Constraint("dateTime", "lteq", (_date(until, "--until"),)))
-    if since is not None and until is not None and _date(since, "") > _date(until, ""):
-        raise ConfigurationError("the grant would end before it starts")
+    if start is not None:
+        constraints.append(Constraint("dateTime", "gteq", (start,)))
+    if end is not None:
+        constraints.append(Constraint("dateTime", "lteq", (end,)))
     if channels:
         constraints.append(Constraint("media", "isAnyOf", tuple(channels)))
     duties = (
@@ -99,7 +128,7 @@ def create_grant(
         target=target,
         permissions=(Rule(action, tuple(constraints), duties),),
         prohibitions=tuple(
-            Rule("use", (Constraint("purpose", "isAnyOf", (p,)),)) for p in prohibited
+            Rule("use", (Constraint("purpose", "isAnyOf", (p,)),)) for p in forbidden
         ),
         indemnification=indemnification,
         document=contract,
