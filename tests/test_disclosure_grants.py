@@ -433,12 +433,12 @@ def test_channels() -> None:
 
 
 def test_term_is_inclusive_of_both_days() -> None:
-    g = scope_grant(since="2026-03-01", until="2026-03-31")
+    g = scope_grant(since="2026-03-01", until="2026-03-31", allow_past=True)
     assert not g.in_force(dt.date(2026, 2, 28))
     assert g.in_force(dt.date(2026, 3, 1))
     assert g.in_force(dt.date(2026, 3, 31))
     assert not g.in_force(dt.date(2026, 4, 1))
-    one_day = scope_grant(since="2026-03-01", until="2026-03-01")
+    one_day = scope_grant(since="2026-03-01", until="2026-03-01", allow_past=True)
     assert one_day.in_force(dt.date(2026, 3, 1)) and not one_day.in_force(dt.date(2026, 3, 2))
     endless = scope_grant(until=None)
     assert endless.valid_until is None and endless.in_force(dt.date(2999, 1, 1))
