@@ -31,10 +31,8 @@ def _run(
     return subprocess.run(args, capture_output=True, text=True, env=env, cwd=cwd, timeout=300)
 
 
-@pytest.fixture(scope="module")
-def studio(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+def make_studio(base: Path) -> dict[str, Path]:
     """A studio's home (org "Game Studio"), two generated tracks, and a signed scope grant."""
-    base = tmp_path_factory.mktemp("studio")
     home = base / "home"
     env = _env(PROVSDK_HOME=str(home))
     provsdk = [sys.executable, "-m", "provsdk"]
@@ -58,6 +56,11 @@ def studio(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     signed = _run([*provsdk, "grant", "sign", str(base / "grant.json"), "-o", str(grant)], env)
     assert signed.returncode == 0, signed.stderr
     return {"base": base, "home": home, "assets": assets, "grant": grant}
+
+
+@pytest.fixture(scope="module")
+def studio(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    return make_studio(tmp_path_factory.mktemp("studio"))
 
 
 def test_generate_and_verify_example(studio: dict[str, Path], tmp_path: Path) -> None:
@@ -113,32 +116,4 @@ def test_ci_script_fails_the_build_when_an_asset_lacks_a_grant(
     assert "FAIL policy.grant" in result.stdout
 
 
-@pytest.mark.skipif(shutil.which("git") is None, reason="git is not installed")
-def test_pre_commit_hook_refuses_audio_without_a_grant(
-    studio: dict[str, Path], tmp_path: Path
-) -> None:
-    repo = tmp_path / "repo"
-    repo.mkdir()
-    env = _env(
-        PROVSDK_HOME=str(studio["home"]), PROVSDK_POLICY=str(EXAMPLES / "ci" / "provsdk.toml")
-    )
-    env.update(GIT_AUTHOR_NAME="t", GIT_AUTHOR_EMAIL="t@example.invalid",
-               GIT_COMMITTER_NAME="t", GIT_COMMITTER_EMAIL="t@example.invalid")  # fmt: skip
-    assert _run(["git", "init", "-q"], env, cwd=repo).returncode == 0
-    shutil.copyfile(studio["assets"] / "menu.mp3", repo / "menu.mp3")  # no grant attached yet
-    assert _run(["git", "add", "menu.mp3"], env, cwd=repo).returncode == 0
-    hook = ["bash", str(EXAMPLES / "ci" / "pre-commit-hook.sh")]
-    refused = _run(hook, env, cwd=repo)
-    assert refused.returncode == 1
-    assert "do not carry the grants" in refused.stderr
-
-    granted = _run(
-        [sys.executable, "-m", "provsdk", "grant", "attach", "menu.mp3", "--grant",
-         str(studio["grant"]), "--in-place"],
-        env,
-        cwd=repo,
-    )  # fmt: skip
-    assert granted.returncode == 0, granted.stderr
-    assert _run(["git", "add", "menu.mp3"], env, cwd=repo).returncode == 0
-    accepted = _run(hook, env, cwd=repo)
-    assert accepted.returncode == 0, accepted.stdout + accepted.stderr
+# The pre-commit hook and the GitHub Actions recipes: tests/test_ci_recipes.py.
