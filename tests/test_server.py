@@ -23,6 +23,7 @@ import httpx
 from provsdk.audio import AudioFormat, probe
 from provsdk.audio.essence import essence_digest
 from provsdk.credentials import Role, TrustStore, init_dev_pki
+from provsdk.credentials.devpki import DEV_ORGANIZATION
 from provsdk.disclosure.statement import DISCLOSURE_STATEMENT, parse_disclosure
 from provsdk.grants import GRANT_STATEMENT, parse_grant
 from provsdk.home import ProvsdkHome
@@ -129,7 +130,7 @@ def test_models_offer_the_local_model_with_a_provider_signed_disclosure(
     provider = TrustStore.from_home(Role.PROVIDER, server_home)
     assert verify_statement(token, provider, expected_type=DISCLOSURE_STATEMENT).trusted
     disclosure = parse_disclosure(token)
-    assert disclosure.provider.name == "provsdk"
+    assert disclosure.provider.name == DEV_ORGANIZATION  # the provider certificate's O=
     assert disclosure.model.name == GENERATOR_NAME
     # Signed by the provider key only: the licensor store must not vouch for it.
     licensor = TrustStore.from_home(Role.LICENSOR, server_home)
@@ -233,7 +234,7 @@ def test_a_generation_runs_to_signed_audio_and_grant(
     assert not verify_statement(token, TrustStore.from_home(Role.PROVIDER, server_home)).trusted
     grant = parse_grant(token)
     assert grant.assignee.name == "Game Studio"
-    assert grant.assigner.name == "provsdk"
+    assert grant.assigner.name == DEV_ORGANIZATION
     assert grant.target.uid == essence_digest(path)
 
 

@@ -17,8 +17,11 @@ from provsdk_cli.options import tsa_option
 
 if TYPE_CHECKING:
     from provsdk.server.accounts import ApiKeys
+    from provsdk.server.generations import Credentials
 
-_KEYS_ENV = "PROVSDK_SERVE_API_KEYS"  # provsdk.server.config.API_KEYS_ENV, without importing it
+# As provsdk.server.config names them, without importing it before the extra is known.
+_KEYS_ENV = "PROVSDK_SERVE_API_KEYS"
+_PROVIDER_NAME_ENV = "PROVSDK_SERVE_PROVIDER_NAME"
 
 
 def _need_extra() -> None:
@@ -40,7 +43,7 @@ def _describe(keys: ApiKeys) -> str:
     return "for " + " and ".join(parts)
 
 
-def _need_keys(home: ProvsdkHome) -> None:
+def _need_keys(home: ProvsdkHome) -> Credentials:
     from provsdk.server.generations import load_credentials
 
     missing = [r.value for r in (Role.PROVIDER, Role.LICENSOR) if not home.key_path(r).exists()]
@@ -49,7 +52,7 @@ def _need_keys(home: ProvsdkHome) -> None:
             f"the server signs with the {' and '.join(missing)} keys of {home.root}, which "
             "are not there: run `provsdk keys init`"
         )
-    load_credentials(home)  # present but unusable: its own one-line CredentialError
+    return load_credentials(home)  # present but unusable: its own one-line CredentialError
 
 
 @click.command()
@@ -85,6 +88,14 @@ def _need_keys(home: ProvsdkHome) -> None:
     type=click.IntRange(min=1),
     help="Seconds of audio an API key may have on the server (kept 24 h, or until deleted).",
 )
+@click.option(
+    "--provider-name",
+    envvar=_PROVIDER_NAME_ENV,
+    metavar="NAME",
+    help="The provider named in its disclosures and as licensor of its grants "
+    f"[env {_PROVIDER_NAME_ENV}; default: the provider certificate's organisation, "
+    "else its common name].",
+)
 @tsa_option("every grant it issues")
 @click.pass_context
 def serve(
@@ -95,6 +106,7 @@ def serve(
     insecure_no_auth: bool,
     max_outstanding: int,
     max_stored_seconds: int,
+    provider_name: str | None,
     tsa_url: str | None,
 ) -> None:
     """Serve the licensed generator protocol with the local generator.
@@ -110,8 +122,11 @@ def serve(
     _need_extra()
     from provsdk.server import ApiKeys, ServerConfig, check_host, parse_api_keys
     from provsdk.server import serve as run_server
+    from provsdk.server.config import provider_name_of, provider_name_problem
 
     check_host(host, insecure_no_auth=insecure_no_auth)
+    if provider_name is not None and (problem := provider_name_problem(provider_name)):
+        raise ConfigurationError(f"--provider-name {inert(repr(provider_name))} {problem}")
     api_keys = parse_api_keys(os.environ.get(_KEYS_ENV))
     if not api_keys and not insecure_no_auth:
         raise ConfigurationError(
@@ -119,7 +134,7 @@ def serve(
             "--insecure-no-auth for a local experiment"
         )
     home = home_of(ctx)
-    _need_keys(home)
+    credentials = _need_keys(home)
     if insecure_no_auth:
         ignored = f"; the {len(api_keys)} keys in {_KEYS_ENV} are ignored" if api_keys else ""
         click.echo(f"provsdk: warning: authentication is off{ignored}", err=True)
@@ -132,12 +147,14 @@ def serve(
         latency=latency,
         max_outstanding=max_outstanding,
         max_stored_seconds=max_stored_seconds,
+        provider_name=provider_name,
         tsa_url=tsa_url,
     )
+    named = provider_name or provider_name_of(credentials.provider.leaf)
     who = "without authentication, granting nothing" if insecure_no_auth else _describe(api_keys)
     click.echo(
         f"provsdk: serving the licensed generator protocol on http://{inert(host)}:{port} "
-        f"{inert(who)}",
+        f"as {inert(repr(named))} {inert(who)}",
         err=True,
     )
     run_server(config, host, port)

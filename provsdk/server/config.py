@@ -9,6 +9,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from types import MappingProxyType
 
+from cryptography import x509
+
+from provsdk.credentials.profile import subject_names
 from provsdk.errors import ConfigurationError
 from provsdk.home import ProvsdkHome
 from provsdk.server.accounts import (
@@ -21,13 +24,20 @@ from provsdk.server.accounts import (
 
 __all__ = [
     "API_KEYS_ENV",
+    "PROVIDER_NAME_ENV",
     "ApiKeys",
     "LicenceOffer",
     "ServerConfig",
     "check_host",
     "is_loopback_host",
     "parse_api_keys",
+    "provider_name_of",
+    "provider_name_problem",
 ]
+
+PROVIDER_NAME_ENV = "PROVSDK_SERVE_PROVIDER_NAME"
+# The name when the provider certificate names nobody usable.
+FALLBACK_PROVIDER_NAME = "provsdk"
 
 # Idempotency keys, and the generations they name, are forgotten after a day.
 KEEP_SECONDS = 24 * 3600
@@ -80,7 +90,8 @@ class ServerConfig:
     keep_seconds: float = KEEP_SECONDS
     licence_offer: LicenceOffer = field(default_factory=LicenceOffer)
     # The provider's name: it signs the disclosure and is the licensor of every output.
-    provider_name: str = "provsdk"
+    # None: the provider certificate's organisation, else its common name (provider_name_of).
+    provider_name: str | None = None
     # An RFC 3161 authority that timestamps every grant issued, so grants outlive the
     # licensor certificate. A job whose grant cannot be timestamped fails.
     tsa_url: str | None = None
@@ -105,6 +116,10 @@ class ServerConfig:
             problem = account_name_problem(name)
             if problem is not None:
                 raise ValueError(f"the account name {name!r} {problem}")
+        if self.provider_name is not None:
+            problem = provider_name_problem(self.provider_name)
+            if problem is not None:
+                raise ValueError(f"the provider name {self.provider_name!r} {problem}")
         if not self.api_keys.isdisjoint(self.accounts):
             raise ValueError("a key cannot be both anonymous and an account's")
 
@@ -129,6 +144,21 @@ class ServerConfig:
             f"max_outstanding={self.max_outstanding}, "
             f"max_stored_seconds={self.max_stored_seconds})"
         )
+
+
+def provider_name_problem(name: str) -> str | None:
+    """Why ``name`` cannot name the provider in its disclosures and grants, or None."""
+    problem = account_name_problem(name)
+    if problem is None and not name.isprintable():
+        problem = "holds a control or formatting character"
+    return problem
+
+
+def provider_name_of(leaf: x509.Certificate) -> str:
+    """The name a provider certificate vouches for: its organisation, else its common name
+    (the first of them fit to be shown), else ``"provsdk"``."""
+    usable = (n for n in subject_names(leaf) if provider_name_problem(n) is None)
+    return next(usable, FALLBACK_PROVIDER_NAME)
 
 
 def is_loopback_host(host: str) -> bool:

@@ -39,7 +39,7 @@ from provsdk.grants.statement import sign_grant
 from provsdk.home import ProvsdkHome
 from provsdk.jws import timestamp_statement
 from provsdk.providers.local import GENERATOR_NAME, GENERATOR_VERSION, render_track
-from provsdk.server.config import KEEP_SECONDS, ServerConfig
+from provsdk.server.config import KEEP_SECONDS, ServerConfig, provider_name_of
 from provsdk.server.errors import ApiError
 from provsdk.server.quota import Ledger
 from provsdk.server.schemas import GenerationRequest
@@ -189,8 +189,10 @@ class Generations:
     def __init__(self, config: ServerConfig, credentials: Credentials) -> None:
         self.config = config
         self._licensor = credentials.licensor
+        # Named once: the disclosure's provider and every grant's licensor are the same party.
+        self.provider_name = config.provider_name or provider_name_of(credentials.provider.leaf)
         self.disclosure = sign_disclosure(
-            no_training_data(config.provider_name, GENERATOR_NAME, GENERATOR_VERSION),
+            no_training_data(self.provider_name, GENERATOR_NAME, GENERATOR_VERSION),
             credentials.provider,
         )
         self.jobs_run = 0  # jobs a worker started: tests use it to see a retry made no new job
@@ -459,7 +461,7 @@ class Generations:
         offer = self.config.licence_offer
         until = dt.datetime.now(dt.UTC).date() + dt.timedelta(days=offer.term_days)
         grant = create_grant(
-            licensor=self.config.provider_name,
+            licensor=self.provider_name,
             licensee=licensee,
             purposes=offer.purposes,
             territories=offer.territories,
