@@ -18,7 +18,7 @@ import click
 from provsdk import __version__
 from provsdk.errors import ProvsdkError
 from provsdk.inert import inert
-from provsdk_cli import disclosure, generate, grant, inspect, keys, serve, sign, verify
+from provsdk_cli import disclosure, generate, grant, inspect, keys, serve, sign, trust, verify
 from provsdk_cli.render import error_line
 
 __all__ = ["EXIT_FAILED", "EXIT_OK", "EXIT_PROVIDER", "EXIT_USAGE", "main"]
@@ -82,6 +82,7 @@ cli.add_command(inspect.inspect)
 cli.add_command(disclosure.disclosure)
 cli.add_command(grant.grant)
 cli.add_command(serve.serve)
+cli.add_command(trust.trust)
 
 
 def _one_line_warning(

@@ -39,6 +39,18 @@ def _error_entry(path: str, exc: ProvsdkError) -> dict[str, Any]:
     help="PEM file of extra producer trust anchors (repeatable).",
 )
 @click.option(
+    "--provider-anchors",
+    multiple=True,
+    type=click.Path(dir_okay=False),
+    help="PEM file of extra AI-provider trust anchors, for disclosures (repeatable).",
+)
+@click.option(
+    "--licensor-anchors",
+    multiple=True,
+    type=click.Path(dir_okay=False),
+    help="PEM file of extra licensor trust anchors, for rights grants (repeatable).",
+)
+@click.option(
     "--tsa-anchors",
     multiple=True,
     type=click.Path(dir_okay=False),
@@ -55,6 +67,8 @@ def verify(
     ctx: click.Context,
     paths: tuple[str, ...],
     anchors: tuple[str, ...],
+    provider_anchors: tuple[str, ...],
+    licensor_anchors: tuple[str, ...],
     tsa_anchors: tuple[str, ...],
     policy_file: str | None,
     at: dt.datetime | None,
@@ -67,7 +81,13 @@ def verify(
     """
     if junit:
         check_destination(Path(junit))  # fail now, not after verifying a whole catalogue
-    trust = TrustConfig.load(home_of(ctx), producer_anchors=anchors, timestamp_anchors=tsa_anchors)
+    trust = TrustConfig.load(
+        home_of(ctx),
+        producer_anchors=anchors,
+        provider_anchors=provider_anchors,
+        licensor_anchors=licensor_anchors,
+        timestamp_anchors=tsa_anchors,
+    )
     policy = load_policy(policy_file) if policy_file else DEFAULT_POLICY
     console = stdout()
     entries: list[dict[str, Any]] = []

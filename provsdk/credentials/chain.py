@@ -177,15 +177,7 @@ def validate_chain(
     are reported as problems rather than raised.
     """
     when = _as_utc(at)
-    no_anchors = (
-        [
-            Reason(
-                "chain.no-anchors", f"the {store.role} trust store is empty, so nothing is trusted"
-            )
-        ]
-        if not store.anchors
-        else []
-    )
+    no_anchors = [Reason("chain.no-anchors", store.empty_reason())] if not store.anchors else []
     if not chain:
         return ChainCheck(
             trusted=False,

@@ -16,10 +16,19 @@ from cryptography.hazmat.primitives import hashes, serialization
 from provsdk.credentials.pem import load_chain, read_pem_source
 from provsdk.credentials.roles import Role
 from provsdk.home import ProvsdkHome
+from provsdk.inert import inert_path
 
 __all__ = ["TrustConfig", "TrustStore"]
 
 _SHA256 = hashes.SHA256()
+
+# The `provsdk verify` option that adds anchors of each role for one run.
+_FLAGS = {
+    Role.PRODUCER: "--trust-anchors",
+    Role.PROVIDER: "--provider-anchors",
+    Role.LICENSOR: "--licensor-anchors",
+    Role.TIMESTAMP: "--tsa-anchors",
+}
 
 
 @dataclass(frozen=True)
@@ -28,14 +37,31 @@ class TrustStore:
 
     role: Role
     anchors: tuple[x509.Certificate, ...] = ()
+    # The file the anchors were read from (or would be), so an empty store can name it.
+    source: Path | None = field(default=None, compare=False)
+
+    def empty_reason(self) -> str:
+        """Why this store, being empty, trusts nothing, and how to fill it."""
+        flag = _FLAGS[self.role]
+        if self.source is None:
+            return f"the {self.role} trust store is empty, so nothing is trusted; pass {flag}"
+        return (
+            f"the {self.role} trust store {inert_path(self.source)} is empty, so nothing is"
+            f" trusted: add your {self.role}'s root with"
+            f" `provsdk trust add --role {self.role} ROOT.pem` or pass {flag}"
+        )
 
     def pem(self) -> str:
         return "".join(a.public_bytes(serialization.Encoding.PEM).decode() for a in self.anchors)
 
     def adding(self, certs: Iterable[x509.Certificate]) -> TrustStore:
         seen = {a.fingerprint(_SHA256) for a in self.anchors}
-        new = [c for c in certs if c.fingerprint(_SHA256) not in seen]
-        return TrustStore(self.role, self.anchors + tuple(new))
+        new = []
+        for cert in certs:
+            if cert.fingerprint(_SHA256) not in seen:
+                seen.add(cert.fingerprint(_SHA256))
+                new.append(cert)
+        return TrustStore(self.role, self.anchors + tuple(new), self.source)
 
     def adding_files(self, paths: Iterable[str | Path]) -> TrustStore:
         store = self
@@ -46,7 +72,7 @@ class TrustStore:
     @classmethod
     def from_home(cls, role: Role, home: ProvsdkHome | None = None) -> TrustStore:
         path = (home or ProvsdkHome()).anchors_path(role)
-        store = cls(role)
+        store = cls(role, source=path)
         return store.adding_files([path]) if path.exists() else store
 
 
@@ -75,14 +101,17 @@ class TrustConfig:
         home: ProvsdkHome | None = None,
         *,
         producer_anchors: Iterable[str | Path] = (),
+        provider_anchors: Iterable[str | Path] = (),
+        licensor_anchors: Iterable[str | Path] = (),
         timestamp_anchors: Iterable[str | Path] = (),
     ) -> TrustConfig:
-        """The stores of ``home``, plus extra producer (``--trust-anchors``) and time-stamp
-        authority (``--tsa-anchors``) anchors."""
+        """The stores of ``home``, plus extra anchors from PEM files for each role: producer
+        (``--trust-anchors``), provider (``--provider-anchors``), licensor
+        (``--licensor-anchors``) and time-stamp authority (``--tsa-anchors``)."""
         home = home or ProvsdkHome()
         return cls(
             producer=TrustStore.from_home(Role.PRODUCER, home).adding_files(producer_anchors),
-            provider=TrustStore.from_home(Role.PROVIDER, home),
-            licensor=TrustStore.from_home(Role.LICENSOR, home),
+            provider=TrustStore.from_home(Role.PROVIDER, home).adding_files(provider_anchors),
+            licensor=TrustStore.from_home(Role.LICENSOR, home).adding_files(licensor_anchors),
             timestamp=TrustStore.from_home(Role.TIMESTAMP, home).adding_files(timestamp_anchors),
         )

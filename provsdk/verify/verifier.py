@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import replace
 from pathlib import Path
 
 from provsdk.credentials.trust import TrustConfig
@@ -71,22 +72,26 @@ def verify_file(
     *,
     trust: TrustConfig | None = None,
     trust_anchors: Sequence[str | Path] = (),
+    provider_anchors: Sequence[str | Path] = (),
+    licensor_anchors: Sequence[str | Path] = (),
     policy: Policy = DEFAULT_POLICY,
     at: dt.datetime | None = None,
 ) -> VerificationReport:
     """Verify one file, offline, against ``trust`` (default: ``PROVSDK_HOME``'s stores).
 
-    ``trust_anchors`` adds PEM files of producer anchors. Signed statements (disclosure,
+    ``trust_anchors``, ``provider_anchors`` and ``licensor_anchors`` add PEM files of producer,
+    provider and licensor anchors. Signed statements (disclosure,
     grants) are judged at ``at`` (default: now): their terms, and their certificates. Raises
     :class:`~provsdk.errors.InputError` when the file is not usable audio; every other
     outcome, including a tampered or unsigned file, is a report with a verdict.
     """
     trust = trust or TrustConfig.load()
-    if trust_anchors:
-        trust = TrustConfig(
+    if trust_anchors or provider_anchors or licensor_anchors:
+        trust = replace(
+            trust,
             producer=trust.producer.adding_files(trust_anchors),
-            provider=trust.provider,
-            licensor=trust.licensor,
+            provider=trust.provider.adding_files(provider_anchors),
+            licensor=trust.licensor.adding_files(licensor_anchors),
         )
     return report_from_evidence(
         read_evidence(path, trust.producer, trust.timestamp), policy, trust=trust, at=at
