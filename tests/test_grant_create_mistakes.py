@@ -20,6 +20,7 @@ from provsdk.errors import ConfigurationError
 from provsdk.grants import create_grant, parse_grant, sign_grant
 from provsdk.home import ProvsdkHome
 from provsdk.models.grant import PURPOSES, SCOPE_UID, Constraint, Grant, Party, Rule, Target
+from provsdk.server.config import LicenceOffer
 from provsdk_cli.main import cli
 
 TODAY = dt.datetime.now(dt.UTC).date()
@@ -221,3 +222,19 @@ def test_cli_until_in_the_past_exits_2_unless_allow_past(tmp_path: Path) -> None
     written = out.read_text()
     assert re.search(r'"rightOperand":\s*\[\s*"US"\s*\]', written)
     assert LAST_MONTH in written
+
+
+@pytest.mark.parametrize(
+    "offer",
+    [{"purposes": ("comercial",)}, {"territories": ("usa",)}, {"purposes": ()}, {"term_days": 0}],
+    ids=["misspelt-purpose", "alpha-3-territory", "no-purpose", "no-term"],
+)
+def test_server_licence_offer_with_a_mistake_refuses_to_start(offer: dict[str, Any]) -> None:
+    # The operator's mistake would otherwise surface as every generation's grant failing.
+    with pytest.raises(ConfigurationError):
+        LicenceOffer(**offer)
+
+
+def test_server_licence_offer_is_normalised_as_grant_create_would() -> None:
+    offer = LicenceOffer(purposes=("Commercial",), territories=("us", "world"))
+    assert offer.purposes == ("commercial",) and offer.territories == ("US", "WORLD")

@@ -14,6 +14,7 @@ from cryptography import x509
 from provsdk.credentials.profile import subject_names
 from provsdk.errors import ConfigurationError
 from provsdk.home import ProvsdkHome
+from provsdk.models.grant import purpose_name, territory_code
 from provsdk.server.accounts import (
     API_KEYS_ENV,
     ApiKeys,
@@ -50,6 +51,18 @@ class LicenceOffer:
     purposes: tuple[str, ...] = ("commercial", "editorial")
     territories: tuple[str, ...] = ("WORLD",)
     term_days: int = 3650
+
+    def __post_init__(self) -> None:
+        # Checked at start-up, as grant create checks them: a misspelt offer would otherwise
+        # fail every generation's grant, long after the operator walked away.
+        if not self.purposes or not self.territories:
+            raise ConfigurationError("the licence offer needs a purpose and a territory")
+        object.__setattr__(self, "purposes", tuple(purpose_name(p) for p in self.purposes))
+        object.__setattr__(self, "territories", tuple(territory_code(t) for t in self.territories))
+        if self.term_days < 1:
+            raise ConfigurationError(
+                f"the licence offer's term must be a day or more, not {self.term_days}"
+            )
 
 
 @dataclass(frozen=True)
