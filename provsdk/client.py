@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 import dataclasses
 import inspect
+import math
 import os
 import tempfile
 from collections.abc import Awaitable, Callable, Coroutine, Sequence
@@ -19,7 +20,15 @@ from provsdk.credentials.roles import Role
 from provsdk.credentials.signers import Signer, load_signer
 from provsdk.credentials.trust import TrustConfig
 from provsdk.disclosure.statement import sign_disclosure
-from provsdk.errors import ConfigurationError, CredentialError, UnsupportedFormatError
+from provsdk.errors import (
+    ArgumentTypeError,
+    ConfigurationError,
+    CredentialError,
+    InputError,
+    InvalidArgumentError,
+    UnsupportedFormatError,
+)
+from provsdk.grants import load_grant_token, read_grant
 from provsdk.home import ProvsdkHome
 from provsdk.manifest.build import ManifestSpec
 from provsdk.models.origin import TrainingMining
@@ -31,6 +40,7 @@ from provsdk.providers.base import (
     Generation,
     GenerationRequest,
     PcmAudio,
+    check_model,
 )
 from provsdk.sign import sign_file
 from provsdk.sign.atomic import TEMP_SUFFIX, check_destination
@@ -67,7 +77,7 @@ def _order(
     channels: int = 2,
     model: str | None = None,
     disclosure: str | None = None,
-    grants: Sequence[str] = (),
+    grants: Sequence[str | Path] = (),
     licensee: str | None = None,
 ) -> _Order:
     """Generate ``prompt`` into ``out``, signed and verified.
@@ -75,14 +85,71 @@ def _order(
     The format comes from ``format`` or else from ``out``'s suffix. The file appears at
     ``out`` only once it is signed; on any failure nothing is left behind. ``disclosure``
     (a provider-signed JWS) replaces the provider's own; ``grants`` are licensor-signed
-    JWS to embed; ``licensee`` is who the output is for, for providers that grant rights.
+    JWS to embed, each a file or the JWS text itself; ``licensee`` is who the output is for,
+    for providers that grant rights.
+
+    A prompt that is not a non-empty string, a duration that is not a positive finite number
+    or a seed that is not an integer raise :class:`~provsdk.errors.InvalidArgumentError` (a
+    ``ValueError``) or :class:`~provsdk.errors.ArgumentTypeError` (a ``TypeError``) at once.
     """
+    _check_arguments(prompt, duration, seed)
     dest = Path(out)
     fmt = _output_format(dest, format)
     request = GenerationRequest(
         prompt, duration, seed, sample_rate, channels, model, format=fmt, licensee=licensee
     )
-    return _Order(request, dest, fmt, disclosure, tuple(grants))
+    return _Order(request, dest, fmt, disclosure, _grant_tokens(grants))
+
+
+def _check_arguments(prompt: object, duration: object, seed: object) -> None:
+    if not isinstance(prompt, str):
+        raise ArgumentTypeError(f"the prompt must be a string, not {type(prompt).__name__}")
+    if not prompt.strip():
+        raise InvalidArgumentError("the prompt is empty")
+    if isinstance(duration, bool) or not isinstance(duration, (int, float)):
+        raise ArgumentTypeError(
+            f"the duration must be a number of seconds, not {type(duration).__name__}"
+        )
+    if not math.isfinite(duration) or duration <= 0:
+        raise InvalidArgumentError(
+            f"the duration must be a positive number of seconds, not {duration!r}"
+        )
+    if seed is not None and (isinstance(seed, bool) or not isinstance(seed, int)):
+        raise ArgumentTypeError(f"the seed must be an integer, not {type(seed).__name__}")
+
+
+def _grant_tokens(grants: object) -> tuple[str, ...]:
+    """Each grant's JWS text, read from a file or checked as given; an error says which."""
+    if isinstance(grants, (str, bytes, Path)):
+        raise ArgumentTypeError("grants takes a list of grants (files or JWS text), not one")
+    if not isinstance(grants, Sequence):
+        raise ArgumentTypeError(f"grants takes a list, not {type(grants).__name__}")
+    return tuple(_grant_token(n, g) for n, g in enumerate(grants, 1))
+
+
+def _grant_token(n: int, grant: object) -> str:
+    if not isinstance(grant, (str, Path)):
+        raise ArgumentTypeError(f"grant {n}: a file path or JWS text, not {type(grant).__name__}")
+    text = str(grant).strip()
+    if isinstance(grant, Path) or _is_file(text):
+        try:
+            return load_grant_token(grant)
+        except InputError as exc:
+            raise InputError(f"grant {n} (file {grant}): {exc.message}") from None
+    if (text.count(".") == 2 and "\n" not in text) or text.startswith("{"):
+        try:
+            return read_grant(text).token
+        except InputError as exc:
+            raise InvalidArgumentError(f"grant {n} (JWS text): {exc.message}") from None
+    shown = text if len(text) <= 60 else f"{text[:57]}..."
+    raise InvalidArgumentError(f"grant {n}: {shown!r} is not a file and not JWS text")
+
+
+def _is_file(text: str) -> bool:
+    try:
+        return Path(text).is_file()
+    except (OSError, ValueError):  # too long or not a valid path: not a file
+        return False
 
 
 def _shown_as(wrapper: _F, parse: Callable[..., _Order], method: Callable[..., Any]) -> _F:
@@ -186,6 +253,7 @@ class _Core:
     def _ready(self, order: _Order) -> Signer:
         """The signer, once everything that can fail without a generation has been tried:
         credentials, trust (loaded here once, not racing in worker threads) and the output."""
+        check_model(self.provider, order.request.model)
         signer, _ = self.signer, self.trust
         check_destination(order.dest)
         return signer

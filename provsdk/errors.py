@@ -14,6 +14,10 @@ The tree, with the command-line exit code each maps to::
     │       └── AmbiguousAudioError (2)     decoders and provsdk could play different audio
     ├── CredentialError             (2) keys, certificates, trust anchors missing or unusable
     ├── ConfigurationError          (2) a setting, option or argument that cannot work
+    │   ├── InvalidArgumentError    (2)   an argument of the right type but an unusable value
+    │   │   │                             (also a ValueError)
+    │   │   └── UnknownModelError   (2)     a model the provider does not have
+    │   └── ArgumentTypeError       (2)   an argument of the wrong type (also a TypeError)
     ├── SigningError                (2) the C2PA library refused to sign
     │   └── TimestampError          (2)   the time-stamp authority gave no usable token
     ├── OutputError                 (2) the output could not be written (disk full, permissions)
@@ -34,12 +38,14 @@ from pathlib import Path
 
 __all__ = [
     "AmbiguousAudioError",
+    "ArgumentTypeError",
     "AuthenticationError",
     "ConfigurationError",
     "ContentFilteredError",
     "CorruptAudioError",
     "CredentialError",
     "InputError",
+    "InvalidArgumentError",
     "OutputError",
     "ProviderError",
     "ProviderResponseError",
@@ -48,6 +54,7 @@ __all__ = [
     "RateLimitError",
     "SigningError",
     "TimestampError",
+    "UnknownModelError",
     "UnsupportedFormatError",
 ]
 
@@ -60,11 +67,14 @@ class ProvsdkError(Exception):
     """
 
     exit_code: int = 2
+    # What to do next when the raiser knows nothing more specific: each class that has advice
+    # worth giving for any of its errors says it here, so every such error carries a hint.
+    default_hint: str | None = None
 
     def __init__(self, message: str, *, path: str | Path | None = None, hint: str | None = None):
         self.message = message
         self.path = Path(path) if path is not None else None
-        self.hint = hint
+        self.hint = hint if hint is not None else type(self).default_hint
         super().__init__(self._one_line())
 
     def _one_line(self) -> str:
@@ -109,9 +119,36 @@ class AmbiguousAudioError(CorruptAudioError):
 class CredentialError(ProvsdkError):
     """A key, certificate chain or trust anchor is missing, malformed or unfit for its role."""
 
+    default_hint = (
+        "`provsdk keys init` makes a development PKI; `provsdk trust --help` manages anchors"
+    )
+
 
 class ConfigurationError(ProvsdkError):
     """An option or setting that cannot work as given."""
+
+
+class InvalidArgumentError(ConfigurationError, ValueError):
+    """An argument of the right type whose value cannot work (a duration of 0, an empty
+    prompt). Also a :class:`ValueError`, as Python code expects of a bad value."""
+
+
+class ArgumentTypeError(ConfigurationError, TypeError):
+    """An argument of the wrong type (a seed given as a string). Also a :class:`TypeError`."""
+
+
+class UnknownModelError(InvalidArgumentError):
+    """A model the provider does not have; ``known`` are the ones it has."""
+
+    def __init__(
+        self, provider: str, model: str, known: tuple[str, ...], *, message: str | None = None
+    ):
+        self.provider, self.model, self.known = provider, model, known
+        offered = ", ".join(known) if known else "none (it takes no model)"
+        super().__init__(
+            message or f"{provider}: unknown model {model!r}; its models: {offered}",
+            hint="leave the model out for the provider's default",
+        )
 
 
 class SigningError(ProvsdkError):
@@ -124,6 +161,8 @@ class TimestampError(SigningError):
 
 class OutputError(ProvsdkError):
     """The output file could not be written; nothing was left behind."""
+
+    default_hint = "check that the folder exists, is writable and has free space"
 
 
 class ProviderError(ProvsdkError):
@@ -163,15 +202,22 @@ class RateLimitError(ProviderError):
         hint: str | None = None,
     ):
         self.retry_after = retry_after
+        if hint is None:
+            wait = f"wait {retry_after:g} s" if retry_after else "wait a while"
+            hint = f"{wait} before trying again, or lower the batch's --concurrency"
         super().__init__(message, provider=provider, request_id=request_id, hint=hint)
 
 
 class ContentFilteredError(ProviderError):
     """The provider's moderation refused the prompt or withheld the output."""
 
+    default_hint = "reword the prompt; a retry of the same prompt is likely refused again"
+
 
 class ProviderTimeoutError(ProviderError):
     """The provider did not answer within the timeout."""
+
+    default_hint = "try again later, or ask for a shorter duration"
 
 
 class ProviderResponseError(ProviderError):

@@ -40,8 +40,11 @@ def verify_json(path: Path, home: Path, *extra: str) -> tuple[int, dict]:
 def assert_one_line_error(result: subprocess.CompletedProcess[str], name: str) -> None:
     assert result.returncode == 2, (result.stdout, result.stderr)
     lines = [line for line in result.stderr.splitlines() if line.strip()]
-    assert len(lines) >= 1
-    assert all(line.startswith("provsdk: ") for line in lines), result.stderr
+    # The error is one line; the one thing that may follow it is a "hint: " line.
+    errors = [line for line in lines if not line.startswith("hint: ")]
+    assert len(errors) >= 1 and lines[0] == errors[0]
+    assert all(line.startswith("provsdk: ") for line in errors), result.stderr
+    assert len(lines) - len(errors) <= 1, result.stderr
     assert name in lines[0]
     assert "Traceback" not in result.stderr
 

@@ -183,6 +183,22 @@ def test_errors_form_the_documented_tree() -> None:
     assert str(errors.ProviderError("down", provider="acme", request_id="r1")) == (
         "acme: down (request id r1)"
     )
+    # Bad arguments are what Python code expects them to be, and still ProvsdkErrors.
+    assert issubclass(errors.InvalidArgumentError, ValueError)
+    assert issubclass(errors.InvalidArgumentError, errors.ConfigurationError)
+    assert issubclass(errors.ArgumentTypeError, TypeError)
+    assert issubclass(errors.ArgumentTypeError, errors.ConfigurationError)
+    assert issubclass(errors.UnknownModelError, errors.InvalidArgumentError)
+
+
+def test_every_error_is_exported_from_the_top_level_package() -> None:
+    import provsdk
+    from provsdk import errors
+
+    assert [n for n in errors.__all__ if n not in provsdk.__all__] == []
+    # And every error is documented in the errors module's tree.
+    tree = (errors.__doc__ or "").split("::", 1)[1]
+    assert [n for n in errors.__all__ if n not in tree.split()] == []
 
 
 def _provsdk_imports(module: str) -> set[str]:

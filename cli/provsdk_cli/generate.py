@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import os
 from pathlib import Path
 from typing import Any
 
@@ -71,6 +72,7 @@ def _track_json(track: Track) -> dict[str, Any]:
 @click.option("--out-dir", type=click.Path(file_okay=False), help="Folder for batch outputs.")
 @click.option("--concurrency", default=4, show_default=True, type=click.IntRange(1, 64))
 @click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
+@click.option("--force", is_flag=True, help="Replace an existing OUT (atomically).")
 @tsa_option("each manifest")
 @click.pass_context
 def generate(
@@ -92,6 +94,7 @@ def generate(
     out_dir: str | None,
     concurrency: int,
     as_json: bool,
+    force: bool,
     tsa_url: str | None,
 ) -> None:
     """Generate PROMPT into OUT with a signed C2PA manifest, then verify it.
@@ -129,6 +132,10 @@ def generate(
         ctx.exit(3 if failed else 0)
     if prompt is None or out is None:
         raise click.UsageError("give a PROMPT and -o OUT (or --batch CSV --out-dir DIR)")
+    if not force and os.path.lexists(out):
+        # Before anything is generated; with --force the signer replaces it by a rename.
+        click.echo(error_line(f"{out}: already exists; give --force to replace it"), err=True)
+        ctx.exit(2)
     with Client(provider, **common) as single:
         track = single.generate(
             prompt,

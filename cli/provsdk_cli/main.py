@@ -2,7 +2,8 @@
 
 Exit codes: 0 every file passes; 1 a verification or policy failure; 2 a usage error or an
 unreadable/unsupported input; 3 a provider or network failure. Errors are one line on stderr
-naming the file and the cause; ``--debug`` adds the traceback.
+naming the file and the cause, followed by a ``hint:`` line when there is advice;
+``--debug`` adds the traceback.
 """
 
 from __future__ import annotations
@@ -54,9 +55,10 @@ def _report(ctx: click.Context, exc: BaseException, line: str) -> None:
     if (ctx.obj or {}).get("debug"):
         traceback.print_exception(exc, file=sys.stderr)
     click.echo(error_line(line), err=True)
+    # The hint (what to do next) always follows the error line: it is the useful part.
     hint = getattr(exc, "hint", None)
-    if hint and (ctx.obj or {}).get("debug"):
-        click.echo(f"hint: {inert(hint)}", err=True)
+    if hint:
+        click.echo(f"hint: {' '.join(inert(hint).split())}", err=True)
 
 
 @click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})

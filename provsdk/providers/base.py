@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Protocol, runtime_checkable
 import numpy as np
 
 from provsdk.audio.formats import AudioFormat
+from provsdk.errors import UnknownModelError
 from provsdk.models.disclosure import DeclaredDisclosure, Disclosure
 from provsdk.models.origin import DigitalSourceType, GenerationRecord, SoftwareAgent
 
@@ -24,6 +25,7 @@ __all__ = [
     "GenerationRequest",
     "PcmAudio",
     "Provider",
+    "check_model",
 ]
 
 
@@ -112,3 +114,11 @@ class AsyncProvider(Protocol):
     name: str
 
     async def agenerate(self, request: GenerationRequest) -> Generation: ...
+
+
+def check_model(provider: object, model: str | None) -> None:
+    """Raise :class:`~provsdk.errors.UnknownModelError` if ``provider`` lists its models (a
+    ``models`` tuple) and ``model`` is not one of them; ``None`` is the provider's default."""
+    known: tuple[str, ...] | None = getattr(provider, "models", None)
+    if model is not None and known is not None and model not in known:
+        raise UnknownModelError(str(getattr(provider, "name", provider)), model, known)

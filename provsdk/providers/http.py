@@ -25,6 +25,7 @@ from provsdk.errors import (
     ContentFilteredError,
     ProviderResponseError,
     ProvsdkError,
+    UnknownModelError,
 )
 from provsdk.grants.statement import parse_grant
 from provsdk.models.origin import DigitalSourceType, GenerationRecord, SoftwareAgent
@@ -271,8 +272,10 @@ class HttpProvider(RemoteProvider):
         for model in self._models:
             if model.id == wanted:
                 return model
-        offered = ", ".join(m.id for m in self._models)
-        raise ConfigurationError(f"{self.host} offers no model {wanted!r}; it offers {offered}")
+        known = tuple(m.id for m in self._models)
+        offered = ", ".join(known)
+        said = f"{self.host} offers no model {wanted!r}; it offers {offered}"
+        raise UnknownModelError(self.host, wanted, known, message=said)
 
     def _poll_job(
         self, job_id: str, request_id: str | None, deadline: float

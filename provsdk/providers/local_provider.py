@@ -7,7 +7,13 @@ import secrets
 from provsdk.disclosure.statement import no_training_data
 from provsdk.errors import ProviderError
 from provsdk.models.origin import DigitalSourceType, GenerationRecord, SoftwareAgent
-from provsdk.providers.base import Capability, Generation, GenerationRequest, PcmAudio
+from provsdk.providers.base import (
+    Capability,
+    Generation,
+    GenerationRequest,
+    PcmAudio,
+    check_model,
+)
 from provsdk.providers.local import GENERATOR_NAME, GENERATOR_VERSION, render_track
 
 __all__ = ["LocalProvider"]
@@ -23,8 +29,10 @@ class LocalProvider:
 
     name = "local"
     capabilities = frozenset({Capability.SYNCHRONOUS, Capability.OFFLINE})
+    models = (GENERATOR_NAME,)  # the one model; any other name is refused, not ignored
 
     def generate(self, request: GenerationRequest) -> Generation:
+        check_model(self, request.model)
         seed = request.seed if request.seed is not None else secrets.randbelow(2**31)
         try:
             samples, plan = render_track(

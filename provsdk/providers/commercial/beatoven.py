@@ -45,7 +45,7 @@ from provsdk.audio.formats import AudioFormat
 from provsdk.errors import ConfigurationError, ProviderResponseError
 from provsdk.models.disclosure import Dataset, DeclaredDisclosure
 from provsdk.models.origin import DigitalSourceType, GenerationRecord, SoftwareAgent
-from provsdk.providers.base import Capability, Generation, GenerationRequest
+from provsdk.providers.base import Capability, Generation, GenerationRequest, check_model
 from provsdk.providers.commercial.frame import AdapterOptions, CommercialProvider, licensed_music
 from provsdk.providers.commercial.wire import Fault, json_object, text_of
 from provsdk.providers.steps import Call, Download, Job, ask, fetch
@@ -125,6 +125,7 @@ class BeatovenProvider(CommercialProvider):
     key_env = API_KEY_ENV
     default_base_url = DEFAULT_BASE_URL
     default_timeout = 600.0
+    models: tuple[str, ...] = ()  # the API takes no model: naming one is refused
 
     def __init__(
         self,
@@ -150,6 +151,7 @@ class BeatovenProvider(CommercialProvider):
         return declared_disclosure()
 
     def _generation(self, request: GenerationRequest) -> Job[Generation]:
+        check_model(self, request.model)
         deadline = time.monotonic() + self.timeout
         fmt = AudioFormat.MP3 if request.format is AudioFormat.MP3 else AudioFormat.WAV
         text = prompt_with_duration(request.prompt, request.duration)

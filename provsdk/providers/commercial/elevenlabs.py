@@ -41,7 +41,7 @@ from provsdk.audio.formats import AudioFormat
 from provsdk.errors import ConfigurationError
 from provsdk.models.disclosure import Dataset, DeclaredDisclosure
 from provsdk.models.origin import DigitalSourceType, GenerationRecord, SoftwareAgent
-from provsdk.providers.base import Capability, Generation, GenerationRequest
+from provsdk.providers.base import Capability, Generation, GenerationRequest, check_model
 from provsdk.providers.commercial.frame import AdapterOptions, CommercialProvider, licensed_music
 from provsdk.providers.commercial.wire import Fault, text_of
 from provsdk.providers.steps import Call, Job, ask
@@ -141,6 +141,7 @@ class ElevenLabsProvider(CommercialProvider):
     capabilities = frozenset({Capability.SYNCHRONOUS})
     key_env = API_KEY_ENV
     default_base_url = DEFAULT_BASE_URL
+    models = (DEFAULT_MODEL,)  # the one music model the API documents
 
     def __init__(
         self,
@@ -155,6 +156,7 @@ class ElevenLabsProvider(CommercialProvider):
                 f"{NAME}: output_format must be an mp3_* format (got {output_format!r})",
                 hint="PCM answers carry no header; the client encodes other formats from MP3",
             )
+        check_model(self, model)
         super().__init__(**options)
         self.model = model
         self.output_format = output_format
@@ -169,6 +171,7 @@ class ElevenLabsProvider(CommercialProvider):
         return declared_disclosure(self.model)
 
     def _generation(self, request: GenerationRequest) -> Job[Generation]:
+        check_model(self, request.model)
         model = request.model or self.model
         body: dict[str, Any] = {
             "prompt": request.prompt,

@@ -40,7 +40,7 @@ from provsdk.audio.formats import AudioFormat
 from provsdk.errors import ContentFilteredError, ProviderResponseError
 from provsdk.models.disclosure import Dataset, DeclaredDisclosure
 from provsdk.models.origin import DigitalSourceType, GenerationRecord, SoftwareAgent
-from provsdk.providers.base import Capability, Generation, GenerationRequest
+from provsdk.providers.base import Capability, Generation, GenerationRequest, check_model
 from provsdk.providers.commercial.frame import AdapterOptions, CommercialProvider, licensed_music
 from provsdk.providers.commercial.wire import Fault, text_of
 from provsdk.providers.steps import Call, Job, ask
@@ -117,6 +117,7 @@ class StabilityProvider(CommercialProvider):
     capabilities = frozenset({Capability.SYNCHRONOUS})
     key_env = API_KEY_ENV
     default_base_url = DEFAULT_BASE_URL
+    models = tuple(_AGENTS)
 
     def __init__(
         self,
@@ -126,6 +127,7 @@ class StabilityProvider(CommercialProvider):
         cfg_scale: float | None = None,
         **options: Unpack[AdapterOptions],
     ) -> None:
+        check_model(self, model)
         super().__init__(**options)
         self.model = model
         self.steps = steps
@@ -140,6 +142,7 @@ class StabilityProvider(CommercialProvider):
         return declared_disclosure(self.model)
 
     def _generation(self, request: GenerationRequest) -> Job[Generation]:
+        check_model(self, request.model)
         model = request.model or self.model
         fmt = AudioFormat.MP3 if request.format is AudioFormat.MP3 else AudioFormat.WAV
         fields: dict[str, str] = {
