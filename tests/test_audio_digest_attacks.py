@@ -144,7 +144,9 @@ class Refusal:
         ):
             result = run_cli(*args, home=self.home.root)
             assert result.returncode == 2, (args, result.stderr)
-            (line,) = result.stderr.strip().splitlines()
+            (line,) = [
+                ln for ln in result.stderr.strip().splitlines() if not ln.startswith("hint: ")
+            ]
             assert str(path) in line and "ambiguous audio" in line, line
             assert not Path(args[-1]).exists()
         return info.essence_problem

@@ -75,7 +75,18 @@ def test_sigkill_never_leaves_a_partial_output(
         cmd = [*base, "sign", str(source), "-o", str(dest), "--source-type", "digitalCapture"]
     elif command == "generate":
         source = vectors / "sample1.flac"  # untouched: checked all the same
-        cmd = [*base, "generate", "crash test", "-o", str(dest), "--duration", "2", "--seed", "3"]
+        cmd = [
+            *base,
+            "generate",
+            "crash test",
+            "-o",
+            str(dest),
+            "--duration",
+            "2",
+            "--seed",
+            "3",
+            "--force",
+        ]
     else:
         grant = _grant_for(signed_files["flac"], dev_home, tmp_path)
         if command == "attach":

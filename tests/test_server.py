@@ -359,13 +359,13 @@ def _run_cli(*args: str, home: Path) -> subprocess.CompletedProcess[str]:
 def test_serve_refuses_to_start_without_keys(server_home: ProvsdkHome, tmp_path: Path) -> None:
     result = _run_cli("serve", home=server_home.root)
     assert result.returncode == 2, result.stderr
-    lines = result.stderr.strip().splitlines()
+    lines = [ln for ln in result.stderr.strip().splitlines() if not ln.startswith("hint: ")]
     assert len(lines) == 1 and lines[0].startswith("provsdk: "), result.stderr
     assert "PROVSDK_SERVE_API_KEYS" in lines[0] and "--insecure-no-auth" in lines[0]
 
     empty_home = _run_cli("serve", "--insecure-no-auth", home=tmp_path / "no-keys")
     assert empty_home.returncode == 2, empty_home.stderr
-    lines = empty_home.stderr.strip().splitlines()
+    lines = [ln for ln in empty_home.stderr.strip().splitlines() if not ln.startswith("hint: ")]
     assert len(lines) == 1 and "provsdk keys init" in lines[0], empty_home.stderr
 
 

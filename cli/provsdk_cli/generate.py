@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import os
 from pathlib import Path
 from typing import Any
 
@@ -132,8 +131,9 @@ def generate(
         ctx.exit(3 if failed else 0)
     if prompt is None or out is None:
         raise click.UsageError("give a PROMPT and -o OUT (or --batch CSV --out-dir DIR)")
-    if not force and os.path.lexists(out):
-        # Before anything is generated; with --force the signer replaces it by a rename.
+    if not force and Path(out).is_file():
+        # Before anything is generated (a special file is refused as such by the signer);
+        # with --force the signer replaces the file by a rename.
         click.echo(error_line(f"{out}: already exists; give --force to replace it"), err=True)
         ctx.exit(2)
     with Client(provider, **common) as single:
