@@ -9,7 +9,9 @@ from __future__ import annotations
 import copy
 import datetime as dt
 import hashlib
+import shlex
 import shutil
+import subprocess
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -716,6 +718,23 @@ def test_grant_made_out_to_another_studio_names_the_producer_found_and_the_fix(
     message = str(caught.value)
     assert repr(STUDIO) in message  # the organisation actually found in the producer certificate
     assert "--licensee" in message and "keys init --org 'Other Studio'" in message
+
+
+def test_grant_licensee_with_shell_syntax_is_quoted_in_the_suggested_command(
+    tmp_path: Path, studio: Studio
+) -> None:
+    # The attack: a grant whose licensee is "it's $(touch PWNED)" gets its text into the
+    # command the error suggests; pasted into a shell, that command must not run anything.
+    evil = "it's $(touch PWNED)"
+    token = sign_grant(scope_grant(licensee=evil), studio.licensor)
+    with pytest.raises(InputError, match="does not cover") as caught:
+        attach_grant(
+            [studio.track_a], token, signer=studio.producer, trust=studio.trust, out=tmp_path / "o"
+        )
+    suggested = str(caught.value).split("for development keys: ", 1)[1].rstrip(")")
+    assert shlex.split(suggested)[:5] == ["provsdk", "keys", "init", "--org", evil]
+    subprocess.run(["bash", "-c", f"echo {suggested}"], cwd=tmp_path, check=True)
+    assert not (tmp_path / "PWNED").exists()
 
 
 def test_a_recording_bound_grant_covers_only_that_recording(tmp_path: Path, studio: Studio) -> None:

@@ -100,6 +100,10 @@ def test_permissions_of_an_untrusted_manifest_are_marked_not_counted(
     mining = verify_file(permissive, trust=TrustConfig.load(ProvsdkHome(stranger)))
     assert mining.origin.training_mining.present
     assert not mining.origin.training_mining.trusted
+    # The attack: a self-signed manifest says "allowed"; a JSON reader of `use` must not count it.
+    uses = {u.key: u for u in mining.origin.training_mining.uses}
+    assert uses["cawg.ai_inference"].stated == "allowed"
+    assert all(u.use == "notAllowed" for u in uses.values())
     output = _verify(stranger, permissive)
     line = next(x for x in output.splitlines() if x.strip().startswith("mining"))
     assert "inference: allowed" in line and "(untrusted manifest" in line

@@ -248,3 +248,43 @@ def test_trust_add_garbage_pem_is_one_line_error(home: ProvsdkHome, tmp_path: Pa
     line = one_line_error(run(home, "trust", "add", "--role", "provider", empty))
     assert str(empty) in line
     assert home.anchors_path(Role.PROVIDER).read_bytes() == before
+
+
+def test_trust_add_of_the_producer_root_as_licensor_is_refused(home: ProvsdkHome) -> None:
+    # The attack (or slip): the producer's root as a licensor anchor lets producer keys sign
+    # grants that verify as a licensor's. The store of roles must stay apart.
+    before = home.anchors_path(Role.LICENSOR).read_bytes()
+    producer_root = home.anchors_path(Role.PRODUCER)
+    line = one_line_error(run(home, "trust", "add", "--role", "licensor", producer_root))
+    assert "already a producer trust anchor" in line
+    assert home.anchors_path(Role.LICENSOR).read_bytes() == before
+
+
+def test_trust_add_to_a_symlinked_store_changes_the_shared_file(
+    home: ProvsdkHome, world: World, tmp_path: Path
+) -> None:
+    # A store linked to a centrally kept file stays linked: a private copy would keep trusting
+    # roots the shared file later drops.
+    shared = tmp_path / "shared-provider.pem"
+    shutil.copyfile(home.anchors_path(Role.PROVIDER), shared)
+    link = home.anchors_path(Role.PROVIDER)
+    link.unlink()
+    link.symlink_to(shared)
+    added = run(home, "trust", "add", "--role", "provider", world.other.anchors_path(Role.PROVIDER))
+    assert added.exit_code == 0, added.output
+    assert link.is_symlink() and len(anchors_in(shared)) == 2
+
+
+def test_trust_store_too_large_for_c2pa_is_refused(home: ProvsdkHome, tmp_path: Path) -> None:
+    # c2pa cannot load an anchors string over about 1 MiB, and every file would then read as
+    # unreadable: the store refuses to grow past what verification can use.
+    many = b"".join(
+        make_root(f"root {i}", Algorithm.ES256)[1].public_bytes(serialization.Encoding.PEM)
+        for i in range(1800)
+    )
+    bulk = tmp_path / "bulk.pem"
+    bulk.write_bytes(many)
+    before = home.anchors_path(Role.PRODUCER).read_bytes()
+    line = one_line_error(run(home, "trust", "add", "--role", "producer", bulk))
+    assert "c2pa" in line and "nothing was changed" in line
+    assert home.anchors_path(Role.PRODUCER).read_bytes() == before

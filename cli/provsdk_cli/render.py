@@ -138,7 +138,7 @@ def _mining_use(use: MiningUse) -> str:
         return f"{name}: reserved (not stated)"
     if not use.understood:
         return f"{name}: reserved (unknown value {shown(repr(use.stated))})"
-    said = _MINING_VALUE[use.use]
+    said = _MINING_VALUE[use.stated]  # what the file says; the line marks an untrusted one
     if use.constraint_info:
         said += f" ({shown(use.constraint_info)})"
     return f"{name}: {said}"

@@ -24,6 +24,7 @@ from provsdk.inert import inert
 from provsdk.sign.atomic import atomic_output
 
 __all__ = [
+    "MAX_STORE_BYTES",
     "MIN_PREFIX",
     "AddedAnchors",
     "AnchorInfo",
@@ -35,6 +36,9 @@ __all__ = [
 ]
 
 MIN_PREFIX = 8  # hex digits of a fingerprint prefix that `remove` accepts
+# c2pa refuses a settings string (which carries the producer anchors) over about 1 MiB, and a
+# verifier that cannot load its anchors reads every file as unreadable: stay well below it.
+MAX_STORE_BYTES = 900 * 1024
 
 
 def fingerprint(cert: x509.Certificate) -> str:
@@ -104,13 +108,37 @@ def _not_an_anchor(cert: x509.Certificate) -> str | None:
 
 
 def _write(path: Path, certs: list[x509.Certificate]) -> None:
+    # A store linked to a shared, centrally kept file is changed there: replacing the link with
+    # a private copy would keep trusting roots the shared store later drops.
+    path = path.resolve() if path.is_symlink() else path
     path.parent.mkdir(parents=True, exist_ok=True)
     if not certs:
         path.unlink(missing_ok=True)  # an empty PEM file would not load: no file is no anchor
         return
     text = b"".join(c.public_bytes(serialization.Encoding.PEM) for c in certs)
+    if len(text) > MAX_STORE_BYTES:
+        raise ConfigurationError(
+            f"the {len(certs)} anchors would make the store {len(text):,} bytes, over the "
+            f"{MAX_STORE_BYTES:,} that c2pa's settings take; nothing was changed",
+            path=path,
+            hint="remove anchors you no longer need: provsdk trust list, provsdk trust remove",
+        )
     with atomic_output(path) as tmp:
         tmp.write_bytes(text)
+
+
+def _other_role_with(
+    role: Role, certs: list[x509.Certificate], home: ProvsdkHome | None
+) -> tuple[Role, x509.Certificate] | None:
+    """A certificate of ``certs`` that another role's store of ``home`` already trusts."""
+    for other in Role:
+        if other is role:
+            continue
+        theirs = {fingerprint(a) for a in TrustStore.from_home(other, home).anchors}
+        for cert in certs:
+            if fingerprint(cert) in theirs:
+                return other, cert
+    return None
 
 
 def add_anchors(role: Role, pem_file: str | Path, home: ProvsdkHome | None = None) -> AddedAnchors:
@@ -130,6 +158,18 @@ def add_anchors(role: Role, pem_file: str | Path, home: ProvsdkHome | None = Non
                 path=pem_file,
                 hint="add the CA that issued the certificate, not the certificate itself",
             )
+    # One root trusted for two roles would let that role's keys pass for the other's (a
+    # producer key signing grants): the separation of roles is the point of the stores.
+    shared = _other_role_with(role, certs, home)
+    if shared is not None:
+        other, cert = shared
+        raise CredentialError(
+            f"{inert(cert.subject.rfc4514_string())} is already a {other.value} trust anchor; "
+            f"trusting it as a {role.value} anchor too would let {other.value} keys sign as "
+            f"{role.value}s",
+            path=pem_file,
+            hint=f"check --role and the file: a {role.value}'s root is not a {other.value}'s",
+        )
     store = TrustStore.from_home(role, home)
     path = (home or ProvsdkHome()).anchors_path(role)
     grown = store.adding(certs)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import shlex
 from collections.abc import Collection
 from dataclasses import dataclass
 from pathlib import Path
@@ -121,7 +122,9 @@ def _coverage(
             f"covers outputs produced for {target.licensee!r}, but this file's trusted producer "
             f"certificate names {found}: make the grant out to that name (grant create "
             f"--licensee), or sign with a certificate whose organisation is {target.licensee!r} "
-            f"(for development keys: provsdk keys init --org {target.licensee!r} --force)"
+            # The name is the grant author's text: quoted for a shell, as a user will paste it.
+            f"(for development keys: provsdk keys init --org {shlex.quote(target.licensee)} "
+            "--force)"
         )
     return True, f"covers the outputs of {target.model or 'any model'} for {target.licensee}"
 

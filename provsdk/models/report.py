@@ -113,8 +113,9 @@ MINING_VALUES = frozenset({"allowed", "notAllowed", "constrained"})
 class MiningUse:
     """One use a ``cawg.training-mining`` assertion speaks about, as read from the file.
 
-    ``use`` is what counts: the stated value when it is one CAWG defines, else
-    ``"notAllowed"`` (an unknown or missing value reserves the use, never allows it).
+    ``use`` is what counts: the stated value when it is one CAWG defines and the manifest
+    stating it is trusted, else ``"notAllowed"`` (an unknown or missing value, or one nobody
+    trusted vouches for, reserves the use, never allows it). ``stated`` is shown either way.
     """
 
     key: str  # as the CAWG names it: "cawg.ai_training", ...

@@ -91,6 +91,7 @@ def _training_mining(store: ManifestStore) -> TrainingMiningLayer:
         return TrainingMiningLayer()
     entries = data.get("entries")
     entries = entries if isinstance(entries, dict) else {}
+    trusted = store.state is C2paState.TRUSTED
     uses = []
     for name in _MINING_KEYS:
         key = f"cawg.{name}"
@@ -101,14 +102,13 @@ def _training_mining(store: ManifestStore) -> TrainingMiningLayer:
         uses.append(
             MiningUse(
                 key=key,
-                use=stated_text if stated_text in MINING_VALUES else "notAllowed",
+                # What counts: nothing an untrusted manifest says; the text stays in `stated`.
+                use=stated_text if trusted and stated_text in MINING_VALUES else "notAllowed",
                 stated=stated_text,
                 constraint_info=_text(entry.get("constraint_info")),
             )
         )
-    return TrainingMiningLayer(
-        present=True, trusted=store.state is C2paState.TRUSTED, uses=tuple(uses)
-    )
+    return TrainingMiningLayer(present=True, trusted=trusted, uses=tuple(uses))
 
 
 def _origin(store: ManifestStore | None, links: tuple[Link, ...]) -> OriginLayer:
