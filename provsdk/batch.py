@@ -32,6 +32,7 @@ from provsdk.models.track import Track
 from provsdk.sign import TEMP_SUFFIX
 from provsdk.small_files import BATCH_CAP, read_capped
 from provsdk.verify import read_evidence, report_from_evidence
+from provsdk.verify.history import creation, history, unbroken
 
 __all__ = ["BatchItem", "BatchResult", "read_batch", "run_batch"]
 
@@ -176,8 +177,14 @@ def _stale(client: AsyncClient, trust: TrustConfig, item: BatchItem) -> str | No
     # one says about its own making is no reason to keep the file.
     if store is None or store.active is None or store.state is not C2paState.TRUSTED:
         return "not signed by a trusted producer"
+    # The record is the creating manifest's, through a history trusted back to it: a file with
+    # a grant attached since (a manifest of its own, with no record) is still the row's.
+    links = history(store)
+    created = creation(links)
+    if created is None or not unbroken(links, created):
+        return "no trusted history back to its generation"
     found = _changes(
-        store.active.assertion(GENERATION), item, client.provider.name, client.include_prompt
+        created.manifest.assertion(GENERATION), item, client.provider.name, client.include_prompt
     )
     if evidence.audio.format is not item.format:
         found.append("format changed")

@@ -320,3 +320,34 @@ def test_rerun_summary_counts_regenerated_rows(dev_home: ProvsdkHome, tmp_path: 
     (line,) = [line for line in shown.splitlines() if line.startswith("row    1")]
     assert "regenerated" in line and line.endswith("a.wav (prompt changed)")
     assert shown.strip().splitlines()[-1] == "0 generated, 1 regenerated, 1 skipped, 0 failed"
+
+
+def test_rerun_after_attaching_a_grant_keeps_the_file_and_its_grant(
+    dev_home: ProvsdkHome, tmp_path: Path
+) -> None:
+    # The user's loss: a grant attached since the last run adds a manifest with no generation
+    # record of its own; the re-run must judge the row by the history, not wipe the grant.
+    from provsdk.attach import attach_grant
+    from provsdk.grants import create_grant, sign_grant
+
+    csv = "prompt,seed,out\nwarm lofi,1,one.wav\n"
+    client = AsyncClient(home=dev_home)
+    _batch(client, tmp_path, csv)
+    track = tmp_path / "out" / "one.wav"
+    grant = create_grant(
+        licensor="Harbor Music",
+        licensee="provsdk development PKI",
+        purposes=["commercial"],
+        territories=["US"],
+        until="2030-12-31",
+        scope_model="provsdk-local 1.0",
+    )
+    token = sign_grant(grant, load_signer(Role.LICENSOR, home=dev_home, use_env=False))
+    signer = load_signer(Role.PRODUCER, home=dev_home, use_env=False)
+    attach_grant([track], token, signer=signer, trust=TrustConfig.load(dev_home), in_place=True)
+    granted = track.read_bytes()
+
+    again = _batch(client, tmp_path, csv)
+    assert _statuses(again) == {1: ("skipped", None)}
+    assert track.read_bytes() == granted
+    assert len(verify_file(track, trust=TrustConfig.load(dev_home)).grants.grants) == 1
