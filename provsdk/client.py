@@ -101,6 +101,9 @@ def _order(
     return _Order(request, dest, fmt, disclosure, _grant_tokens(grants))
 
 
+MAX_SEED = 2**63 - 1
+
+
 def _check_arguments(prompt: object, duration: object, seed: object) -> None:
     if not isinstance(prompt, str):
         raise ArgumentTypeError(f"the prompt must be a string, not {type(prompt).__name__}")
@@ -110,12 +113,19 @@ def _check_arguments(prompt: object, duration: object, seed: object) -> None:
         raise ArgumentTypeError(
             f"the duration must be a number of seconds, not {type(duration).__name__}"
         )
-    if not math.isfinite(duration) or duration <= 0:
+    try:
+        finite = math.isfinite(duration)
+    except OverflowError:  # an int too large for a float: no finite number of seconds
+        finite = False
+    if not finite or duration <= 0:
         raise InvalidArgumentError(
             f"the duration must be a positive number of seconds, not {duration!r}"
         )
     if seed is not None and (isinstance(seed, bool) or not isinstance(seed, int)):
         raise ArgumentTypeError(f"the seed must be an integer, not {type(seed).__name__}")
+    # The range the CLI takes and the manifest records (a JSON reader may not hold more).
+    if seed is not None and not 0 <= seed <= MAX_SEED:
+        raise InvalidArgumentError(f"the seed must be from 0 to {MAX_SEED}, not {seed}")
 
 
 def _grant_tokens(grants: object) -> tuple[str, ...]:

@@ -206,3 +206,16 @@ def test_generate_with_force_replaces_the_output(tmp_path: Path, home: ProvsdkHo
     assert result.exit_code == 0, result.stderr
     assert out.read_bytes()[:4] == b"RIFF"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["beat.wav"], "no temporary left"
+
+
+@pytest.mark.parametrize("duration", [10**400], ids=["int-beyond-float"])
+def test_duration_too_large_for_a_float_is_a_value_error(duration: int, tmp_path: Path) -> None:
+    with pytest.raises(ValueError, match="duration"):
+        Client().generate("x", out=tmp_path / "o.wav", duration=duration)
+
+
+@pytest.mark.parametrize("seed", [-5, 2**70], ids=["negative", "beyond-63-bits"])
+def test_seed_out_of_the_recorded_range_is_a_value_error(seed: int, tmp_path: Path) -> None:
+    # The CLI refuses these; the library did not, and a 2**70 seed was recorded as no seed.
+    with pytest.raises(ValueError, match="seed"):
+        Client().generate("x", out=tmp_path / "o.wav", seed=seed)
