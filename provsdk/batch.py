@@ -27,12 +27,12 @@ from provsdk.client import AsyncClient
 from provsdk.credentials import TrustConfig
 from provsdk.errors import InputError, OutputError, ProvsdkError, UnsupportedFormatError
 from provsdk.manifest.build import GENERATION
-from provsdk.models.report import C2paState, VerificationReport
+from provsdk.models.report import VerificationReport
 from provsdk.models.track import Track
 from provsdk.sign import TEMP_SUFFIX
 from provsdk.small_files import BATCH_CAP, read_capped
 from provsdk.verify import read_evidence, report_from_evidence
-from provsdk.verify.history import creation, history, unbroken
+from provsdk.verify.history import creation, history
 
 __all__ = ["BatchItem", "BatchResult", "read_batch", "run_batch"]
 
@@ -172,16 +172,12 @@ def _stale(client: AsyncClient, trust: TrustConfig, item: BatchItem) -> str | No
     report = report_from_evidence(evidence, client.policy, trust=trust)
     if not report.passed:
         return _unverified(report)
-    store = evidence.store
-    # The record is taken only from a manifest a trusted producer signed: what an untrusted
-    # one says about its own making is no reason to keep the file.
-    if store is None or store.active is None or store.state is not C2paState.TRUSTED:
-        return "not signed by a trusted producer"
-    # The record is the creating manifest's, through a history trusted back to it: a file with
-    # a grant attached since (a manifest of its own, with no record) is still the row's.
-    links = history(store)
-    created = creation(links)
-    if created is None or not unbroken(links, created):
+    # The record is believed only through a history trusted from the active manifest back to
+    # the one that created the audio (what the report's origin already judged): an untrusted
+    # manifest's account of its own making is no reason to keep the file, and a grant attached
+    # since (a manifest of its own, with no record) does not hide the row's.
+    created = creation(history(evidence.store)) if report.origin.trusted else None
+    if created is None:
         return "no trusted history back to its generation"
     found = _changes(
         created.manifest.assertion(GENERATION), item, client.provider.name, client.include_prompt
@@ -279,8 +275,8 @@ async def run_batch(
     """Generate every item, at most ``concurrency`` at a time; results in row order.
 
     An item whose output exists is skipped only when that file verifies (by the client's
-    trust and policy) and the generation record of its active manifest, which must be
-    signed by a trusted producer, matches the item: prompt, duration, format, the client's
+    trust and policy) and the generation record of the manifest that created its audio,
+    through a history trusted back to it, matches the item: prompt, duration, format, the client's
     provider, and the seed and model when the item names them. An item without a seed
     matches any seed, so a row left to a random seed is not redrawn at every run; one
     without a model matches any model, and a named model matches a record naming it
