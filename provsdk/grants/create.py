@@ -10,6 +10,7 @@ from pathlib import Path
 
 from provsdk.audio.essence import essence_digest
 from provsdk.errors import ConfigurationError
+from provsdk.grants.vocabulary import purpose_name, territory_code
 from provsdk.models.grant import (
     SCOPE_UID,
     Constraint,
@@ -18,8 +19,6 @@ from provsdk.models.grant import (
     Party,
     Rule,
     Target,
-    purpose_name,
-    territory_code,
 )
 from provsdk.small_files import CONTRACT_CAP, read_capped
 

@@ -13,8 +13,8 @@ from cryptography import x509
 
 from provsdk.credentials.profile import subject_names
 from provsdk.errors import ConfigurationError
+from provsdk.grants.vocabulary import purpose_name, territory_code
 from provsdk.home import ProvsdkHome
-from provsdk.models.grant import purpose_name, territory_code
 from provsdk.server.accounts import (
     API_KEYS_ENV,
     ApiKeys,
