@@ -1,7 +1,8 @@
 """Mixing and mastering: place every note's samples, set the level, limit, quantise.
 
-The mix is rendered in chunks of a few seconds straight into the int16 output,
-so memory stays near the size of the output even for an hour of audio. The
+The mix is rendered in chunks of a few seconds, each handed out as int16 as soon
+as it is done (``render_blocks``), so memory does not grow with the duration:
+what stays alive is the score and one synthesised wave per distinct note. The
 limiter works on fixed 256-sample blocks aligned to the start of the track
 and looks a few blocks either side, so chunk boundaries never change a sample.
 """
@@ -9,6 +10,7 @@ and looks a few blocks either side, so chunk boundaries never change a sample.
 from __future__ import annotations
 
 import math
+from collections.abc import Iterator
 
 import numpy as np
 import numpy.typing as npt
@@ -176,20 +178,30 @@ def _check_plan(plan: MusicPlan) -> None:
         raise ValueError(f"tempo_bpm must be within 20..400, got {plan.tempo_bpm!r}")
 
 
-def render_plan(plan: MusicPlan, *, channels: int = 2) -> npt.NDArray[np.int16]:
-    """Render ``plan`` to int16 samples of shape (frames, channels).
+def frame_count(plan: MusicPlan) -> int:
+    """How many frames ``plan`` renders to: round(duration * sample_rate)."""
+    return round(plan.duration * plan.sample_rate)
 
-    frames == round(duration * sample_rate). Peaks stay at or below -1 dBFS.
-    The output is a pure function of the plan and ``channels``.
+
+def render_blocks(plan: MusicPlan, *, channels: int = 2) -> Iterator[npt.NDArray[np.int16]]:
+    """Render ``plan`` as int16 blocks of shape (CHUNK or fewer frames, channels), in order.
+
+    The plan and ``channels`` are checked, and the score built, before this returns, so a
+    bad plan raises here and not while the blocks are read. The blocks join up to exactly
+    what :func:`render_plan` returns; only one chunk of samples is alive at a time.
     """
     channels = check_channels(channels)
     _check_plan(plan)
-    sample_rate = plan.sample_rate
-    total = round(plan.duration * sample_rate)
-    output = np.zeros((total, channels), dtype=np.int16)
+    total = frame_count(plan)
     if total == 0:
-        return output
-    score = build_score(plan)
+        return iter(())
+    return _chunks(plan, build_score(plan), channels, total)
+
+
+def _chunks(
+    plan: MusicPlan, score: Score, channels: int, total: int
+) -> Iterator[npt.NDArray[np.int16]]:
+    sample_rate = plan.sample_rate
     events = _Events(score, sample_rate, total)
     gain = np.float32(_master_gain(events, score, sample_rate, total))
     fade_in = round(score.fade_in * sample_rate)
@@ -206,7 +218,21 @@ def render_plan(plan: MusicPlan, *, channels: int = 2) -> npt.NDArray[np.int16]:
         block = _limit(region, region_start, first, stop)
         if channels == 1:
             block = block.mean(axis=0, keepdims=True)
-        output[first:stop] = np.rint(block.T * 32767.0).astype(np.int16)
+        yield np.rint(block.T * 32767.0).astype(np.int16)
+
+
+def render_plan(plan: MusicPlan, *, channels: int = 2) -> npt.NDArray[np.int16]:
+    """Render ``plan`` to int16 samples of shape (frames, channels).
+
+    frames == round(duration * sample_rate). Peaks stay at or below -1 dBFS.
+    The output is a pure function of the plan and ``channels``.
+    """
+    blocks = render_blocks(plan, channels=channels)
+    output = np.zeros((frame_count(plan), check_channels(channels)), dtype=np.int16)
+    at = 0
+    for block in blocks:
+        output[at : at + len(block)] = block
+        at += len(block)
     return output
 
 
