@@ -1,26 +1,34 @@
-"""Encoding PCM samples into the four formats, through pydub, with ffmpeg from imageio-ffmpeg.
+"""Encoding PCM samples into the four formats, with ffmpeg from imageio-ffmpeg; decoding
+through pydub.
 
-No system package is needed: the ffmpeg binary ships inside the ``imageio-ffmpeg`` wheel, and we
-point pydub at it before first use. Encoding happens *before* signing, always: any re-encode
-after signing would strip the manifest.
+No system package is needed: the ffmpeg binary ships inside the ``imageio-ffmpeg`` wheel.
+Encoding reads the samples block by block, so memory does not grow with the duration: WAV is
+written here (a RIFF header, then the blocks), the other formats by an ffmpeg reading raw
+PCM from a pipe. Encoding happens *before* signing, always: any re-encode after signing would
+strip the manifest. numpy is imported only when samples are handled, so importing this
+module (and everything that imports it) does not load it.
 """
 
 from __future__ import annotations
 
 import functools
+import struct
+import subprocess
+import tempfile
 import warnings
+from collections.abc import Iterable, Iterator
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
-
-import numpy as np
+from typing import IO, TYPE_CHECKING, Any
 
 from provsdk.audio.formats import AudioFormat
 from provsdk.errors import CorruptAudioError, OutputError
+from provsdk.progress import RENDER, Progress
 
 if TYPE_CHECKING:
+    import numpy as np
     from numpy.typing import NDArray
 
-__all__ = ["decode", "encode", "ffmpeg_executable"]
+__all__ = ["decode", "encode", "encode_stream", "ffmpeg_executable"]
 
 # ffmpeg muxer and codec per format; bitexact flags keep the output free of encoder version
 # strings and timestamps, so the same samples give the same bytes.
@@ -38,6 +46,11 @@ _DECODERS: dict[AudioFormat, tuple[str, str]] = {
     AudioFormat.M4A: ("mp4", "aac"),
 }
 _BITEXACT = ["-map_metadata", "-1", "-fflags", "+bitexact", "-flags:a", "+bitexact"]
+# Frames per block when whole arrays are encoded: progress is reported this often, and no
+# copy of the whole array is made on the way to ffmpeg.
+_SLICE = 1 << 17
+# The RIFF size fields are 32 bits: the data may not exceed this with the 36 header bytes.
+_WAV_MAX_DATA = 0xFFFFFFFF - 36
 
 
 @functools.cache
@@ -60,37 +73,173 @@ def _audio_segment() -> Any:
     return AudioSegment
 
 
-def encode(samples: NDArray[np.int16], sample_rate: int, fmt: AudioFormat, dest: Path) -> None:
+def encode(
+    samples: NDArray[np.int16],
+    sample_rate: int,
+    fmt: AudioFormat,
+    dest: Path,
+    *,
+    progress: Progress | None = None,
+) -> None:
     """Write int16 ``samples`` shaped (frames, channels) to ``dest`` as ``fmt``.
 
-    ``dest`` is expected to be a temporary path owned by the caller; on failure it may hold a
-    partial file, which the caller removes.
+    The same as :func:`encode_stream` over slices of the array.
     """
+    import numpy as np
+
     if samples.dtype != np.int16 or samples.ndim != 2 or samples.shape[0] == 0:
         raise ValueError("samples must be a non-empty int16 array shaped (frames, channels)")
-    segment = _audio_segment()(
-        data=np.ascontiguousarray(samples).tobytes(),
-        sample_width=2,
-        frame_rate=sample_rate,
+    frames = int(samples.shape[0])
+    encode_stream(
+        (samples[at : at + _SLICE] for at in range(0, frames, _SLICE)),
+        sample_rate,
+        fmt,
+        dest,
         channels=int(samples.shape[1]),
+        frames=frames,
+        progress=progress,
+    )
+
+
+def encode_stream(
+    blocks: Iterable[NDArray[np.int16]],
+    sample_rate: int,
+    fmt: AudioFormat,
+    dest: Path,
+    *,
+    channels: int,
+    frames: int,
+    progress: Progress | None = None,
+) -> None:
+    """Write int16 ``blocks``, each shaped (n, channels), to ``dest`` as ``fmt``, in one pass.
+
+    ``frames`` is the total the blocks add up to (the WAV header is written first); blocks
+    of another shape or another total raise ``ValueError``. ``progress`` hears (RENDER,
+    frames written, ``frames``) after each block. ``dest`` is expected to be a temporary path
+    owned by the caller; on failure it may hold a partial file, which the caller removes.
+    """
+    if channels < 1 or frames < 1 or sample_rate < 1:
+        raise ValueError("samples must be a non-empty int16 array shaped (frames, channels)")
+    data = _checked(blocks, channels, frames, progress)
+    if fmt is AudioFormat.WAV:
+        _write_wav(data, sample_rate, channels, frames, dest)
+    else:
+        _pipe_to_ffmpeg(data, sample_rate, channels, fmt, dest)
+
+
+def _checked(
+    blocks: Iterable[NDArray[np.int16]], channels: int, frames: int, progress: Progress | None
+) -> Iterator[memoryview]:
+    """Each block as little-endian bytes, once its shape is checked; then the total."""
+    import numpy as np
+
+    done = 0
+    for block in blocks:
+        if block.dtype != np.int16 or block.ndim != 2 or block.shape[1] != channels:
+            raise ValueError(f"each block must be an int16 array shaped (n, {channels})")
+        done += int(block.shape[0])
+        if done > frames:
+            raise ValueError(f"the blocks hold more than the {frames} frames announced")
+        yield np.ascontiguousarray(block, dtype="<i2").data.cast("B")
+        if progress is not None:
+            progress(RENDER, done, frames)
+    if done != frames:
+        raise ValueError(f"the blocks hold {done} frames, not the {frames} announced")
+
+
+def _write_wav(
+    data: Iterator[memoryview], sample_rate: int, channels: int, frames: int, dest: Path
+) -> None:
+    # The canonical 44-byte PCM header, field for field what Python's wave module (and so
+    # pydub) writes.
+    size = frames * channels * 2
+    if size > _WAV_MAX_DATA:
+        raise OutputError("too long for a WAV file (its sizes are 32-bit)", path=dest)
+    header = struct.pack(
+        "<4sI4s4sIHHIIHH4sI",
+        b"RIFF",
+        36 + size,
+        b"WAVE",
+        b"fmt ",
+        16,
+        1,  # WAVE_FORMAT_PCM
+        channels,
+        sample_rate,
+        sample_rate * channels * 2,
+        channels * 2,
+        16,
+        b"data",
+        size,
     )
     try:
-        if fmt is AudioFormat.WAV:
-            segment.export(str(dest), format="wav")
-            return
-        muxer, codec, bitrate = _FFMPEG[fmt]
-        segment.export(
-            str(dest), format=muxer, codec=codec, bitrate=bitrate, parameters=list(_BITEXACT)
-        )
+        with dest.open("wb") as out:
+            out.write(header)
+            for chunk in data:
+                out.write(chunk)
     except OSError as exc:
         raise OutputError(f"cannot write encoded audio: {exc.strerror or exc}", path=dest) from exc
-    except Exception as exc:  # pydub raises CouldntEncodeError with ffmpeg's whole log
-        last = str(exc).strip().splitlines()[-1:] or ["unknown error"]
-        raise OutputError(f"ffmpeg could not encode {fmt}: {last[0]}", path=dest) from exc
+
+
+def _pipe_to_ffmpeg(
+    data: Iterator[memoryview], sample_rate: int, channels: int, fmt: AudioFormat, dest: Path
+) -> None:
+    muxer, codec, bitrate = _FFMPEG[fmt]
+    command = [
+        ffmpeg_executable(),
+        "-y",
+        "-nostdin",
+        "-hide_banner",
+        "-nostats",
+        *("-f", "s16le", "-ar", str(sample_rate), "-ac", str(channels), "-i", "pipe:0"),
+        *(("-acodec", codec) if codec else ()),
+        *(("-b:a", bitrate) if bitrate else ()),
+        *_BITEXACT,
+        # file: so that a name with a colon is never taken for another ffmpeg protocol.
+        *("-f", muxer, f"file:{dest}"),
+    ]
+    # ffmpeg's log goes to a file, not a pipe: nobody has to drain it while we write.
+    with tempfile.TemporaryFile() as log:
+        try:
+            process = subprocess.Popen(
+                command, stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=log
+            )
+        except OSError as exc:
+            raise OutputError(f"cannot run ffmpeg: {exc.strerror or exc}", path=dest) from exc
+        try:
+            stopped_reading = _feed(process.stdin, data)
+            code = process.wait()
+        finally:
+            if process.poll() is None:  # we are leaving early: a block or a callback raised
+                process.kill()
+                process.wait()
+        if code != 0 or stopped_reading:
+            raise OutputError(f"ffmpeg could not encode {fmt}: {_why(log, code)}", path=dest)
+
+
+def _feed(pipe: IO[bytes] | None, data: Iterator[memoryview]) -> bool:
+    """Write ``data`` into ``pipe`` and close it; True if the reader went away first."""
+    assert pipe is not None  # Popen was asked for a stdin pipe
+    try:
+        with pipe:
+            for chunk in data:
+                pipe.write(chunk)
+    except BrokenPipeError:
+        return True  # ffmpeg died or gave up: its exit status and log say why
+    return False
+
+
+def _why(log: IO[bytes], code: int) -> str:
+    log.seek(0)
+    lines = log.read().decode("utf-8", "replace").strip().splitlines()
+    if code < 0:
+        return f"ffmpeg was stopped by signal {-code}"
+    return lines[-1].strip() if lines else "unknown error"
 
 
 def decode(path: Path, fmt: AudioFormat) -> tuple[NDArray[np.int16], int]:
     """The int16 samples, shaped (frames, channels), and the sample rate of ``path``."""
+    import numpy as np
+
     demuxer, decoder = _DECODERS[fmt]
     try:
         segment = _audio_segment().from_file(str(path), format=demuxer, codec=decoder)
