@@ -11,6 +11,7 @@ from provsdk.providers.base import (
     Generation,
     GenerationRequest,
     PcmAudio,
+    PcmStream,
     Provider,
 )
 from provsdk.providers.registry import get_provider, provider_names, register_provider
@@ -22,6 +23,7 @@ __all__ = [
     "Generation",
     "GenerationRequest",
     "PcmAudio",
+    "PcmStream",
     "Provider",
     "get_provider",
     "provider_names",

@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import enum
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol, runtime_checkable
-
-import numpy as np
 
 from provsdk.audio.formats import AudioFormat
 from provsdk.errors import UnknownModelError
@@ -15,6 +14,7 @@ from provsdk.models.disclosure import DeclaredDisclosure, Disclosure
 from provsdk.models.origin import DigitalSourceType, GenerationRecord, SoftwareAgent
 
 if TYPE_CHECKING:
+    import numpy as np
     from numpy.typing import NDArray
 
 __all__ = [
@@ -24,6 +24,7 @@ __all__ = [
     "Generation",
     "GenerationRequest",
     "PcmAudio",
+    "PcmStream",
     "Provider",
     "check_model",
 ]
@@ -64,6 +65,46 @@ class PcmAudio:
         return int(self.samples.shape[0]) / self.sample_rate
 
 
+class PcmStream:
+    """Raw int16 samples shaped (frames, channels), handed over block by block as they are
+    made, so an hour of audio never has to be in memory at once.
+
+    ``frames`` is the total the blocks add up to, known before the first block (a WAV header
+    and progress need it). The blocks can be read once: reading them is what renders them.
+    """
+
+    __slots__ = ("_blocks", "channels", "frames", "sample_rate")
+
+    def __init__(
+        self,
+        blocks: Iterable[NDArray[np.int16]],
+        *,
+        sample_rate: int,
+        channels: int,
+        frames: int,
+    ) -> None:
+        self._blocks: Iterable[NDArray[np.int16]] | None = blocks
+        self.sample_rate = sample_rate
+        self.channels = channels
+        self.frames = frames
+
+    @property
+    def duration(self) -> float:
+        return self.frames / self.sample_rate
+
+    def __iter__(self) -> Iterator[NDArray[np.int16]]:
+        blocks, self._blocks = self._blocks, None
+        if blocks is None:
+            raise RuntimeError("the blocks of a PcmStream can be read only once")
+        return iter(blocks)
+
+    def __repr__(self) -> str:
+        return (
+            f"PcmStream(sample_rate={self.sample_rate}, channels={self.channels}, "
+            f"frames={self.frames})"
+        )
+
+
 @dataclass(frozen=True)
 class EncodedAudio:
     """An encoded file a remote provider sent, already checked to be ``format``.
@@ -83,7 +124,7 @@ class EncodedAudio:
 class Generation:
     """What a provider returns: the audio and everything the manifest should say about it."""
 
-    audio: PcmAudio | EncodedAudio
+    audio: PcmAudio | PcmStream | EncodedAudio
     record: GenerationRecord
     source_type: DigitalSourceType
     software_agent: SoftwareAgent
