@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Concatenate, ParamSpec, TypeVar
 
-from provsdk.audio.codec import decode, encode
+from provsdk.audio.codec import decode, encode, encode_stream
 from provsdk.audio.formats import AudioFormat, format_for_name
 from provsdk.credentials.roles import Role
 from provsdk.credentials.signers import Signer, load_signer
@@ -33,6 +33,7 @@ from provsdk.home import ProvsdkHome
 from provsdk.manifest.build import ManifestSpec
 from provsdk.models.origin import TrainingMining
 from provsdk.models.track import Track
+from provsdk.progress import Progress
 from provsdk.providers import Provider, get_provider
 from provsdk.providers.base import (
     AsyncProvider,
@@ -40,6 +41,7 @@ from provsdk.providers.base import (
     Generation,
     GenerationRequest,
     PcmAudio,
+    PcmStream,
     check_model,
 )
 from provsdk.sign import sign_file
@@ -64,6 +66,7 @@ class _Order:
     format: AudioFormat
     disclosure: str | None
     grants: tuple[str, ...]
+    progress: Progress | None
 
 
 def _order(
@@ -79,6 +82,7 @@ def _order(
     disclosure: str | None = None,
     grants: Sequence[str | Path] = (),
     licensee: str | None = None,
+    progress: Progress | None = None,
 ) -> _Order:
     """Generate ``prompt`` into ``out``, signed and verified.
 
@@ -86,7 +90,10 @@ def _order(
     ``out`` only once it is signed; on any failure nothing is left behind. ``disclosure``
     (a provider-signed JWS) replaces the provider's own; ``grants`` are licensor-signed
     JWS to embed, each a file or the JWS text itself; ``licensee`` is who the output is for,
-    for providers that grant rights.
+    for providers that grant rights. ``progress``, a callable, hears
+    ``(provsdk.progress.RENDER, frames done, frames in all)`` while the audio is rendered and
+    encoded, then the signing's own calls (see :mod:`provsdk.progress`); if it raises, the
+    generation stops with that exception and nothing is left behind.
 
     A prompt that is not a non-empty string, a duration that is not a positive finite number
     or a seed that is not an integer raise :class:`~provsdk.errors.InvalidArgumentError` (a
@@ -98,7 +105,9 @@ def _order(
     request = GenerationRequest(
         prompt, duration, seed, sample_rate, channels, model, format=fmt, licensee=licensee
     )
-    return _Order(request, dest, fmt, disclosure, _grant_tokens(grants))
+    if progress is not None and not callable(progress):
+        raise ArgumentTypeError(f"progress must be callable, not {type(progress).__name__}")
+    return _Order(request, dest, fmt, disclosure, _grant_tokens(grants), progress)
 
 
 MAX_SEED = 2**63 - 1
@@ -303,9 +312,15 @@ class _Core:
                 grants=(*generation.grants, *order.grants),
             )
             with _scratch_file(dest, fmt) as scratch:
-                source = _encoded(generation.audio, fmt, scratch)
+                source = _encoded(generation.audio, fmt, scratch, order.progress)
                 signed = sign_file(
-                    source, dest, spec, signer, tsa_url=self.tsa_url, anchors=self.trust.producer
+                    source,
+                    dest,
+                    spec,
+                    signer,
+                    tsa_url=self.tsa_url,
+                    anchors=self.trust.producer,
+                    progress=order.progress,
                 )
         finally:
             if isinstance(generation.audio, EncodedAudio):
@@ -376,15 +391,33 @@ class AsyncClient(_Core):
         return await asyncio.to_thread(self._finish, generation, order, signer)
 
 
-def _encoded(audio: PcmAudio | EncodedAudio, fmt: AudioFormat, scratch: Path) -> Path:
-    """A file of ``audio`` in ``fmt``: the provider's own when it already is, else ``scratch``."""
+def _encoded(
+    audio: PcmAudio | PcmStream | EncodedAudio,
+    fmt: AudioFormat,
+    scratch: Path,
+    progress: Progress | None,
+) -> Path:
+    """A file of ``audio`` in ``fmt``: the provider's own when it already is, else ``scratch``.
+
+    Samples are encoded as they come: a stream's blocks are rendered while they are written.
+    """
     if isinstance(audio, EncodedAudio):
         if audio.format is fmt:
             return audio.path
         samples, rate = decode(audio.path, audio.format)
-        encode(samples, rate, fmt, scratch)
-        return scratch
-    encode(audio.samples, audio.sample_rate, fmt, scratch)
+        encode(samples, rate, fmt, scratch, progress=progress)
+    elif isinstance(audio, PcmStream):
+        encode_stream(
+            audio,
+            audio.sample_rate,
+            fmt,
+            scratch,
+            channels=audio.channels,
+            frames=audio.frames,
+            progress=progress,
+        )
+    else:
+        encode(audio.samples, audio.sample_rate, fmt, scratch, progress=progress)
     return scratch
 
 
