@@ -8,6 +8,7 @@ naming the file and the cause, followed by a ``hint:`` line when there is advice
 
 from __future__ import annotations
 
+import importlib
 import logging
 import sys
 import traceback
@@ -16,19 +17,63 @@ from typing import Any
 
 import click
 
-from provsdk import __version__
+from provsdk._version import __version__
 from provsdk.errors import ProvsdkError
 from provsdk.inert import inert
-from provsdk_cli import disclosure, generate, grant, inspect, keys, serve, sign, trust, verify
-from provsdk_cli.render import error_line
 
-__all__ = ["EXIT_FAILED", "EXIT_OK", "EXIT_PROVIDER", "EXIT_USAGE", "main"]
+__all__ = ["COMMANDS", "EXIT_FAILED", "EXIT_OK", "EXIT_PROVIDER", "EXIT_USAGE", "main"]
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_PROVIDER = 0, 1, 2, 3
 
+# Each command group, by name, with the short help `provsdk --help` shows. A command's module
+# (``provsdk_cli.<name>``, defining the command ``<name>``) is imported only when the command
+# runs, so `provsdk --version` and `provsdk verify` do not pay for what the others import. A
+# test checks each short help against its command's own, so the two cannot drift apart.
+COMMANDS: dict[str, str] = {
+    "disclosure": "Training-data disclosures, signed by the model's provider.",
+    "generate": "Generate PROMPT into OUT with a signed C2PA manifest, then verify it.",
+    "grant": "Written rights grants (W3C ODRL agreements), signed by the licensor.",
+    "inspect": "Show the C2PA manifest store of FILE as c2pa reads it (offline).",
+    "keys": "Keys and certificates of the three signing roles.",
+    "serve": "Serve the licensed generator protocol with the local generator.",
+    "sign": "Sign SOURCE into OUT with a C2PA manifest.",
+    "trust": "The certificates each role's signatures are checked against (PROVSDK_HOME/trust).",
+    "verify": "Verify the credentials of FILEs, or of the audio files in DIRs.",
+}
+
+
+def _error_line(message: object) -> str:
+    # Only on the way out with an error: the renderer's imports are not paid on every start.
+    from provsdk_cli.render import error_line
+
+    return error_line(message)
+
 
 class _Group(click.Group):
-    """Turns every error into one line on stderr and the contract's exit code."""
+    """Loads each command on first use; turns every error into one line on stderr and the
+    contract's exit code."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted(COMMANDS)
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        if cmd_name not in COMMANDS:
+            return None
+        command: click.Command = getattr(
+            importlib.import_module(f"provsdk_cli.{cmd_name}"), cmd_name
+        )
+        return command
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        # The table, not the modules: `provsdk --help` imports none of them.
+        limit = formatter.width - 6 - max(map(len, COMMANDS))
+        # A bare Command shortens the help exactly as the real one would.
+        rows = [
+            (name, click.Command(name, help=COMMANDS[name]).get_short_help_str(limit))
+            for name in sorted(COMMANDS)
+        ]
+        with formatter.section("Commands"):
+            formatter.write_dl(rows)
 
     def invoke(self, ctx: click.Context) -> Any:
         try:
@@ -36,7 +81,7 @@ class _Group(click.Group):
         except click.UsageError as exc:
             # One line, as every error: the command's --help has the rest.
             where = exc.ctx.command_path if exc.ctx else "provsdk"
-            click.echo(error_line(f"{exc.format_message()} (see '{where} --help')"), err=True)
+            click.echo(_error_line(f"{exc.format_message()} (see '{where} --help')"), err=True)
             ctx.exit(EXIT_USAGE)
         except (click.exceptions.Exit, click.ClickException, click.exceptions.Abort):
             raise
@@ -54,7 +99,7 @@ class _Group(click.Group):
 def _report(ctx: click.Context, exc: BaseException, line: str) -> None:
     if (ctx.obj or {}).get("debug"):
         traceback.print_exception(exc, file=sys.stderr)
-    click.echo(error_line(line), err=True)
+    click.echo(_error_line(line), err=True)
     # The hint (what to do next) always follows the error line: it is the useful part.
     hint = getattr(exc, "hint", None)
     if hint:
@@ -76,17 +121,6 @@ def cli(ctx: click.Context, debug: bool, home: str | None) -> None:
     ctx.obj = {"debug": debug, "home": home}
 
 
-cli.add_command(keys.keys)
-cli.add_command(generate.generate)
-cli.add_command(sign.sign)
-cli.add_command(verify.verify)
-cli.add_command(inspect.inspect)
-cli.add_command(disclosure.disclosure)
-cli.add_command(grant.grant)
-cli.add_command(serve.serve)
-cli.add_command(trust.trust)
-
-
 def _one_line_warning(
     message: Warning | str,
     category: type[Warning],
@@ -96,7 +130,7 @@ def _one_line_warning(
     line: str | None = None,
 ) -> None:
     # Warnings are for people here: one line, no source location.
-    click.echo(error_line(f"warning: {message}"), err=True)
+    click.echo(_error_line(f"warning: {message}"), err=True)
 
 
 def main() -> None:

@@ -11,7 +11,22 @@ the TSA judges the signer's certificate at that time instead of today.
   ``timestamp`` trust store.
 """
 
-from provsdk.timestamps.check import TimestampCheck, check_timestamp
-from provsdk.timestamps.request import check_tsa_url, request_timestamp
+from typing import TYPE_CHECKING
+
+from provsdk._lazy import exports as _exports
+
+if TYPE_CHECKING:
+    from provsdk.timestamps.check import TimestampCheck, check_timestamp
+    from provsdk.timestamps.request import check_tsa_url, request_timestamp
+else:
+    __getattr__, __dir__ = _exports(
+        __name__,
+        {
+            "TimestampCheck": "provsdk.timestamps.check",
+            "check_timestamp": "provsdk.timestamps.check",
+            "check_tsa_url": "provsdk.timestamps.request",
+            "request_timestamp": "provsdk.timestamps.request",
+        },
+    )
 
 __all__ = ["TimestampCheck", "check_timestamp", "check_tsa_url", "request_timestamp"]

@@ -7,13 +7,16 @@ second way to fail. Many public TSAs serve only plain HTTP.
 
 from __future__ import annotations
 
-import httpx
-import tenacity
+from typing import TYPE_CHECKING
+
 from rfc3161_client import HashAlgorithm, TimestampRequestBuilder, decode_timestamp_response
 from rfc3161_client.tsp import PKIStatus
 
 from provsdk.errors import ConfigurationError, TimestampError
 from provsdk.timestamps.check import MAX_RESPONSE
+
+if TYPE_CHECKING:
+    import httpx
 
 __all__ = ["QUERY_TYPE", "REPLY_TYPE", "check_tsa_url", "request_timestamp"]
 
@@ -27,6 +30,8 @@ class _Retry(Exception):
 
 
 def _post(client: httpx.Client, url: str, body: bytes) -> bytes:
+    import httpx
+
     try:
         with client.stream(
             "POST", url, content=body, headers={"Content-Type": QUERY_TYPE}
@@ -58,6 +63,9 @@ def check_tsa_url(url: str) -> str:
     Checked before any work, whoever asks the authority (c2pa for manifests, provsdk for
     statements), so a bad URL is one error of ours rather than a failure deep in signing.
     """
+    # Here, not at the top: verifying never asks an authority and should not load httpx.
+    import httpx
+
     try:
         host = httpx.URL(url).host if url.startswith(("http://", "https://")) else ""
     except httpx.InvalidURL:
@@ -79,6 +87,9 @@ def request_timestamp(
     The answer is checked to be granted and to answer this request (its imprint and nonce);
     whether its TSA is trusted is for the verifier to judge, with its own anchors.
     """
+    import httpx
+    import tenacity
+
     check_tsa_url(url)
     request = (
         TimestampRequestBuilder()
