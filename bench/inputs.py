@@ -35,22 +35,31 @@ CHANNELS = 2
 _SLICE_SECONDS = 10
 
 
-def write_noise_wav(path: Path, seconds: float, seed: int = 1) -> int:
-    """A 16-bit stereo 44.1 kHz WAV of white noise; returns its size in bytes.
+def write_noise_wav(
+    path: Path,
+    seconds: float,
+    seed: int = 1,
+    *,
+    sample_rate: int = SAMPLE_RATE,
+    sample_width: int = 2,
+    channels: int = CHANNELS,
+) -> int:
+    """A PCM WAV of white noise (16-bit stereo 44.1 kHz unless told); returns its size in bytes.
 
     Noise rather than silence so nothing downstream can take a shortcut on repeated bytes;
-    the signing and verification cost depends only on the byte count, not on the music.
+    the signing and verification cost depends only on the byte count, not on the music. Any
+    byte string is valid PCM, so the noise is random bytes whatever the sample width.
     """
     rng = np.random.default_rng(seed)
-    frames_left = round(seconds * SAMPLE_RATE)
+    frames_left = round(seconds * sample_rate)
+    frame_bytes = sample_width * channels
     with wave.open(str(path), "wb") as out:
-        out.setnchannels(CHANNELS)
-        out.setsampwidth(2)
-        out.setframerate(SAMPLE_RATE)
+        out.setnchannels(channels)
+        out.setsampwidth(sample_width)
+        out.setframerate(sample_rate)
         while frames_left > 0:
-            n = min(frames_left, _SLICE_SECONDS * SAMPLE_RATE)
-            block = rng.integers(-12_000, 12_000, size=(n, CHANNELS), dtype=np.int16)
-            out.writeframes(block.astype("<i2").tobytes())
+            n = min(frames_left, _SLICE_SECONDS * sample_rate)
+            out.writeframesraw(rng.bytes(n * frame_bytes))
             frames_left -= n
     return path.stat().st_size
 

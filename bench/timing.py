@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import functools
 import gc
 import statistics
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
-__all__ = ["Stats", "Task", "time_once", "time_pair", "time_single"]
+__all__ = ["Stats", "Task", "interleave", "time_many", "time_once", "time_pair", "time_single"]
+
+_T = TypeVar("_T")
 
 
 @dataclass(frozen=True)
@@ -65,24 +68,37 @@ def time_once(task: Task) -> float:
             gc.enable()
 
 
-def time_pair(ours: Task, raw: Task, repeat: int) -> tuple[Stats, Stats]:
-    """Time both ``repeat`` times after one untimed warm-up of each, alternating who goes first.
+def interleave(
+    runs: Sequence[Callable[[], _T]], repeat: int, *, warmup: bool = True
+) -> list[list[_T]]:
+    """Each of ``runs`` called ``repeat`` times, taking turns; one list of results per run.
 
-    Alternating the order spreads any advantage of running second (warm page cache, CPU
-    frequency already up) evenly over both sides.
+    Repetition ``i`` starts with run ``i mod n`` and goes round from there, so every side goes
+    first (and last) equally often: any advantage of a position (a warm page cache, the CPU
+    frequency already up) is spread evenly. With ``warmup``, each is called once untimed first.
     """
-    time_once(ours)
-    time_once(raw)
-    a: list[float] = []
-    b: list[float] = []
+    if warmup:
+        for run in runs:
+            run()
+    results: list[list[_T]] = [[] for _ in runs]
+    n = len(runs)
     for i in range(repeat):
-        if i % 2 == 0:
-            a.append(time_once(ours))
-            b.append(time_once(raw))
-        else:
-            b.append(time_once(raw))
-            a.append(time_once(ours))
-    return Stats(tuple(a)), Stats(tuple(b))
+        for k in range(n):
+            j = (i + k) % n
+            results[j].append(runs[j]())
+    return results
+
+
+def time_many(tasks: Sequence[Task], repeat: int) -> list[Stats]:
+    """Time every task ``repeat`` times after one untimed warm-up each, interleaved."""
+    timed = interleave([functools.partial(time_once, t) for t in tasks], repeat)
+    return [Stats(tuple(samples)) for samples in timed]
+
+
+def time_pair(ours: Task, raw: Task, repeat: int) -> tuple[Stats, Stats]:
+    """Both tasks timed as :func:`time_many` does: alternating who goes first."""
+    a, b = time_many([ours, raw], repeat)
+    return a, b
 
 
 def time_single(task: Task, repeat: int) -> Stats:
