@@ -31,6 +31,7 @@ from provsdk.manifest import ACTIONS, TRAINING_MINING, ManifestSpec, manifest_de
 from provsdk.models import C2paState, DigitalSourceType
 from provsdk.sign import TEMP_SUFFIX, C2paBuilderStrategy, SignResult, read_parent, sign_file
 from provsdk.sign.atomic import atomic_output
+from provsdk.sign.strategy import default_strategy
 from provsdk.verify import verify_file
 from provsdk.verify.read import read_evidence
 
@@ -119,7 +120,8 @@ def test_signing_leaves_the_input_byte_for_byte_unchanged(
     assert result.audio.format.extension == ext
     assert result.manifest_size > 1000
     assert result.signer_subject == producer_signer.leaf.subject.rfc4514_string()
-    assert result.strategy == "c2pa-builder"
+    # M4A is bound by a BMFF hash: c2pa's own path signs it whatever the default.
+    assert result.strategy == ("c2pa-builder" if ext == "m4a" else default_strategy().name)
     assert _listing(out_dir) == [f"signed.{ext}"]
     signed = out_dir / f"signed.{ext}"
     assert read_parent(signed, probe(signed), None) is not None

@@ -5,12 +5,13 @@ only read. The output appears whole, at once, or not at all.
 """
 
 from provsdk.sign.atomic import TEMP_SUFFIX, atomic_output, remove_stale_temporaries
-from provsdk.sign.strategy import C2paBuilderStrategy, SigningStrategy
+from provsdk.sign.strategy import C2paBuilderStrategy, DataHashedStrategy, SigningStrategy
 from provsdk.sign.writer import SignResult, read_parent, sign_file
 
 __all__ = [
     "TEMP_SUFFIX",
     "C2paBuilderStrategy",
+    "DataHashedStrategy",
     "SignResult",
     "SigningStrategy",
     "atomic_output",

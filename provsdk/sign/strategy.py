@@ -1,22 +1,50 @@
-"""How bytes get signed. One strategy today: c2pa's own whole-file path.
+"""How bytes get signed: c2pa's own whole-file path, or provsdk's streaming data-hashed one.
 
-The seam exists for the next one: a streaming strategy that hashes while writing and signs
-through c2pa's data-hashed placeholder API, in constant memory, for hour-long masters.
+:class:`DataHashedStrategy` is the default for WAV, MP3 and FLAC: one pass copies the source
+into the output while hashing it, around a manifest placeholder of the size c2pa asks for,
+and the signed store is then written over the placeholder. Memory stays flat whatever the
+file's length. :class:`C2paBuilderStrategy` is ``c2pa.Builder.sign``, which reads the source
+twice and holds it in memory; it signs M4A (a BMFF hash, docs/adr/0015) and anything the
+streaming writer cannot reproduce, and the environment variable ``PROVSDK_SIGNING_STRATEGY``
+(``data-hashed`` or ``c2pa-builder``) picks one for every signing in the process.
 """
 
 from __future__ import annotations
 
+import hashlib
 import io
+import logging
+import mmap
+import os
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, BinaryIO, Protocol
+from typing import IO, Any, BinaryIO, Protocol
 
+from provsdk.audio.containers._buffer import Bytes
 from provsdk.audio.formats import AudioFormat
 from provsdk.c2pa_access import c2pa_context
 from provsdk.credentials.trust import TrustStore
+from provsdk.errors import ConfigurationError, InputError, SigningError
 from provsdk.manifest.build import PARENT_INGREDIENT
+from provsdk.progress import SIGN, Progress
+from provsdk.sign.layout import Layout, Plan, Unfit, plan_layout
+from provsdk.sign.native import data_hashed_calls, unavailable_reason
 
-__all__ = ["C2paBuilderStrategy", "SigningStrategy", "WatchedFile"]
+__all__ = [
+    "STRATEGY_ENV",
+    "C2paBuilderStrategy",
+    "DataHashedStrategy",
+    "SigningStrategy",
+    "WatchedFile",
+    "default_strategy",
+    "resolve_strategy",
+]
+
+STRATEGY_ENV = "PROVSDK_SIGNING_STRATEGY"
+_log = logging.getLogger("provsdk.sign")
+# Copy and hash in blocks this size: big enough that system calls and hash updates cost
+# little, small enough that memory stays flat.
+_BLOCK = 1 << 20
 
 
 class WatchedFile:
@@ -70,21 +98,48 @@ class SigningStrategy(Protocol):
         parent: bool,
         anchors: TrustStore | None,
         resources: Sequence[tuple[str, bytes]] = (),
+        progress: Progress | None = None,
     ) -> bytes:
         """Returns the manifest bytes. ``dest`` is a temporary file the caller owns.
 
         With ``parent``, ``source``'s own manifest becomes the parent ingredient, validated
         against ``anchors`` (c2pa records that validation in the new manifest). ``resources``
         are the binary data the definition names by identifier (contracts), to embed.
+        ``progress``, if the strategy reports any, hears (SIGN, bytes done, bytes in all).
         """
         ...
+
+
+def _builder(
+    definition: dict[str, Any],
+    fmt: AudioFormat,
+    source: Path,
+    src: BinaryIO,
+    *,
+    parent: bool,
+    anchors: TrustStore | None,
+    resources: Sequence[tuple[str, bytes]],
+) -> Any:
+    """A c2pa Builder for ``definition`` with its resources and, with ``parent``, the
+    source's manifest as the parent ingredient (read from ``src``, left at its start)."""
+    import c2pa
+
+    builder = c2pa.Builder(definition, context=c2pa_context(anchors))
+    for identifier, content in resources:
+        # BytesIO over bytes shares them rather than copying: contracts run to 10 MiB.
+        builder.add_resource(identifier, io.BytesIO(content))
+    if parent:
+        ingredient = {"title": source.name, "relationship": "parentOf", "label": PARENT_INGREDIENT}
+        builder.add_ingredient(ingredient, fmt.mime_type, src)
+        src.seek(0)
+    return builder
 
 
 class C2paBuilderStrategy:
     """``c2pa.Builder.sign`` from the source file to the destination file.
 
-    c2pa 0.38.1 reads the source twice and peaks at about 3.5 times the file size in memory
-    (see bench/); the planned data-hashed strategy is the one that will stream.
+    c2pa 0.38.1 reads the source twice and peaks at about twice the file size in memory
+    (see bench/). It reports no progress.
     """
 
     name = "c2pa-builder"
@@ -100,22 +155,20 @@ class C2paBuilderStrategy:
         parent: bool,
         anchors: TrustStore | None,
         resources: Sequence[tuple[str, bytes]] = (),
+        progress: Progress | None = None,
     ) -> bytes:
         import c2pa
 
-        builder = c2pa.Builder(definition, context=c2pa_context(anchors))
-        for identifier, content in resources:
-            # BytesIO over bytes shares them rather than copying: contracts run to 10 MiB.
-            builder.add_resource(identifier, io.BytesIO(content))
         with source.open("rb") as src:
-            if parent:
-                ingredient = {
-                    "title": source.name,
-                    "relationship": "parentOf",
-                    "label": PARENT_INGREDIENT,
-                }
-                builder.add_ingredient(ingredient, fmt.mime_type, src)
-                src.seek(0)
+            builder = _builder(
+                definition,
+                fmt,
+                source,
+                src,
+                parent=parent,
+                anchors=anchors,
+                resources=resources,
+            )
             with dest.open("w+b") as out:
                 watched = WatchedFile(out)
                 try:
@@ -124,3 +177,151 @@ class C2paBuilderStrategy:
                     if watched.error is not None:
                         raise watched.error from None  # the output's own failure, not c2pa's
                     raise
+
+
+class DataHashedStrategy:
+    """One streaming pass for WAV, MP3 and FLAC: copy and hash, then sign the hash.
+
+    The output is laid out as c2pa's own writer lays it out (:mod:`provsdk.sign.layout`), with
+    a placeholder store where the manifest goes; c2pa signs a data-hash assertion over every
+    byte but the store; the signed store, of the placeholder's size, replaces it in place.
+    """
+
+    name = "data-hashed"
+
+    def unfit(self, fmt: AudioFormat, source: Path) -> str | None:
+        """Why this strategy cannot sign ``source`` (then c2pa's own path does), or None."""
+        reason = unavailable_reason()
+        if reason is not None:
+            return reason
+        try:
+            _plan(fmt, source)
+        except Unfit as exc:
+            return str(exc)
+        return None
+
+    def sign(
+        self,
+        definition: dict[str, Any],
+        signer: Any,
+        fmt: AudioFormat,
+        source: Path,
+        dest: Path,
+        *,
+        parent: bool,
+        anchors: TrustStore | None,
+        resources: Sequence[tuple[str, bytes]] = (),
+        progress: Progress | None = None,
+    ) -> bytes:
+        calls = data_hashed_calls()
+        if calls is None:
+            raise SigningError(f"the data-hashed strategy is unavailable: {unavailable_reason()}")
+        try:
+            plan = _plan(fmt, source)
+            with source.open("rb") as src:
+                builder = _builder(
+                    definition,
+                    fmt,
+                    source,
+                    src,
+                    parent=parent,
+                    anchors=anchors,
+                    resources=resources,
+                )
+                placeholder = calls.placeholder(builder, signer.reserve_size())
+                layout = plan.assemble(placeholder)
+                with dest.open("w+b") as out:
+                    digest = _write(layout, src, out, source, progress)
+                    excluded = layout.exclusion()
+                    signed = calls.sign(builder, signer, digest, [excluded])
+                    if len(signed) != len(placeholder):
+                        raise SigningError(
+                            f"c2pa returned a {len(signed)}-byte manifest for a "
+                            f"{len(placeholder)}-byte placeholder",
+                            path=source,
+                        )
+                    out.seek(layout.manifest_offset())
+                    out.write(signed)
+                    return signed
+        except Unfit as exc:
+            raise SigningError(f"cannot sign by data hash: {exc}", path=source) from None
+
+
+def _plan(fmt: AudioFormat, source: Path) -> Plan:
+    try:
+        with source.open("rb") as fh, mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ) as view:
+            return plan_layout(fmt, Bytes(view, source))
+    except OSError as exc:
+        raise InputError(f"cannot read file: {exc.strerror or exc}", path=source) from None
+
+
+def _write(
+    layout: Layout, src: io.BufferedReader, out: IO[bytes], source: Path, progress: Progress | None
+) -> bytes:
+    """Write ``layout``, copying its source ranges from ``src``; the SHA-256 of every piece
+    but the excluded ones."""
+    digest = hashlib.sha256()
+    block = bytearray(_BLOCK)
+    view = memoryview(block)
+    total = layout.size
+    done = 0
+    for index, piece in enumerate(layout.pieces):
+        hashed = index not in layout.excluded
+        if isinstance(piece, bytes):
+            out.write(piece)
+            if hashed:
+                digest.update(piece)
+            done += len(piece)
+            continue
+        src.seek(piece.start)
+        left = len(piece)
+        while left:
+            try:
+                got = src.readinto(view[: min(left, _BLOCK)])
+            except OSError as exc:
+                raise InputError(f"cannot read file: {exc.strerror or exc}", path=source) from None
+            if not got:
+                raise InputError("the file shrank while it was being signed", path=source)
+            chunk = view[:got]
+            digest.update(chunk)
+            out.write(chunk)
+            left -= got
+            done += got
+            if progress is not None:
+                progress(SIGN, done, total)
+    if progress is not None:
+        progress(SIGN, total, total)
+    return digest.digest()
+
+
+def default_strategy() -> SigningStrategy:
+    """The strategy ``PROVSDK_SIGNING_STRATEGY`` names, else the data-hashed one."""
+    wanted = os.environ.get(STRATEGY_ENV, "").strip() or DataHashedStrategy.name
+    strategies: dict[str, type[SigningStrategy]] = {
+        DataHashedStrategy.name: DataHashedStrategy,
+        C2paBuilderStrategy.name: C2paBuilderStrategy,
+    }
+    if wanted not in strategies:
+        raise ConfigurationError(
+            f"{STRATEGY_ENV}={wanted!r} names no signing strategy",
+            hint=f"use one of: {', '.join(strategies)}",
+        )
+    return strategies[wanted]()
+
+
+def resolve_strategy(
+    strategy: SigningStrategy, fmt: AudioFormat, source: Path
+) -> tuple[SigningStrategy, str | None]:
+    """The strategy that will sign ``source``, and why it is not the one asked for, if not.
+
+    A data-hashed request for a file it cannot reproduce (M4A, or a layout it does not
+    rewrite), or with a c2pa it does not bind to, is signed by c2pa's own path instead.
+    """
+    if not isinstance(strategy, DataHashedStrategy):
+        return strategy, None
+    reason = strategy.unfit(fmt, source)
+    if reason is None:
+        return strategy, None
+    if unavailable_reason() is not None:
+        _log.warning("signing with c2pa's own path: %s", reason)
+    return C2paBuilderStrategy(), reason

@@ -28,8 +28,9 @@ from provsdk.manifest.resources import EmbeddedData, read_resource
 from provsdk.models.grant import ContractDocument
 from provsdk.models.report import C2paState
 from provsdk.models.store import Manifest, ManifestStore
+from provsdk.progress import Progress
 from provsdk.sign.atomic import atomic_output, check_destination
-from provsdk.sign.strategy import C2paBuilderStrategy, SigningStrategy
+from provsdk.sign.strategy import SigningStrategy, default_strategy, resolve_strategy
 from provsdk.timestamps import check_tsa_url
 
 __all__ = ["SignResult", "read_contracts", "read_parent", "sign_file"]
@@ -52,6 +53,8 @@ class SignResult:
     strategy: str
     # The input carried a manifest, now the parent: the spec's origin was not used.
     parent: bool = False
+    # Why the file was not signed by the strategy asked for (c2pa's own path signed it).
+    strategy_note: str | None = None
 
 
 def read_parent(path: Path, audio: AudioInfo, anchors: TrustStore | None) -> ManifestStore | None:
@@ -150,6 +153,7 @@ def sign_file(
     strategy: SigningStrategy | None = None,
     in_place: bool = False,
     anchors: TrustStore | None = None,
+    progress: Progress | None = None,
 ) -> SignResult:
     """Embed a manifest built from ``spec`` into a copy of ``source`` at ``dest``, signed.
 
@@ -158,6 +162,9 @@ def sign_file(
     its validation against the producer ``anchors`` is recorded with it; one that carries none
     needs ``spec.source_type`` (:class:`~provsdk.errors.ConfigurationError` otherwise, before
     anything is written).
+
+    ``strategy`` defaults to :func:`~provsdk.sign.strategy.default_strategy`; ``progress``
+    hears how many bytes are signed, for strategies that stream.
     """
     src, out = Path(source), Path(dest)
     if tsa_url is not None:
@@ -174,7 +181,7 @@ def sign_file(
         definition = manifest_definition(spec, info.format)
     except ConfigurationError as exc:
         raise ConfigurationError(exc.message, path=src, hint=exc.hint) from None
-    strategy = strategy or C2paBuilderStrategy()
+    strategy, strategy_note = resolve_strategy(strategy or default_strategy(), info.format, src)
 
     import c2pa
 
@@ -190,6 +197,7 @@ def sign_file(
                 parent=parent,
                 anchors=anchors,
                 resources=manifest_resources(spec),
+                progress=progress,
             )
         except c2pa.C2paError as exc:
             if signer_errors:
@@ -211,4 +219,5 @@ def sign_file(
         signer_subject=signer.leaf.subject.rfc4514_string(),
         strategy=strategy.name,
         parent=parent,
+        strategy_note=strategy_note,
     )
