@@ -511,12 +511,12 @@ def render(info: dict[str, Any], rows: list[Figure]) -> str:
         "every input is read once before it is timed, so all sides run from the page cache "
         "(dropping the cache needs root)",
     ]
-    header = f"   {'side':<36}{'figure':<36}{'baseline':<44}{'ratio':>7}  {'target':<11}status"
+    header = f"   {'side':<36}{'figure':<36}{'baseline':<48}{'ratio':>7}  {'target':<11}status"
     for row in sorted({f.row for f in rows}):
         lines += ["", f"{row}  {_TITLES[row].format(**fill)}", header]
         for f in (f for f in rows if f.row == row):
             lines.append(
-                f"   {f.side:<36}{f.value:<36}{f.baseline:<44}{f.ratio:>7}  {f.target:<11}"
+                f"   {f.side:<36}{f.value:<36}{f.baseline:<48}{f.ratio:>7}  {f.target:<11}"
                 f"{f.status}"
             )
             if f.note:
@@ -543,18 +543,21 @@ def main(argv: list[str] | None = None) -> int:
         help="length of the 1-hour files (default 3600; 600 with --quick); row 3's file is "
         "10 minutes or this, whichever is shorter",
     )
+    parser.add_argument(
+        "--repeat", type=int, help="repetitions of every timed row (default 3/7/15; quick 1/3/5)"
+    )
     parser.add_argument("--json", type=Path, metavar="FILE", help="also write the figures here")
     parser.add_argument("--strict", action="store_true", help="exit 1 when a target is missed")
     args = parser.parse_args(argv)
     seconds = args.seconds or (QUICK_SECONDS if args.quick else HOUR)
-    if seconds <= 0:
-        parser.error("--seconds must be positive")
+    if seconds <= 0 or (args.repeat is not None and args.repeat < 1):
+        parser.error("--seconds and --repeat must be positive")
     plan = Plan(
         seconds=seconds,
         cd_seconds=min(CD_SECONDS, seconds),
-        sign_repeat=1 if args.quick else 3,
-        cli_repeat=3 if args.quick else 7,
-        version_repeat=5 if args.quick else 15,
+        sign_repeat=args.repeat or (1 if args.quick else 3),
+        cli_repeat=args.repeat or (3 if args.quick else 7),
+        version_repeat=args.repeat or (5 if args.quick else 15),
     )
     info, rows = measure(plan)
     print(render(info, rows))
