@@ -16,8 +16,13 @@ from provsdk.providers.base import (
     PcmStream,
     check_model,
 )
-from provsdk.providers.local import GENERATOR_NAME, GENERATOR_VERSION, plan_track
-from provsdk.providers.local.render import frame_count, render_blocks
+from provsdk.providers.local import (
+    GENERATOR_NAME,
+    GENERATOR_VERSION,
+    frame_count,
+    plan_track,
+    render_blocks,
+)
 
 if TYPE_CHECKING:
     import numpy as np
