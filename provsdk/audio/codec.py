@@ -229,10 +229,10 @@ def _feed(pipe: IO[bytes] | None, data: Iterator[memoryview]) -> bool:
 
 
 def _why(log: IO[bytes], code: int) -> str:
+    if code < 0:  # killed: its last log line is about something else
+        return f"ffmpeg was stopped by signal {-code}"
     log.seek(0)
     lines = log.read().decode("utf-8", "replace").strip().splitlines()
-    if code < 0:
-        return f"ffmpeg was stopped by signal {-code}"
     return lines[-1].strip() if lines else "unknown error"
 
 
