@@ -34,12 +34,13 @@ import unicodedata
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
-
-import numpy as np
-import numpy.typing as npt
+from typing import TYPE_CHECKING, Any
 
 from provsdk.small_files import open_regular
+
+if TYPE_CHECKING:
+    import numpy as np
+    import numpy.typing as npt
 
 __all__ = [
     "ALGORITHM",
@@ -246,6 +247,9 @@ class _LeafIndex:
     """
 
     def __init__(self, leaves: bytes | bytearray, count: int) -> None:
+        # numpy only when a list is indexed: reading or checking a disclosure never needs it.
+        import numpy as np
+
         self._leaves = leaves
         keys: npt.NDArray[np.uint64] = np.frombuffer(leaves, dtype=np.uint64, count=4 * count)
         keys = keys[::4]  # the first 8 bytes of each 32-byte hash
@@ -258,6 +262,8 @@ class _LeafIndex:
 
     def find(self, leaf: bytes) -> int | None:
         """The list position of the leaf hash ``leaf``, or None."""
+        import numpy as np
+
         key = np.frombuffer(leaf, dtype=np.uint64, count=1)[0]
         low = int(np.searchsorted(self._sorted, key, side="left"))
         high = int(np.searchsorted(self._sorted, key, side="right"))
@@ -269,6 +275,8 @@ class _LeafIndex:
 
     def first_duplicate(self) -> tuple[int, int] | None:
         """``(earlier, later)`` for the smallest ``later`` whose leaf repeats an earlier one."""
+        import numpy as np
+
         same_as_next = np.flatnonzero(self._sorted[1:] == self._sorted[:-1])
         if same_as_next.size == 0:
             return None
