@@ -8,8 +8,6 @@ from pathlib import Path
 from typing import Any
 
 import click
-from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from provsdk.audio.formats import AudioFormat, format_for_name
 from provsdk.batch import BatchResult, read_batch, run_batch
@@ -20,6 +18,7 @@ from provsdk.models.track import Track
 from provsdk.providers import provider_names
 from provsdk_cli.context import home_of, stdout
 from provsdk_cli.options import statement_options, tsa_option
+from provsdk_cli.progress import BATCH, ProgressBar, quiet_option
 from provsdk_cli.render import dump_json, error_line, print_report, shown
 
 
@@ -73,6 +72,7 @@ def _track_json(track: Track) -> dict[str, Any]:
 @click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
 @click.option("--force", is_flag=True, help="Replace an existing OUT (atomically).")
 @tsa_option("each manifest")
+@quiet_option
 @click.pass_context
 def generate(
     ctx: click.Context,
@@ -95,6 +95,7 @@ def generate(
     as_json: bool,
     force: bool,
     tsa_url: str | None,
+    quiet: bool,
 ) -> None:
     """Generate PROMPT into OUT with a signed C2PA manifest, then verify it.
 
@@ -126,7 +127,7 @@ def generate(
         # the provider outlives each row's.
         with contextlib.closing(client):
             _ = client.signer, client.trust  # a missing key fails once, not once a row
-            results = _run_batch(client, items, concurrency, as_json)
+            results = _run_batch(client, items, concurrency, as_json, quiet)
         failed = [r for r in results if r.status == "failed"]
         ctx.exit(3 if failed else 0)
     if prompt is None or out is None:
@@ -136,7 +137,7 @@ def generate(
         # with --force the signer replaces the file by a rename.
         click.echo(error_line(f"{out}: already exists; give --force to replace it"), err=True)
         ctx.exit(2)
-    with Client(provider, **common) as single:
+    with Client(provider, **common) as single, ProgressBar(quiet=quiet) as bar:
         track = single.generate(
             prompt,
             out=Path(out),
@@ -145,6 +146,7 @@ def generate(
             format=fmt,
             model=model,
             licensee=licensee,
+            progress=bar,
             **embed,
         )
     if as_json:
@@ -160,26 +162,18 @@ def generate(
 
 
 def _run_batch(
-    client: AsyncClient, items: list[Any], concurrency: int, as_json: bool
+    client: AsyncClient, items: list[Any], concurrency: int, as_json: bool, quiet: bool
 ) -> list[BatchResult]:
+    finished: list[BatchResult] = []
+
+    def on_result(result: BatchResult) -> None:
+        finished.append(result)
+        bar(BATCH, len(finished), len(items))
+
     # The bar goes to stderr so that --json output on stdout stays a clean document.
-    progress = Progress(
-        TextColumn("generating"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeElapsedColumn(),
-        console=Console(stderr=True),
-        transient=True,
-    )
-    with progress:
-        task = progress.add_task("batch", total=len(items))
+    with ProgressBar(quiet=quiet) as bar:
         results = asyncio.run(
-            run_batch(
-                client,
-                items,
-                concurrency=concurrency,
-                on_result=lambda _: progress.advance(task),
-            )
+            run_batch(client, items, concurrency=concurrency, on_result=on_result)
         )
     if as_json:
         click.echo(

@@ -15,6 +15,7 @@ from provsdk.models.origin import DigitalSourceType, SoftwareAgent
 from provsdk.sign import sign_file
 from provsdk_cli.context import home_of, stdout
 from provsdk_cli.options import statement_options, tsa_option
+from provsdk_cli.progress import ProgressBar, quiet_option
 from provsdk_cli.render import shown
 
 _SOURCE_TYPES = [t.short for t in DigitalSourceType]
@@ -51,6 +52,7 @@ _SOURCE_TYPE_HELP = (
     "--cert", type=click.Path(dir_okay=False), help="Producer certificate chain (PEM, leaf first)."
 )
 @tsa_option("the manifest")
+@quiet_option
 @click.pass_context
 def sign(
     ctx: click.Context,
@@ -66,6 +68,7 @@ def sign(
     key: str | None,
     cert: str | None,
     tsa_url: str | None,
+    quiet: bool,
 ) -> None:
     """Sign SOURCE into OUT with a C2PA manifest.
 
@@ -89,9 +92,17 @@ def sign(
     )
     signer = load_signer(Role.PRODUCER, key=key, cert=cert, home=home_of(ctx))
     anchors = TrustStore.from_home(Role.PRODUCER, home_of(ctx))
-    result = sign_file(
-        source, dest, spec, signer, in_place=in_place, anchors=anchors, tsa_url=tsa_url
-    )
+    with ProgressBar(quiet=quiet) as bar:
+        result = sign_file(
+            source,
+            dest,
+            spec,
+            signer,
+            in_place=in_place,
+            anchors=anchors,
+            tsa_url=tsa_url,
+            progress=bar,
+        )
     console = stdout()
     console.print(
         f"Signed {shown(result.path)} ({result.audio.format}, manifest "
