@@ -13,11 +13,10 @@ no digest: :func:`essence_digest` raises :class:`~provsdk.errors.AmbiguousAudioE
 from __future__ import annotations
 
 import hashlib
-import mmap
 from pathlib import Path
 
 from provsdk.audio.containers import AudioInfo, probe
-from provsdk.errors import AmbiguousAudioError
+from provsdk.errors import AmbiguousAudioError, CorruptAudioError
 
 __all__ = ["ESSENCE_PREFIX", "essence_digest", "refuse_ambiguous"]
 
@@ -48,8 +47,16 @@ def essence_digest(path: str | Path, info: AudioInfo | None = None) -> str:
     refuse_ambiguous(info, p)
     assert info.essence is not None
     digest = hashlib.sha256()
-    with p.open("rb") as fh, mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ) as view:
+    # Read into one buffer, not through an mmap: every page of a mapping that is touched counts
+    # in the process's resident memory, which for an hour-long WAV is a gigabyte.
+    block = memoryview(bytearray(_CHUNK))
+    with p.open("rb") as fh:
         for offset, length in info.essence:
-            for start in range(offset, offset + length, _CHUNK):
-                digest.update(view[start : min(start + _CHUNK, offset + length)])
+            fh.seek(offset)
+            while length:
+                got = fh.readinto(block[: min(length, _CHUNK)])
+                if not got:
+                    raise CorruptAudioError("the file shrank while it was read", path=p)
+                digest.update(block[:got])
+                length -= got
     return ESSENCE_PREFIX + digest.hexdigest()
