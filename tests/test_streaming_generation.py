@@ -335,3 +335,15 @@ def test_half_an_hour_is_generated_in_a_fraction_of_its_pcm_size(
     # through one chunk at a time. So the longer track costs hardly more than the shorter.
     assert long < 0.5 * pcm(1800.0), (long, pcm(1800.0))
     assert long - short < 0.05 * (pcm(1800.0) - pcm(120.0)), (long, short)
+
+
+def test_the_generation_path_imports_no_numpy_until_samples_are_handled() -> None:
+    code = (
+        "import sys\n"
+        "import provsdk.audio.codec, provsdk.client, provsdk.providers, provsdk.providers.base\n"
+        "print('numpy' in sys.modules)\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    )
+    assert result.stdout.strip() == "False"
