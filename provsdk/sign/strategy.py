@@ -11,14 +11,13 @@ streaming writer cannot reproduce, and the environment variable ``PROVSDK_SIGNIN
 
 from __future__ import annotations
 
-import hashlib
 import io
 import logging
 import mmap
 import os
 from collections.abc import Sequence
 from pathlib import Path
-from typing import IO, Any, BinaryIO, Protocol
+from typing import Any, BinaryIO, Protocol
 
 from provsdk.audio.containers._buffer import Bytes
 from provsdk.audio.formats import AudioFormat
@@ -26,8 +25,9 @@ from provsdk.c2pa_access import c2pa_context
 from provsdk.credentials.trust import TrustStore
 from provsdk.errors import ConfigurationError, InputError, SigningError
 from provsdk.manifest.build import PARENT_INGREDIENT
-from provsdk.progress import SIGN, Progress
-from provsdk.sign.layout import Layout, Plan, Unfit, plan_layout
+from provsdk.progress import Progress
+from provsdk.sign.hashed_copy import copy_and_hash
+from provsdk.sign.layout import Plan, Unfit, plan_layout
 from provsdk.sign.native import data_hashed_calls, unavailable_reason
 
 __all__ = [
@@ -42,9 +42,6 @@ __all__ = [
 
 STRATEGY_ENV = "PROVSDK_SIGNING_STRATEGY"
 _log = logging.getLogger("provsdk.sign")
-# Copy and hash in blocks this size: big enough that system calls and hash updates cost
-# little, small enough that memory stays flat.
-_BLOCK = 1 << 20
 
 
 class WatchedFile:
@@ -231,7 +228,7 @@ class DataHashedStrategy:
                 placeholder = calls.placeholder(builder, signer.reserve_size())
                 layout = plan.assemble(placeholder)
                 with dest.open("w+b") as out:
-                    digest = _write(layout, src, out, source, progress)
+                    digest = copy_and_hash(layout, src, out, source, progress)
                     excluded = layout.exclusion()
                     signed = calls.sign(builder, signer, digest, [excluded])
                     if len(signed) != len(placeholder):
@@ -253,45 +250,6 @@ def _plan(fmt: AudioFormat, source: Path) -> Plan:
             return plan_layout(fmt, Bytes(view, source))
     except OSError as exc:
         raise InputError(f"cannot read file: {exc.strerror or exc}", path=source) from None
-
-
-def _write(
-    layout: Layout, src: io.BufferedReader, out: IO[bytes], source: Path, progress: Progress | None
-) -> bytes:
-    """Write ``layout``, copying its source ranges from ``src``; the SHA-256 of every piece
-    but the excluded ones."""
-    digest = hashlib.sha256()
-    block = bytearray(_BLOCK)
-    view = memoryview(block)
-    total = layout.size
-    done = 0
-    for index, piece in enumerate(layout.pieces):
-        hashed = index not in layout.excluded
-        if isinstance(piece, bytes):
-            out.write(piece)
-            if hashed:
-                digest.update(piece)
-            done += len(piece)
-            continue
-        src.seek(piece.start)
-        left = len(piece)
-        while left:
-            try:
-                got = src.readinto(view[: min(left, _BLOCK)])
-            except OSError as exc:
-                raise InputError(f"cannot read file: {exc.strerror or exc}", path=source) from None
-            if not got:
-                raise InputError("the file shrank while it was being signed", path=source)
-            chunk = view[:got]
-            digest.update(chunk)
-            out.write(chunk)
-            left -= got
-            done += got
-            if progress is not None:
-                progress(SIGN, done, total)
-    if progress is not None:
-        progress(SIGN, total, total)
-    return digest.digest()
 
 
 def default_strategy() -> SigningStrategy:
