@@ -89,6 +89,13 @@ def test_version_imports_none_of_the_heavy_modules(tmp_path: Path) -> None:
     assert sorted(m for m in modules if m.startswith("provsdk_cli.")) == ["provsdk_cli.main"]
 
 
+def test_verify_help_loads_nothing_verifying_needs(tmp_path: Path) -> None:
+    run, modules = _imported(["-m", "provsdk", "verify", "--help"], tmp_path)
+    assert run.returncode == 0, run.stderr[-2000:]
+    assert "--policy" in run.stdout
+    assert _offending(modules, HEAVY) == []
+
+
 def test_help_lists_every_command_without_importing_one(tmp_path: Path) -> None:
     run, modules = _imported(["-m", "provsdk", "--help"], tmp_path)
     assert run.returncode == 0, run.stderr[-2000:]

@@ -5,15 +5,12 @@ from __future__ import annotations
 import datetime as dt
 import functools
 from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
-from provsdk.credentials import Role, Signer, load_signer
-from provsdk.jws import timestamp_statement
-from provsdk_cli.context import home_of, stdout
-from provsdk_cli.documents import write_text
-from provsdk_cli.render import shown
+if TYPE_CHECKING:
+    from provsdk.credentials import Role, Signer
 
 __all__ = [
     "CheckDate",
@@ -49,7 +46,7 @@ class CheckDate(click.ParamType[dt.datetime]):
 
 F = TypeVar("F", bound=Callable[..., Any])
 # What a statement-signing command is handed: call it with "signer -> JWS" and it does the rest.
-SignTo = Callable[[Callable[[Signer], str]], None]
+SignTo = Callable[[Callable[["Signer"], str]], None]
 
 
 def credential_options(role: str) -> Callable[[F], F]:
@@ -117,6 +114,13 @@ def statement_signing(role: Role) -> Callable[[F], F]:
             tsa_url: str | None,
         ) -> Any:
             def sign_to(make_token: Callable[[Signer], str]) -> None:
+                # Here, not at the top: a command's --help need not load keys, JOSE or rich.
+                from provsdk.credentials import load_signer
+                from provsdk.jws import timestamp_statement
+                from provsdk_cli.context import home_of, stdout
+                from provsdk_cli.documents import write_text
+                from provsdk_cli.render import shown
+
                 signer = load_signer(role, key=key, cert=cert, home=home_of(ctx), use_env=False)
                 token = make_token(signer)
                 write_text(out, timestamp_statement(token, tsa_url) if tsa_url else token)

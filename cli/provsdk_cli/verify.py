@@ -8,14 +8,8 @@ from typing import Any
 
 import click
 
-from provsdk.credentials.trust import TrustConfig
 from provsdk.errors import InputError, ProvsdkError, UnsupportedFormatError
-from provsdk.sign.atomic import check_destination
-from provsdk.verify import DEFAULT_POLICY, expand_paths, load_policy, verify_file
-from provsdk_cli.context import home_of, stdout
-from provsdk_cli.junit import write_junit
 from provsdk_cli.options import CheckDate
-from provsdk_cli.render import dump_json, error_line, print_report
 
 
 def _error_entry(path: str, exc: ProvsdkError) -> dict[str, Any]:
@@ -79,6 +73,14 @@ def verify(
 
     Exit 0 when every file passes, 1 when one fails, 2 when one cannot be read.
     """
+    # Here, not at the top: `provsdk verify --help` (and completion) need none of it.
+    from provsdk.credentials.trust import TrustConfig
+    from provsdk.sign.atomic import check_destination
+    from provsdk.verify import DEFAULT_POLICY, expand_paths, load_policy, verify_file
+    from provsdk_cli.context import home_of, stdout
+    from provsdk_cli.junit import write_junit
+    from provsdk_cli.render import dump_json, error_line, print_report
+
     if junit:
         check_destination(Path(junit))  # fail now, not after verifying a whole catalogue
     trust = TrustConfig.load(
