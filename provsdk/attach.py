@@ -27,6 +27,7 @@ from provsdk.manifest.build import DISCLOSURE, GRANT, TRAINING_MINING, ManifestS
 from provsdk.models.grant import ContractDocument
 from provsdk.models.origin import DigitalSourceType, SoftwareAgent, TrainingMining
 from provsdk.models.store import Manifest
+from provsdk.progress import Progress
 from provsdk.sign.atomic import atomic_output
 from provsdk.sign.writer import read_contracts, read_parent, sign_file
 from provsdk.verify.layers import findings
@@ -87,6 +88,7 @@ def _attach_one(
     in_place: bool,
     *,
     tsa_url: str | None,
+    progress: Progress | None,
 ) -> AttachResult:
     from provsdk.audio.containers import probe
 
@@ -148,7 +150,14 @@ def _attach_one(
         contracts=tuple(contracts),
     )
     sign_file(
-        source, dest, spec, signer, anchors=trust.producer, in_place=in_place, tsa_url=tsa_url
+        source,
+        dest,
+        spec,
+        signer,
+        anchors=trust.producer,
+        in_place=in_place,
+        tsa_url=tsa_url,
+        progress=progress,
     )
     return AttachResult(source, dest, attached=True, grants=len(grants) + 1)
 
@@ -163,6 +172,7 @@ def attach_grant(
     in_place: bool = False,
     contract: tuple[ContractDocument, bytes] | str | Path | None = None,
     tsa_url: str | None = None,
+    progress: Progress | None = None,
 ) -> list[AttachResult]:
     """Attach the signed grant ``token`` (read once here if given as text) to each file.
 
@@ -170,7 +180,7 @@ def attach_grant(
     (one input) or an existing folder (several). Attaching a grant a file already carries
     writes nothing. ``contract`` is the document the grant binds (its file, or as read by
     :func:`~provsdk.grants.contract_document`), embedded beside it; a document the grant does
-    not bind is refused before anything is written.
+    not bind is refused before anything is written. ``progress`` hears each file's signing.
     """
     signed = read_grant(token) if isinstance(token, str) else token
     contract = _bound_contract(signed, contract)
@@ -200,6 +210,16 @@ def attach_grant(
         else:
             dest = Path(out or "")
         results.append(
-            _attach_one(source, dest, signed, signer, trust, contract, in_place, tsa_url=tsa_url)
+            _attach_one(
+                source,
+                dest,
+                signed,
+                signer,
+                trust,
+                contract,
+                in_place,
+                tsa_url=tsa_url,
+                progress=progress,
+            )
         )
     return results

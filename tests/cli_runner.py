@@ -12,12 +12,21 @@ import subprocess
 import sys
 from pathlib import Path
 
-__all__ = ["provsdk_env", "run_cli"]
+__all__ = ["clean_environ", "provsdk_env", "run_cli"]
+
+# Kept when a test clears the PROVSDK_* variables: it says how the whole suite runs (the
+# signing strategy under test), not what a test's user has set.
+SUITE_ENV = ("PROVSDK_SIGNING_STRATEGY",)
+
+
+def clean_environ() -> dict[str, str]:
+    """This process's environment without the PROVSDK_* variables a user could have set."""
+    return {k: v for k, v in os.environ.items() if not k.startswith("PROVSDK_") or k in SUITE_ENV}
 
 
 def provsdk_env(home: Path, env: dict[str, str] | None = None) -> dict[str, str]:
     """This process's environment without PROVSDK_* variables, with PROVSDK_HOME=home."""
-    clean = {k: v for k, v in os.environ.items() if not k.startswith("PROVSDK_")}
+    clean = clean_environ()
     clean["PROVSDK_HOME"] = str(home)
     clean.update(env or {})
     return clean

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
 import signal
 import subprocess
 import sys
@@ -12,6 +11,7 @@ import time
 from pathlib import Path
 
 import pytest
+from cli_runner import clean_environ
 from cli_runner import run_cli as _cli
 from click.testing import CliRunner
 
@@ -131,7 +131,7 @@ def test_ctrl_c_leaves_only_whole_signed_files(dev_home: ProvsdkHome, tmp_path: 
     rows = tmp_path / "rows.csv"
     rows.write_text("prompt,seed\n" + "".join(f"track {i},{i}\n" for i in range(12)))
     out = tmp_path / "out"
-    env = {k: v for k, v in os.environ.items() if not k.startswith("PROVSDK_")}
+    env = clean_environ()
     env["PROVSDK_HOME"] = str(dev_home.root)
     cmd = [sys.executable, "-m", "provsdk", "generate", "--batch", str(rows), "--out-dir", str(out),
            "--duration", "3", "--concurrency", "2"]  # fmt: skip

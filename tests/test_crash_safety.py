@@ -15,6 +15,7 @@ import time
 from pathlib import Path
 
 import pytest
+from cli_runner import clean_environ
 
 from provsdk.credentials import Role, TrustConfig, load_signer
 from provsdk.grants import create_grant, sign_grant
@@ -63,7 +64,7 @@ def test_sigkill_never_leaves_a_partial_output(
     tmp_path: Path,
 ) -> None:
     rng = random.Random(f"crash-{command}")
-    env = {k: v for k, v in os.environ.items() if not k.startswith("PROVSDK_")}
+    env = clean_environ()
     env["PROVSDK_HOME"] = str(dev_home.root)
     trust = TrustConfig.load(dev_home)
     out = tmp_path / "out"

@@ -389,3 +389,30 @@ def test_signing_a_large_wav_does_not_hold_it_in_memory(tmp_path: Path, dev_home
         C2paState.VALID,
         C2paState.TRUSTED,
     )
+
+
+def test_cli_sign_of_an_m4a_says_it_took_c2pas_own_path(lab: Lab, dev_home: Any) -> None:
+    from cli_runner import run_cli
+
+    out = lab.tmp / "s.m4a"
+    result = run_cli(
+        "sign",
+        lab.vectors / "sample1.m4a",
+        "-o",
+        out,
+        "--source-type",
+        "digitalCapture",
+        home=dev_home.root,
+    )
+    assert result.returncode == 0, result.stderr
+    assert "c2pa's own writer" in result.stdout and "BMFF" in result.stdout
+    wav = run_cli(
+        "sign",
+        lab.vectors / "sample1.wav",
+        "-o",
+        lab.tmp / "s.wav",
+        "--source-type",
+        "digitalCapture",
+        home=dev_home.root,
+    )
+    assert wav.returncode == 0 and "c2pa's own writer" not in wav.stdout

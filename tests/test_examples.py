@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from cli_runner import clean_environ
 
 # Slow as a whole: the examples run end to end as subprocesses, on a studio made through the CLI.
 pytestmark = pytest.mark.slow
@@ -18,7 +19,7 @@ EXAMPLES = ROOT / "examples"
 
 
 def _env(**extra: str) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("PROVSDK_")}
+    env = clean_environ()
     # The scripts call `provsdk` by name, as a user's shell would.
     env["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{env.get('PATH', '')}"
     env.update(extra)

@@ -5,13 +5,13 @@ account of the API key that asked."""
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from cli_runner import clean_environ
 
 from provsdk import Client
 from provsdk.credentials import TrustConfig
@@ -32,7 +32,7 @@ def server(dev_home: ProvsdkHome) -> Iterator[ServerThread]:
 def _generate(
     server: ServerThread, home: ProvsdkHome, out: Path, *options: str
 ) -> subprocess.CompletedProcess[str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("PROVSDK_")}
+    env = clean_environ()
     env.update(PROVSDK_HOME=str(home.root), PROVSDK_API_KEY=KEY)
     cmd = [
         sys.executable, "-m", "provsdk", "generate", "warm lofi beat", "-o", str(out),

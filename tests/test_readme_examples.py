@@ -14,6 +14,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from cli_runner import clean_environ
 
 pytestmark = pytest.mark.slow  # the whole README, end to end, through the installed command
 
@@ -49,7 +50,7 @@ def test_readme_quick_start_is_the_first_runnable_block() -> None:
 
 
 def test_readme_examples_run_as_written_in_order(tmp_path: Path) -> None:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("PROVSDK_")}
+    env = clean_environ()
     env["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{env.get('PATH', '')}"
     env["PROVSDK_HOME"] = str(tmp_path / "home")
     outputs: list[str] = []

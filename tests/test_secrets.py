@@ -3,19 +3,19 @@ verification opens no network connection."""
 
 from __future__ import annotations
 
-import os
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
+from cli_runner import clean_environ
 
 VECTORS = Path(__file__).resolve().parents[1].parent / "shared" / "vectors"
 ROLES = ("producer", "provider", "licensor")
 
 
 def _run(args: list[str], home: Path, **env: str) -> subprocess.CompletedProcess[bytes]:
-    full = {k: v for k, v in os.environ.items() if not k.startswith("PROVSDK_")}
+    full = clean_environ()
     full.update(PROVSDK_HOME=str(home), **env)
     cmd = [sys.executable, "-m", "provsdk", *args]
     return subprocess.run(cmd, capture_output=True, env=full, timeout=300)
@@ -96,7 +96,7 @@ main()
 def test_verify_and_inspect_open_no_connection(command: list[str], tmp_path: Path) -> None:
     if not VECTORS.is_dir():
         pytest.skip("shared test vectors not present")
-    env = {k: v for k, v in os.environ.items() if not k.startswith("PROVSDK_")}
+    env = clean_environ()
     env["PROVSDK_HOME"] = str(tmp_path / "home")
     signed = VECTORS / "sample1_signed.wav"
     result = subprocess.run(

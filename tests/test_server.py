@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import subprocess
 import sys
 import time
@@ -19,6 +18,7 @@ pytest.importorskip("fastapi")
 pytest.importorskip("uvicorn")
 
 import httpx
+from cli_runner import clean_environ
 
 from provsdk.audio import AudioFormat, probe
 from provsdk.audio.essence import essence_digest
@@ -344,7 +344,7 @@ def test_committed_openapi_is_current(server: ServerThread, server_home: Provsdk
 
 
 def _run_cli(*args: str, home: Path) -> subprocess.CompletedProcess[str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("PROVSDK_")}
+    env = clean_environ()
     env["PROVSDK_HOME"] = str(home)
     return subprocess.run(
         [sys.executable, "-m", "provsdk", *args],

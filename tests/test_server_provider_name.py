@@ -8,7 +8,6 @@ that is blank, too long or holds control characters is refused before the server
 from __future__ import annotations
 
 import datetime as dt
-import os
 import socket
 import subprocess
 import sys
@@ -22,6 +21,7 @@ pytest.importorskip("fastapi")
 pytest.importorskip("uvicorn")
 
 import httpx
+from cli_runner import clean_environ
 from click.testing import CliRunner
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes
@@ -113,7 +113,7 @@ def _free_port() -> int:
 def served(studio_home: ProvsdkHome) -> Iterator[str]:
     """``provsdk serve --provider-name …`` started as a user starts it; its URL."""
     port = _free_port()
-    env = {k: v for k, v in os.environ.items() if not k.startswith("PROVSDK_")}
+    env = clean_environ()
     env |= {"PROVSDK_HOME": str(studio_home.root), "PROVSDK_SERVE_API_KEYS": f"{KEY}=Game"}
     args = ["serve", "--port", str(port), "--provider-name", "Northwind Music GmbH"]
     process = subprocess.Popen(

@@ -17,6 +17,7 @@ from provsdk.verify import expand_paths
 from provsdk_cli.context import home_of, stdout
 from provsdk_cli.documents import read_json, write_text
 from provsdk_cli.options import SignTo, credential_options, statement_signing, tsa_option
+from provsdk_cli.progress import ProgressBar, quiet_option
 from provsdk_cli.render import dump_json, show_statement, shown
 
 
@@ -170,6 +171,7 @@ def _inputs(patterns: tuple[str, ...]) -> list[Path]:
 @click.option("--in-place", is_flag=True, help="Replace each file, atomically.")
 @credential_options("Producer")
 @tsa_option("each new manifest")
+@quiet_option
 @click.pass_context
 def attach(
     ctx: click.Context,
@@ -181,6 +183,7 @@ def attach(
     key: str | None,
     cert: str | None,
     tsa_url: str | None,
+    quiet: bool,
 ) -> None:
     """Attach a signed grant to FILEs: a new manifest on top of each file's history.
 
@@ -192,16 +195,18 @@ def attach(
     home = home_of(ctx)
     signed = load_grant(grant_file)
     signer = load_signer(Role.PRODUCER, key=key, cert=cert, home=home)
-    results = attach_grant(
-        _inputs(files),
-        signed,
-        signer=signer,
-        trust=TrustConfig.load(home),
-        out=out,
-        in_place=in_place,
-        contract=document,
-        tsa_url=tsa_url,
-    )
+    with ProgressBar(quiet=quiet) as bar:
+        results = attach_grant(
+            _inputs(files),
+            signed,
+            signer=signer,
+            trust=TrustConfig.load(home),
+            out=out,
+            in_place=in_place,
+            contract=document,
+            tsa_url=tsa_url,
+            progress=bar,
+        )
     console = stdout()
     for r in results:
         what = "attached" if r.attached else "already there, unchanged"

@@ -108,6 +108,9 @@ def sign(
         f"Signed {shown(result.path)} ({result.audio.format}, manifest "
         f"{result.manifest_size} bytes) as {shown(result.signer_subject)}"
     )
+    if result.strategy_note:
+        # The file is signed all the same; say why it took the slower, whole-file path.
+        console.print(f"signed in memory by c2pa's own writer: {result.strategy_note}")
     if result.parent and (source_type or generator):
         console.print(
             f"{shown(source)} already carried a manifest, which states how its audio was made: the "
