@@ -403,6 +403,7 @@ def test_cli_sign_of_an_m4a_says_it_took_c2pas_own_path(lab: Lab, dev_home: Any)
         "--source-type",
         "digitalCapture",
         home=dev_home.root,
+        env={STRATEGY_ENV: "data-hashed"},  # asked for, whatever the suite runs under
     )
     assert result.returncode == 0, result.stderr
     assert "c2pa's own writer" in result.stdout and "BMFF" in result.stdout
