@@ -433,6 +433,17 @@ def _verify_rows(setup: Setup, outs: dict[str, Path]) -> list[Figure]:
             if got["verdict"] != "pass":
                 fig.status = "ERROR"
         rows.append(fig)
+    if outs.get(STRATEGIES[0], Path()).exists():
+        # The same file through c2pa's Reader alone: the part of the peak that is c2pa's.
+        try:
+            raw = run_worker(["verify-raw", str(outs[STRATEGIES[0]]), setup.home], setup.env())
+        except RuntimeError as exc:
+            raw = {"error": str(exc)}
+        fig = _peak_line(6, "raw c2pa.Reader, same file", [raw], VERIFY_PEAK_MIB)
+        fig.strict = False
+        if "error" not in raw:
+            fig.note = f"{_secs(raw['seconds'])}; validation_state {raw['verdict']}"
+        rows.append(fig)
     return rows
 
 
