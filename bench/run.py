@@ -22,7 +22,6 @@ import argparse
 import json
 import os
 import platform
-import subprocess
 import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -32,6 +31,7 @@ from typing import Any
 from bench import ops
 from bench.inputs import Credentials, make_credentials, write_noise_wav
 from bench.timing import Stats, Task, time_pair, time_single
+from bench.workers import run_worker
 from provsdk.models import Verdict
 
 __all__ = ["main"]
@@ -82,20 +82,6 @@ def _environment() -> dict[str, Any]:
         "c2pa_python": version("c2pa-python"),
         "numpy": version("numpy"),
     }
-
-
-def _worker(args: list[str], env: dict[str, str]) -> dict[str, Any]:
-    done = subprocess.run(
-        [sys.executable, "-m", "bench.workers", *args],
-        env=env,
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    if done.returncode != 0:
-        raise RuntimeError(f"bench worker {args[0]} failed:\n{done.stderr.strip()}")
-    result: dict[str, Any] = json.loads(done.stdout)
-    return result
 
 
 def _sanity(work: Path, src: Path, creds: Credentials) -> Path:
@@ -185,13 +171,13 @@ def measure(seconds: float, repeat: int, gen_repeat: int) -> Results:
             r[f"{key}_over_floor"] = t[key].median / t["floor"].median
 
         for which in ("ours", "raw"):
-            mem = _worker(
+            mem = run_worker(
                 ["memory", which, str(src), str(work / f"mem-{which}.wav"), str(home)], env
             )
             mem["extra_over_file"] = mem["peak_extra_bytes"] / size
             res.memory[which] = mem
 
-        res.generator = _worker(["generator", str(seconds), str(gen_repeat)], env)
+        res.generator = run_worker(["generator", str(seconds), str(gen_repeat)], env)
         res.generator["repeat"] = gen_repeat
 
     gen = res.generator
