@@ -17,6 +17,8 @@ from provsdk.models.origin import (
     SoftwareAgent,
     TrainingMining,
 )
+from provsdk.softbinding.assertion import soft_binding_assertion
+from provsdk.softbinding.audio_code import AudioCode
 
 __all__ = [
     "ACTIONS",
@@ -69,6 +71,9 @@ class ManifestSpec:
     declared_disclosure: DeclaredDisclosure | None = None  # used only without a signed one
     grants: tuple[str, ...] = ()  # licensor-signed JWS, one assertion each
     contracts: tuple[tuple[ContractDocument, bytes], ...] = ()  # documents grants bind by hash
+    # The ISCC Audio-Code of the sound, for the c2pa.soft-binding assertion (sign_file computes
+    # it from the input when it is not given).
+    soft_binding: AudioCode | None = None
 
     def __post_init__(self) -> None:
         # Checked here, not only by the CLI, so no caller can credit an AI origin to nobody.
@@ -183,6 +188,8 @@ def manifest_definition(spec: ManifestSpec, fmt: AudioFormat) -> dict[str, Any]:
         }
         assertions.append({"label": DISCLOSURE, "data": data})
     assertions.extend({"label": GRANT, "data": _statement_data(token)} for token in spec.grants)
+    if spec.soft_binding is not None:
+        assertions.append(soft_binding_assertion(spec.soft_binding))
     assertions.extend({"label": label, "data": data} for label, data in spec.extra_assertions)
     definition: dict[str, Any] = {
         "claim_generator_info": [{"name": "provsdk", "version": __version__}],

@@ -14,7 +14,13 @@ from provsdk.audio.formats import AudioFormat
 from provsdk.c2pa_access import UnreadableManifest, open_reader, read_manifest_reports
 from provsdk.credentials.signers import Signer
 from provsdk.credentials.trust import TrustStore
-from provsdk.errors import ConfigurationError, InputError, SigningError, TimestampError
+from provsdk.errors import (
+    ConfigurationError,
+    CorruptAudioError,
+    InputError,
+    SigningError,
+    TimestampError,
+)
 from provsdk.grants.create import MAX_DOCUMENT_BYTES
 from provsdk.manifest.build import (
     CONTRACT,
@@ -31,9 +37,10 @@ from provsdk.models.store import Manifest, ManifestStore
 from provsdk.progress import Progress
 from provsdk.sign.atomic import atomic_output, check_destination
 from provsdk.sign.strategy import SigningStrategy, default_strategy, resolve_strategy
+from provsdk.softbinding.audio_code import AudioCode
 from provsdk.timestamps import check_tsa_url
 
-__all__ = ["SignResult", "read_contracts", "read_parent", "sign_file"]
+__all__ = ["SignResult", "read_contracts", "read_parent", "sign_file", "sound_code"]
 
 _SUFFIXES = {
     AudioFormat.WAV: {".wav", ".wave"},
@@ -55,6 +62,9 @@ class SignResult:
     parent: bool = False
     # Why the file was not signed by the strategy asked for (c2pa's own path signed it).
     strategy_note: str | None = None
+    # The ISCC Audio-Code its c2pa.soft-binding assertion carries, or why it carries none.
+    soft_binding: AudioCode | None = None
+    soft_binding_note: str | None = None
 
 
 def read_parent(path: Path, audio: AudioInfo, anchors: TrustStore | None) -> ManifestStore | None:
@@ -127,6 +137,13 @@ def read_contracts(
     return list(carried.values())
 
 
+def sound_code(path: Path) -> AudioCode:
+    """The ISCC Audio-Code of the sound of ``path`` (a pass of ffmpeg over the file)."""
+    from provsdk.softbinding import audio_code, fingerprint_file
+
+    return audio_code(fingerprint_file(path))
+
+
 def _check_destination(source: Path, dest: Path, fmt: AudioFormat, in_place: bool) -> None:
     if dest.exists() and source.samefile(dest) and not in_place:
         raise ConfigurationError(
@@ -154,6 +171,7 @@ def sign_file(
     in_place: bool = False,
     anchors: TrustStore | None = None,
     progress: Progress | None = None,
+    soft_binding: bool = True,
 ) -> SignResult:
     """Embed a manifest built from ``spec`` into a copy of ``source`` at ``dest``, signed.
 
@@ -164,7 +182,10 @@ def sign_file(
     anything is written).
 
     ``strategy`` defaults to :func:`~provsdk.sign.strategy.default_strategy`; ``progress``
-    hears how many bytes are signed, for strategies that stream.
+    hears how many bytes are signed, for strategies that stream. Unless ``soft_binding`` is
+    False, the manifest carries a ``c2pa.soft-binding`` assertion with the ISCC Audio-Code of
+    the input's sound (``spec.soft_binding``, or computed here from its Chromaprint
+    fingerprint), by which a copy that lost its manifest can find it again in a repository.
     """
     src, out = Path(source), Path(dest)
     if tsa_url is not None:
@@ -177,6 +198,14 @@ def sign_file(
     parent = read_parent(src, info, anchors) is not None
     if parent != spec.has_parent:
         spec = dataclasses.replace(spec, has_parent=parent)
+    unbound: str | None = None
+    if soft_binding and spec.soft_binding is None:
+        try:
+            spec = dataclasses.replace(spec, soft_binding=sound_code(src))
+        except CorruptAudioError as exc:
+            # Too short a clip, or a stream ffmpeg cannot decode whole: the file is still
+            # signed and hash-bound; only finding it again by its sound is not possible.
+            unbound = exc.message
     try:
         definition = manifest_definition(spec, info.format)
     except ConfigurationError as exc:
@@ -220,4 +249,6 @@ def sign_file(
         strategy=strategy.name,
         parent=parent,
         strategy_note=strategy_note,
+        soft_binding=spec.soft_binding,
+        soft_binding_note=unbound,
     )
