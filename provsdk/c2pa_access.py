@@ -7,6 +7,7 @@ for each use because c2pa objects are not fork-safe.
 from __future__ import annotations
 
 import contextlib
+import io
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -20,6 +21,7 @@ __all__ = [
     "is_missing_manifest",
     "open_reader",
     "read_manifest_reports",
+    "read_store_reports",
 ]
 
 # No remote manifests, no OCSP: verification is offline unless a caller asks otherwise.
@@ -59,22 +61,44 @@ def read_manifest_reports(
     """
     import c2pa
 
-    from provsdk.manifest.resources import with_data_digests
-
     if audio.manifest_problem is not None:
         raise UnreadableManifest(audio.manifest_problem)
     try:
         with path.open("rb") as fh:
-            reader = c2pa.Reader(audio.format.mime_type, fh, context=c2pa_context(anchors))
-            try:
-                # Embedded data is hashed now: only the open reader can reach its bytes.
-                return with_data_digests(reader.json(), reader), reader.crjson()
-            finally:
-                reader.close()
+            return _reports(audio.format.mime_type, fh, anchors)
     except c2pa.C2paError as exc:
         if is_missing_manifest(exc):
             return None
         raise
+
+
+def read_store_reports(store: bytes, anchors: TrustStore | None = None) -> tuple[str, str]:
+    """c2pa's two reports of a bare manifest store (one found apart from its asset).
+
+    c2pa validates the signatures, the certificates against ``anchors`` and every assertion
+    it can reach; the hard binding names an asset that is not there, so it reports that binding
+    as a mismatch, which the caller must expect. A store :func:`manifest_store_problem` finds
+    broken raises :class:`UnreadableManifest` without reaching c2pa.
+    """
+    from provsdk.audio.containers.jumbf import manifest_store_problem
+
+    problem = manifest_store_problem(store)
+    if problem is not None:
+        raise UnreadableManifest(problem)
+    return _reports("application/c2pa", io.BytesIO(store), anchors)
+
+
+def _reports(mime_type: str, stream: Any, anchors: TrustStore | None) -> tuple[str, str]:
+    import c2pa
+
+    from provsdk.manifest.resources import with_data_digests
+
+    reader = c2pa.Reader(mime_type, stream, context=c2pa_context(anchors))
+    try:
+        # Embedded data is hashed now: only the open reader can reach its bytes.
+        return with_data_digests(reader.json(), reader), reader.crjson()
+    finally:
+        reader.close()
 
 
 @contextlib.contextmanager

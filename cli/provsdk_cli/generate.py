@@ -17,7 +17,13 @@ from provsdk.grants import load_grant_token
 from provsdk.models.track import Track
 from provsdk.providers import provider_names
 from provsdk_cli.context import home_of, stdout
-from provsdk_cli.options import statement_options, tsa_option
+from provsdk_cli.options import (
+    open_repository_for,
+    register,
+    repository_option,
+    statement_options,
+    tsa_option,
+)
 from provsdk_cli.progress import BATCH, ProgressBar, quiet_option
 from provsdk_cli.render import dump_json, error_line, print_report, shown
 
@@ -72,6 +78,7 @@ def _track_json(track: Track) -> dict[str, Any]:
 @click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
 @click.option("--force", is_flag=True, help="Replace an existing OUT (atomically).")
 @tsa_option("each manifest")
+@repository_option
 @quiet_option
 @click.pass_context
 def generate(
@@ -95,6 +102,7 @@ def generate(
     as_json: bool,
     force: bool,
     tsa_url: str | None,
+    repository: str | None,
     quiet: bool,
 ) -> None:
     """Generate PROMPT into OUT with a signed C2PA manifest, then verify it.
@@ -106,6 +114,7 @@ def generate(
     saying why; the old file stays unless its replacement verifies.
     """
     options = {k: v for k, v in (("endpoint", endpoint), ("api_key", api_key)) if v}
+    repo = open_repository_for(repository)  # a missing repository fails before any generation
     common: dict[str, Any] = {
         "home": home_of(ctx),
         "include_prompt": not no_prompt,
@@ -128,6 +137,9 @@ def generate(
         with contextlib.closing(client):
             _ = client.signer, client.trust  # a missing key fails once, not once a row
             results = _run_batch(client, items, concurrency, as_json, quiet)
+        made = [r.track.path for r in results if r.track and r.status != "skipped"]
+        if repo is not None and repository and made:
+            register(repo, made, repository)
         failed = [r for r in results if r.status == "failed"]
         ctx.exit(3 if failed else 0)
     if prompt is None or out is None:
@@ -158,6 +170,8 @@ def generate(
             f"(provider {shown(track.generation.provider)}, seed {track.generation.seed})"
         )
         print_report(console, track.report)
+    if repo is not None and repository and track.report.passed:
+        register(repo, [track.path], repository)
     ctx.exit(0 if track.report.passed else 1)
 
 

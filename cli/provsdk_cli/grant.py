@@ -16,7 +16,15 @@ from provsdk.models.grant import ACTIONS, PURPOSES, Grant
 from provsdk.verify import expand_paths
 from provsdk_cli.context import home_of, stdout
 from provsdk_cli.documents import read_json, write_text
-from provsdk_cli.options import SignTo, credential_options, statement_signing, tsa_option
+from provsdk_cli.options import (
+    SignTo,
+    credential_options,
+    open_repository_for,
+    register,
+    repository_option,
+    statement_signing,
+    tsa_option,
+)
 from provsdk_cli.progress import ProgressBar, quiet_option
 from provsdk_cli.render import dump_json, show_statement, shown
 
@@ -171,6 +179,7 @@ def _inputs(patterns: tuple[str, ...]) -> list[Path]:
 @click.option("--in-place", is_flag=True, help="Replace each file, atomically.")
 @credential_options("Producer")
 @tsa_option("each new manifest")
+@repository_option
 @quiet_option
 @click.pass_context
 def attach(
@@ -183,6 +192,7 @@ def attach(
     key: str | None,
     cert: str | None,
     tsa_url: str | None,
+    repository: str | None,
     quiet: bool,
 ) -> None:
     """Attach a signed grant to FILEs: a new manifest on top of each file's history.
@@ -195,6 +205,7 @@ def attach(
     home = home_of(ctx)
     signed = load_grant(grant_file)
     signer = load_signer(Role.PRODUCER, key=key, cert=cert, home=home)
+    repo = open_repository_for(repository)
     with ProgressBar(quiet=quiet) as bar:
         results = attach_grant(
             _inputs(files),
@@ -211,3 +222,5 @@ def attach(
     for r in results:
         what = "attached" if r.attached else "already there, unchanged"
         console.print(f"{shown(str(r.output))}: grant {what} ({r.grants} in all)")
+    if repo is not None and repository:
+        register(repo, [r.output for r in results], repository)

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
@@ -89,6 +90,39 @@ def tsa_option(what: str) -> Callable[[F], F]:
         help=f"RFC 3161 time-stamp authority to timestamp {what}, so it still verifies after "
         "its certificate expires (default: $PROVSDK_TSA_URL).",
     )
+
+
+def repository_option(f: F) -> F:
+    """``--repository``: where signed files are registered under their sound."""
+    return click.option(
+        "--repository",
+        envvar="PROVSDK_REPOSITORY",
+        metavar="PATH_OR_URL",
+        help="Register each signed file's manifest under its sound in this manifest repository "
+        "(a SQLite file from `provsdk repo init`, or a URL), so a copy that loses its manifest "
+        "can find it again with `verify --repository` (default: $PROVSDK_REPOSITORY).",
+    )(f)
+
+
+def open_repository_for(where: str | None) -> Any:
+    """The repository ``--repository`` names, opened before any work, or None."""
+    if not where:
+        return None
+    from provsdk.repository import open_repository
+
+    return open_repository(where)
+
+
+def register(repository: Any, paths: Iterable[Path], where: str) -> None:
+    """Register each signed file in ``repository``, one line each on stdout."""
+    from provsdk.registration import register_file
+    from provsdk_cli.context import stdout
+    from provsdk_cli.render import shown
+
+    console = stdout()
+    for path in paths:
+        done = register_file(repository, path)
+        console.print(f"registered {shown(str(path))} as {shown(done.manifest)} in {shown(where)}")
 
 
 def statement_signing(role: Role) -> Callable[[F], F]:

@@ -11,7 +11,7 @@ from rich.markup import escape
 
 from provsdk.inert import inert, without_surrogates
 from provsdk.jws import StatementCheck
-from provsdk.models.report import C2paState, MiningUse, VerificationReport
+from provsdk.models.report import C2paState, MiningUse, SoftBindingState, VerificationReport
 from provsdk.timestamps import TimestampCheck
 
 __all__ = ["dump_json", "error_line", "print_report", "show_statement", "shown"]
@@ -215,11 +215,47 @@ def print_report(console: Console, report: VerificationReport) -> None:
     _training_mining(console, report)
     _disclosure(console, report)
     _grants(console, report)
+    _soft_binding(console, report)
     _line(console, "policy", f"{shown(report.policy.name)}: {'pass' if report.passed else 'fail'}")
     for reason in report.reasons:
         console.print(f"    [red]-[/red] {shown(str(reason))}")
     for note in report.notes:
         console.print(f"    [yellow]![/yellow] {shown(str(note))}")
+
+
+def _soft_binding(console: Console, report: VerificationReport) -> None:
+    """The recovered layer, only when a repository was asked: what was found, how strongly it
+    belongs to this sound, and that it is soft (these bytes are not hash-bound to it)."""
+    found = report.soft_binding
+    if found.state is SoftBindingState.NOT_SEARCHED:
+        return
+    where = shown(found.repository or "the repository")
+    if found.state is SoftBindingState.NO_MATCH:
+        _line(console, "recovered", f"no manifest for this sound in {where}")
+        return
+    score = f"{found.score:.2f}" if found.score is not None else "?"
+    label = shown(found.manifest or "?")
+    if found.state is SoftBindingState.REJECTED or found.recovered is None:
+        _line(console, "recovered", f"[red]rejected[/red]: {label} (match {score}) does not hold")
+        for reason in found.reasons:
+            console.print(f"    [red]-[/red] {shown(str(reason))}")
+        return
+    manifest = found.recovered
+    bound = (
+        "its signed code is this sound"
+        if found.bound
+        else "[yellow]code not signed for this sound[/yellow]"
+    )
+    _line(
+        console,
+        "recovered",
+        f"{label} from {where} (match {score}; {bound}; soft binding: these bytes are not "
+        f"hash-bound; manifest {manifest.integrity.state.value})",
+    )
+    if manifest.producer.present:
+        who = shown(manifest.producer.common_name or "unknown signer")
+        trusted = "trusted" if manifest.producer.trusted else "not trusted"
+        _line(console, "", f"signed by {who} ({trusted})")
 
 
 def show_statement(

@@ -14,7 +14,13 @@ from provsdk.manifest.build import ManifestSpec
 from provsdk.models.origin import DigitalSourceType, SoftwareAgent
 from provsdk.sign import sign_file
 from provsdk_cli.context import home_of, stdout
-from provsdk_cli.options import statement_options, tsa_option
+from provsdk_cli.options import (
+    open_repository_for,
+    register,
+    repository_option,
+    statement_options,
+    tsa_option,
+)
 from provsdk_cli.progress import ProgressBar, quiet_option
 from provsdk_cli.render import shown
 
@@ -52,6 +58,7 @@ _SOURCE_TYPE_HELP = (
     "--cert", type=click.Path(dir_okay=False), help="Producer certificate chain (PEM, leaf first)."
 )
 @tsa_option("the manifest")
+@repository_option
 @quiet_option
 @click.pass_context
 def sign(
@@ -68,6 +75,7 @@ def sign(
     key: str | None,
     cert: str | None,
     tsa_url: str | None,
+    repository: str | None,
     quiet: bool,
 ) -> None:
     """Sign SOURCE into OUT with a C2PA manifest.
@@ -92,6 +100,7 @@ def sign(
     )
     signer = load_signer(Role.PRODUCER, key=key, cert=cert, home=home_of(ctx))
     anchors = TrustStore.from_home(Role.PRODUCER, home_of(ctx))
+    repo = open_repository_for(repository)
     with ProgressBar(quiet=quiet) as bar:
         result = sign_file(
             source,
@@ -111,6 +120,12 @@ def sign(
     if result.strategy_note:
         # The file is signed all the same; say why it took the slower, whole-file path.
         console.print(f"signed in memory by c2pa's own writer: {result.strategy_note}")
+    if result.soft_binding_note:
+        console.print(
+            f"no soft binding (it cannot be found again by its sound): {result.soft_binding_note}"
+        )
+    if repo is not None and repository:
+        register(repo, [result.path], repository)
     if result.parent and (source_type or generator):
         console.print(
             f"{shown(source)} already carried a manifest, which states how its audio was made: the "

@@ -54,6 +54,13 @@ def _error_entry(path: str, exc: ProvsdkError) -> dict[str, Any]:
 @click.option(
     "--at", type=CheckDate(), help="Judge grants and statement certificates at this date."
 )
+@click.option(
+    "--repository",
+    envvar="PROVSDK_REPOSITORY",
+    metavar="PATH_OR_URL",
+    help="Look a file with no manifest up by its sound in this manifest repository (a SQLite "
+    "file, or a URL: the only case that uses the network). Default: $PROVSDK_REPOSITORY.",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object with a files list.")
 @click.option("--junit", type=click.Path(dir_okay=False), help="Also write a JUnit XML report.")
 @click.pass_context
@@ -66,6 +73,7 @@ def verify(
     tsa_anchors: tuple[str, ...],
     policy_file: str | None,
     at: dt.datetime | None,
+    repository: str | None,
     as_json: bool,
     junit: str | None,
 ) -> None:
@@ -91,6 +99,11 @@ def verify(
         timestamp_anchors=tsa_anchors,
     )
     policy = load_policy(policy_file) if policy_file else DEFAULT_POLICY
+    repo = None
+    if repository:
+        from provsdk.repository import open_repository
+
+        repo = open_repository(repository)  # a missing or broken one fails before any file
     console = stdout()
     entries: list[dict[str, Any]] = []
     worst = 0
@@ -99,7 +112,7 @@ def verify(
         raise InputError("no audio files found", path=paths[0])
     for path in files:
         try:
-            report = verify_file(path, trust=trust, policy=policy, at=at)
+            report = verify_file(path, trust=trust, policy=policy, at=at, repository=repo)
         except InputError as exc:
             click.echo(error_line(exc), err=True)
             entries.append(_error_entry(str(path), exc))

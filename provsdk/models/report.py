@@ -24,6 +24,8 @@ __all__ = [
     "PolicyLayer",
     "ProducerLayer",
     "Reason",
+    "SoftBindingLayer",
+    "SoftBindingState",
     "StatusEntry",
     "TrainingMiningLayer",
     "Verdict",
@@ -259,9 +261,65 @@ class PolicyLayer:
     reasons: tuple[Reason, ...] = ()
 
 
+class SoftBindingState(enum.Enum):
+    NOT_SEARCHED = "not-searched"  # no repository was given, or the file's own manifest holds
+    NO_MATCH = "no-match"  # the repository knows no sound like this one
+    RECOVERED = "recovered"  # a manifest was found for this sound and its signature holds
+    # A candidate was found but does not hold: its signature fails, or the code its own signed
+    # soft binding records is not this sound's.
+    REJECTED = "rejected"
+
+
+@dataclass(frozen=True)
+class SoftBindingLayer:
+    """Layer 6: a manifest found again by the sound alone, when the file carries none that holds.
+
+    The binding is soft: the repository matched the audio's fingerprint, so nothing says these
+    bytes are the ones that were signed, and the file's own integrity stays what it is (never
+    Trusted). ``bound`` says whether the recovered manifest's own signed ``c2pa.soft-binding``
+    code is this sound's (an excerpt's code is not the whole track's: then only the repository's
+    fingerprint matched, which nothing signed vouches for). ``recovered`` holds the layers of
+    the recovered manifest, judged as usual; a policy counts them only if it accepts recovery.
+    """
+
+    state: SoftBindingState = SoftBindingState.NOT_SEARCHED
+    repository: str | None = None
+    manifest: str | None = None
+    score: float | None = None
+    offset_seconds: float | None = None
+    bound: bool = False
+    recovered: Findings | None = None
+    reasons: tuple[Reason, ...] = ()
+
+    def to_dict(self) -> dict[str, Any]:
+        out: dict[str, Any] = {
+            "state": self.state.value,
+            "repository": self.repository,
+            "manifest": self.manifest,
+            "score": self.score,
+            "offset_seconds": self.offset_seconds,
+            "bound": self.bound,
+            "reasons": [str(r) for r in self.reasons],
+        }
+        if self.recovered is not None:
+            found = self.recovered
+            out["recovered"] = {
+                "c2pa": {"state": found.integrity.state.value, "binding": "soft"},
+                "producer": plain(found.producer),
+                "origin": {
+                    **plain(found.origin),
+                    "model_id": found.origin.model_id,
+                    "training_mining": found.origin.training_mining.to_dict(),
+                },
+                "disclosure": plain(found.disclosure),
+                "grants": {"present": found.grants.present, "count": found.grants.count},
+            }
+        return out
+
+
 @dataclass(frozen=True)
 class Findings:
-    """The five evidence layers of one file: what a policy is evaluated against."""
+    """The evidence layers of one file: what a policy is evaluated against."""
 
     integrity: IntegrityLayer
     producer: ProducerLayer
@@ -270,6 +328,7 @@ class Findings:
     grants: GrantsLayer
     notes: tuple[Reason, ...] = ()
     checked_at: str | None = None  # the date statements were judged at (ISO 8601)
+    soft_binding: SoftBindingLayer = field(default_factory=SoftBindingLayer)
 
 
 @dataclass(frozen=True)
@@ -287,6 +346,7 @@ class VerificationReport:
     duration: float | None = None
     notes: tuple[Reason, ...] = field(default=())
     checked_at: str | None = None
+    soft_binding: SoftBindingLayer = field(default_factory=SoftBindingLayer)
 
     @property
     def verdict(self) -> Verdict:
@@ -330,5 +390,6 @@ class VerificationReport:
                 ],
             },
             "checked_at": self.checked_at,
+            "soft_binding": self.soft_binding.to_dict(),
             "policy": {"name": self.policy.name, "passed": self.policy.passed},
         }

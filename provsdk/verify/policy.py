@@ -19,10 +19,12 @@ from provsdk.models.report import (
     GrantFinding,
     PolicyLayer,
     Reason,
+    SoftBindingState,
 )
 
 __all__ = [
     "DEFAULT_POLICY",
+    "AcceptRecovered",
     "AllOf",
     "AllowedTraining",
     "AnyOf",
@@ -309,6 +311,35 @@ class RequireGrant:
                 f"no valid grant permits {self._describe()} on {at} ({detail})",
             )
         ]
+
+
+@dataclass(frozen=True)
+class AcceptRecovered:
+    """``policy``, judged on a manifest recovered by soft binding when the file has none.
+
+    Only a file that carries no manifest at all can stand on recovered evidence, and only
+    when the recovered manifest's own signed soft-binding code is this sound's (``bound``):
+    the repository that found it is not trusted, the producer's signature over the code is. A
+    file whose own manifest fails validation shows tampering, which a manifest recovered for
+    a similar sound does not outweigh: it is judged on its own evidence, and fails.
+    """
+
+    policy: Policy
+
+    @property
+    def name(self) -> str:
+        return self.policy.name
+
+    def failures(self, evidence: Findings) -> list[Reason]:
+        found = evidence.soft_binding
+        if (
+            evidence.integrity.state is C2paState.ABSENT
+            and found.state is SoftBindingState.RECOVERED
+            and found.bound
+            and found.recovered is not None
+        ):
+            return self.policy.failures(found.recovered)
+        return self.policy.failures(evidence)
 
 
 DEFAULT_POLICY: Policy = AllOf(

@@ -13,6 +13,9 @@
     purpose = "commercial"
     territory = "US"
     licensors = ["Acme Label"]     # who must have signed it (absent: any trusted licensor)
+    [recovery]
+    accept = true                  # a file with no manifest may stand on one recovered by its
+                                   # sound (verify --repository), if that one's signed code is it
 
 Present statements must always verify, whatever the file says: a policy can only add rules.
 """
@@ -28,6 +31,7 @@ from provsdk.models.report import C2paState
 from provsdk.schemas import validate
 from provsdk.small_files import POLICY_CAP, read_capped
 from provsdk.verify.policy import (
+    AcceptRecovered,
     AllOf,
     AllowedTraining,
     Policy,
@@ -71,7 +75,10 @@ def policy_from_dict(data: dict[str, Any], *, name: str = "policy") -> Policy:
         )
         for i, g in enumerate(data.get("grant", []))
     )
-    return AllOf(rules=tuple(rules), name=str(data.get("name", name)))
+    policy: Policy = AllOf(rules=tuple(rules), name=str(data.get("name", name)))
+    if data.get("recovery", {}).get("accept"):
+        policy = AcceptRecovered(policy)
+    return policy
 
 
 def load_policy(path: str | Path) -> Policy:

@@ -26,6 +26,7 @@ from provsdk.manifest.build import GRANT
 from provsdk.manifest.parse import parse_store
 from provsdk.models.report import C2paState, StatusEntry
 from provsdk.models.store import ManifestStore
+from provsdk.verify.recovery import Recovery
 
 __all__ = ["FileEvidence", "read_evidence"]
 
@@ -40,6 +41,8 @@ class FileEvidence:
     essence: str | None = None  # digest of the coded audio, read only when a grant needs it
     # Why the file has no audio digest at all, when players could disagree on its audio.
     essence_problem: str | None = None
+    # A manifest found again by the sound, when the file carries none that holds.
+    recovery: Recovery | None = None
 
 
 def _unreadable(message: str) -> ManifestStore:

@@ -6,13 +6,24 @@ import datetime as dt
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from provsdk.credentials.trust import TrustConfig
-from provsdk.models.report import VerificationReport
+from provsdk.models.report import (
+    C2paState,
+    Findings,
+    Reason,
+    SoftBindingLayer,
+    VerificationReport,
+)
 from provsdk.sign.atomic import TEMP_SUFFIX
 from provsdk.verify.layers import findings
 from provsdk.verify.policy import DEFAULT_POLICY, Policy, evaluate
 from provsdk.verify.read import FileEvidence, read_evidence
+from provsdk.verify.recovery import Recovery, recover
+
+if TYPE_CHECKING:
+    from provsdk.repository import Repository
 
 __all__ = ["AUDIO_SUFFIXES", "expand_paths", "report_from_evidence", "verify_file"]
 
@@ -52,6 +63,8 @@ def report_from_evidence(
         essence=evidence.essence,
         essence_problem=evidence.essence_problem,
     )
+    if evidence.recovery is not None:
+        layers = _with_recovery(layers, evidence, trust, at)
     return VerificationReport(
         path=str(evidence.path),
         format=evidence.audio.format.extension,
@@ -64,7 +77,46 @@ def report_from_evidence(
         duration=evidence.audio.duration,
         notes=layers.notes,
         checked_at=layers.checked_at,
+        soft_binding=layers.soft_binding,
     )
+
+
+def _with_recovery(
+    layers: Findings, evidence: FileEvidence, trust: TrustConfig, at: dt.datetime
+) -> Findings:
+    """``layers`` with the soft-binding layer: the recovered manifest judged as usual, kept
+    apart from the file's own evidence (a policy counts it only if it accepts recovery)."""
+    found = evidence.recovery
+    assert found is not None
+    recovered = None
+    notes = list(layers.notes)
+    if found.store is not None:
+        recovered = findings(found.store, trust=trust, at=at, essence=evidence.essence)
+        how = (
+            "its own signed soft-binding code is this sound's"
+            if found.bound
+            else "only the repository's fingerprint matched; nothing signed says this sound "
+            "is the manifest's"
+        )
+        notes.append(
+            Reason(
+                "soft-binding.recovered",
+                f"a manifest ({found.manifest}) was found again by the sound in "
+                f"{found.repository} ({how}); these bytes are not hash-bound to it, so it is "
+                "shown, and counted only by a policy that accepts recovery",
+            )
+        )
+    layer = SoftBindingLayer(
+        state=found.state,
+        repository=found.repository,
+        manifest=found.manifest,
+        score=found.score,
+        offset_seconds=found.offset_seconds,
+        bound=found.bound,
+        recovered=recovered,
+        reasons=found.reasons,
+    )
+    return replace(layers, soft_binding=layer, notes=tuple(notes))
 
 
 def verify_file(
@@ -76,6 +128,7 @@ def verify_file(
     licensor_anchors: Sequence[str | Path] = (),
     policy: Policy = DEFAULT_POLICY,
     at: dt.datetime | None = None,
+    repository: Repository | str | Path | None = None,
 ) -> VerificationReport:
     """Verify one file, offline, against ``trust`` (default: ``PROVSDK_HOME``'s stores).
 
@@ -84,6 +137,12 @@ def verify_file(
     grants) are judged at ``at`` (default: now): their terms, and their certificates. Raises
     :class:`~provsdk.errors.InputError` when the file is not usable audio; every other
     outcome, including a tampered or unsigned file, is a report with a verdict.
+
+    With ``repository`` (a :class:`~provsdk.repository.Repository`, a SQLite path, or an
+    ``https://`` URL, the only case that touches the network), a file that carries no
+    manifest, or one that fails, is looked up by its sound; what is recovered is shown in
+    ``soft_binding`` and counted only by a policy that accepts recovery
+    (:class:`~provsdk.verify.policy.AcceptRecovered`).
     """
     trust = trust or TrustConfig.load()
     if trust_anchors or provider_anchors or licensor_anchors:
@@ -93,9 +152,25 @@ def verify_file(
             provider=trust.provider.adding_files(provider_anchors),
             licensor=trust.licensor.adding_files(licensor_anchors),
         )
-    return report_from_evidence(
-        read_evidence(path, trust.producer, trust.timestamp), policy, trust=trust, at=at
-    )
+    evidence = read_evidence(path, trust.producer, trust.timestamp)
+    if repository is not None and _needs_recovery(evidence):
+        evidence = replace(evidence, recovery=_recover(evidence, repository, trust))
+    return report_from_evidence(evidence, policy, trust=trust, at=at)
+
+
+def _needs_recovery(evidence: FileEvidence) -> bool:
+    store = evidence.store
+    return store is None or store.state is C2paState.INVALID
+
+
+def _recover(
+    evidence: FileEvidence, repository: Repository | str | Path, trust: TrustConfig
+) -> Recovery:
+    from provsdk.repository import open_repository
+
+    where = str(repository) if isinstance(repository, str | Path) else type(repository).__name__
+    repo = open_repository(repository) if isinstance(repository, str | Path) else repository
+    return recover(evidence.path, repo, where, trust.producer)
 
 
 def expand_paths(paths: Iterable[str | Path]) -> Iterator[Path]:
