@@ -39,6 +39,8 @@ HARD_BINDING_MISMATCHES = frozenset(
         "assertion.collectionHash.mismatch",
     }
 )
+# Failures that only say the signer is not trusted here: the store is then Valid, not Trusted.
+_TRUST_ONLY = frozenset({"signingCredential.untrusted"})
 # How many of the 64 bits of the ISCC Audio-Code may differ for the recovered manifest's signed
 # code to count as this sound's. Re-encodes and gain changes stay well inside it (see
 # bench/softbinding.py); an unrelated track differs in about half the bits.
@@ -61,17 +63,20 @@ class Recovery:
 
 
 def _soft(store: ManifestStore) -> ManifestStore | None:
-    """``store`` with its hard-binding mismatch set aside; None if anything else failed."""
-    others = [f for f in store.failures if f.code not in HARD_BINDING_MISMATCHES]
+    """``store`` as c2pa would judge it embedded in its own asset: its hard-binding mismatch
+    set aside, an untrusted signer kept as the reason it is only Valid; None if anything else
+    failed (a signature, an assertion's hash, a certificate)."""
+    hard = tuple(f for f in store.failures if f.code in HARD_BINDING_MISMATCHES)
+    untrusted = tuple(f for f in store.failures if f.code in _TRUST_ONLY)
+    others = [f for f in store.failures if f not in hard and f not in untrusted]
     if others or store.active is None:
         return None
-    trusted = any(e.code == "signingCredential.trusted" for e in store.successes)
-    set_aside = tuple(f for f in store.failures if f.code in HARD_BINDING_MISMATCHES)
+    trusted = not untrusted and any(e.code == "signingCredential.trusted" for e in store.successes)
     return dataclasses.replace(
         store,
         state=C2paState.TRUSTED if trusted else C2paState.VALID,
-        failures=(),
-        informational=store.informational + set_aside,
+        failures=untrusted,
+        informational=store.informational + hard,
     )
 
 
