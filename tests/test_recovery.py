@@ -8,8 +8,11 @@ recovered manifest will speak for it, and a manifest from a signer nobody trusts
 
 from __future__ import annotations
 
+import base64
+import dataclasses
 import json
 import subprocess
+import zlib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -26,7 +29,9 @@ from provsdk.models.report import SoftBindingState
 from provsdk.registration import embedded_store, register_file
 from provsdk.repository import Match, Repository, open_repository
 from provsdk.sign import sign_file
+from provsdk.sign.writer import sound_binding
 from provsdk.softbinding import Fingerprint, audio_code, fingerprint_file
+from provsdk.softbinding.signed_fingerprint import fingerprint_assertion, read_signed_fingerprint
 from provsdk.verify import verify_file
 from provsdk.verify.policy_file import policy_from_dict
 
@@ -116,6 +121,49 @@ def test_a_policy_that_accepts_recovery_passes_on_the_recovered_manifest(
     report = shop.verify(copy, policy=ACCEPTING)
     assert report.verdict is Verdict.PASS
     assert report.integrity.state is C2paState.ABSENT  # never Trusted: the binding is soft
+
+
+def test_an_excerpt_is_bound_by_the_fingerprint_its_producer_signed(
+    vectors: Path, shop: Shop
+) -> None:
+    """A 20 s excerpt's 64-bit code is not the track's; the signed fingerprint still aligns."""
+    signed = shop.sign(vectors / "sample1.wav", "signed.wav")
+    register_file(shop.repository(), signed)
+    excerpt = shop.strip(signed, "excerpt.mp3", "-ss", "8", "-t", "20", "-b:a", "128k")
+    report = shop.verify(excerpt, policy=ACCEPTING)
+    assert report.soft_binding.state is SoftBindingState.RECOVERED
+    assert report.soft_binding.bound
+    assert report.verdict is Verdict.PASS
+
+
+def test_a_manifest_signed_without_a_fingerprint_is_bound_by_its_code_only(
+    vectors: Path, shop: Shop
+) -> None:
+    """Manifests that carry only the code (other producers', or provsdk's before it signed the
+    fingerprint): a whole copy is bound by the code alone, another recording is not."""
+    spec = dataclasses.replace(shop.spec, soft_binding=None)
+    code, _ = sound_binding(vectors / "sample1.wav")
+    older = dataclasses.replace(spec, soft_binding=code)  # the code, no signed fingerprint
+    signed = shop.tmp / "older.wav"
+    sign_file(vectors / "sample1.wav", signed, older, shop.signer, anchors=shop.trust.producer)
+    register_file(shop.repository(), signed)
+    whole = shop.verify(shop.strip(signed, "whole.wav"), policy=ACCEPTING)
+    assert whole.soft_binding.bound and whole.verdict is Verdict.PASS
+    stranger = _other(vectors, shop)
+    label = register_file(shop.repository(), signed).manifest
+    lying = _Lying(shop.repository(), label)
+    report = verify_file(stranger, trust=shop.trust, repository=lying, policy=ACCEPTING)
+    assert report.soft_binding.state is SoftBindingState.RECOVERED
+    assert not report.soft_binding.bound and report.verdict is Verdict.FAIL
+
+
+def test_a_fingerprint_assertion_that_inflates_without_end_is_not_read() -> None:
+    bomb = base64.b64encode(zlib.compress(b"\0" * 50_000_000)).decode()
+    assert read_signed_fingerprint({"alg": "chromaprint-1", "count": 10, "values": bomb}) is None
+    assert read_signed_fingerprint({"alg": "chromaprint-1", "count": 10**9, "values": bomb}) is None
+    fine = fingerprint_assertion(Fingerprint((1, 2, 3)))["data"]
+    assert read_signed_fingerprint(fine) == Fingerprint((1, 2, 3))
+    assert read_signed_fingerprint({**fine, "alg": "other"}) is None
 
 
 def test_a_file_whose_own_manifest_holds_is_not_looked_up(vectors: Path, shop: Shop) -> None:

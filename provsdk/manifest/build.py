@@ -19,6 +19,8 @@ from provsdk.models.origin import (
 )
 from provsdk.softbinding.assertion import soft_binding_assertion
 from provsdk.softbinding.audio_code import AudioCode
+from provsdk.softbinding.fingerprint import Fingerprint
+from provsdk.softbinding.signed_fingerprint import fingerprint_assertion
 
 __all__ = [
     "ACTIONS",
@@ -71,9 +73,11 @@ class ManifestSpec:
     declared_disclosure: DeclaredDisclosure | None = None  # used only without a signed one
     grants: tuple[str, ...] = ()  # licensor-signed JWS, one assertion each
     contracts: tuple[tuple[ContractDocument, bytes], ...] = ()  # documents grants bind by hash
-    # The ISCC Audio-Code of the sound, for the c2pa.soft-binding assertion (sign_file computes
-    # it from the input when it is not given).
+    # The ISCC Audio-Code of the sound, for the c2pa.soft-binding assertion, and the Chromaprint
+    # fingerprint it was computed from, signed beside it so a recovery can be confirmed against
+    # signed data (sign_file computes both from the input when they are not given).
     soft_binding: AudioCode | None = None
+    fingerprint: Fingerprint | None = None
 
     def __post_init__(self) -> None:
         # Checked here, not only by the CLI, so no caller can credit an AI origin to nobody.
@@ -190,6 +194,8 @@ def manifest_definition(spec: ManifestSpec, fmt: AudioFormat) -> dict[str, Any]:
     assertions.extend({"label": GRANT, "data": _statement_data(token)} for token in spec.grants)
     if spec.soft_binding is not None:
         assertions.append(soft_binding_assertion(spec.soft_binding))
+    if spec.fingerprint is not None:
+        assertions.append(fingerprint_assertion(spec.fingerprint))
     assertions.extend({"label": label, "data": data} for label, data in spec.extra_assertions)
     definition: dict[str, Any] = {
         "claim_generator_info": [{"name": "provsdk", "version": __version__}],

@@ -38,9 +38,10 @@ from provsdk.progress import Progress
 from provsdk.sign.atomic import atomic_output, check_destination
 from provsdk.sign.strategy import SigningStrategy, default_strategy, resolve_strategy
 from provsdk.softbinding.audio_code import AudioCode
+from provsdk.softbinding.fingerprint import Fingerprint
 from provsdk.timestamps import check_tsa_url
 
-__all__ = ["SignResult", "read_contracts", "read_parent", "sign_file", "sound_code"]
+__all__ = ["SignResult", "read_contracts", "read_parent", "sign_file", "sound_binding"]
 
 _SUFFIXES = {
     AudioFormat.WAV: {".wav", ".wave"},
@@ -137,11 +138,13 @@ def read_contracts(
     return list(carried.values())
 
 
-def sound_code(path: Path) -> AudioCode:
-    """The ISCC Audio-Code of the sound of ``path`` (a pass of ffmpeg over the file)."""
+def sound_binding(path: Path) -> tuple[AudioCode, Fingerprint]:
+    """The ISCC Audio-Code of the sound of ``path`` and the Chromaprint fingerprint it comes
+    from (one pass of ffmpeg over the file)."""
     from provsdk.softbinding import audio_code, fingerprint_file
 
-    return audio_code(fingerprint_file(path))
+    fingerprint = fingerprint_file(path)
+    return audio_code(fingerprint), fingerprint
 
 
 def _check_destination(source: Path, dest: Path, fmt: AudioFormat, in_place: bool) -> None:
@@ -201,7 +204,8 @@ def sign_file(
     unbound: str | None = None
     if soft_binding and spec.soft_binding is None:
         try:
-            spec = dataclasses.replace(spec, soft_binding=sound_code(src))
+            code, fingerprint = sound_binding(src)
+            spec = dataclasses.replace(spec, soft_binding=code, fingerprint=fingerprint)
         except CorruptAudioError as exc:
             # Too short a clip, or a stream ffmpeg cannot decode whole: the file is still
             # signed and hash-bound; only finding it again by its sound is not possible.

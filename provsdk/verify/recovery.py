@@ -5,9 +5,10 @@ file's (Chromaprint fingerprint, confirmed by aligned comparison), and what it r
 validated here by c2pa as a bare store, against the producer anchors, exactly as an embedded
 one would be. Two things are not taken from the repository: the signature (c2pa checks it)
 and the claim that the manifest belongs to this sound, which counts only when the manifest's
-own signed ``c2pa.soft-binding`` code is this file's code (``bound``). The hard binding of a
-recovered store names bytes that are not these, so its mismatch is expected and set aside;
-anything else c2pa finds wrong rejects the candidate.
+own signed fingerprint (``io.provsdk.fingerprint``) aligns with this file's, or, for a
+manifest without one, when its signed ``c2pa.soft-binding`` code is this file's (``bound``).
+The hard binding of a recovered store names bytes that are not these, so its mismatch is
+expected and set aside; anything else c2pa finds wrong rejects the candidate.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from provsdk.models.store import ManifestStore
 
 if TYPE_CHECKING:
     from provsdk.repository import Repository
+    from provsdk.softbinding import Fingerprint
 
 __all__ = ["BOUND_BITS", "HARD_BINDING_MISMATCHES", "Recovery", "recover"]
 
@@ -80,14 +82,33 @@ def _soft(store: ManifestStore) -> ManifestStore | None:
     )
 
 
-def _bound(store: ManifestStore, bits: int) -> bool:
-    from provsdk.softbinding import hamming, read_soft_binding
-    from provsdk.softbinding.assertion import LABEL
+def _bound(store: ManifestStore, fingerprint: Fingerprint) -> bool:
+    """Whether the sound the recovered manifest's producer signed is this file's sound.
+
+    The signed fingerprint decides when the manifest carries one (excerpts and trimmed copies
+    align with it); else the signed Audio-Code, which only a whole, similar file can match.
+    """
+    from provsdk.softbinding import (
+        LABEL,
+        align,
+        audio_code,
+        hamming,
+        read_soft_binding,
+        signed_fingerprint,
+    )
 
     assert store.active is not None
+    signed = [
+        found
+        for data in store.active.assertions_named(signed_fingerprint.LABEL)
+        if (found := signed_fingerprint.read_signed_fingerprint(data)) is not None
+    ]
+    if signed:
+        return any(align(fingerprint, reference).is_match for reference in signed)
+    bits = audio_code(fingerprint).bits
     for data in store.active.assertions_named(LABEL):
-        signed = read_soft_binding(data) if isinstance(data, dict) else None
-        if signed is not None and hamming(signed.bits, bits) <= BOUND_BITS:
+        code = read_soft_binding(data) if isinstance(data, dict) else None
+        if code is not None and hamming(code.bits, bits) <= BOUND_BITS:
             return True
     return False
 
@@ -95,14 +116,13 @@ def _bound(store: ManifestStore, bits: int) -> bool:
 def recover(path: Path, repository: Repository, where: str, producer_trust: TrustStore) -> Recovery:
     """Look ``path``'s sound up in ``repository`` (named ``where`` in reports) and validate
     the best candidates' stores; the first that holds is the recovery."""
-    from provsdk.softbinding import audio_code, fingerprint_file
+    from provsdk.softbinding import fingerprint_file
 
     try:
         fingerprint = fingerprint_file(path)
     except InputError as exc:
         why = Reason("soft-binding.unreadable", f"the audio could not be fingerprinted: {exc}")
         return Recovery(where, SoftBindingState.NO_MATCH, reasons=(why,))
-    code = audio_code(fingerprint)
     matches = repository.matches_by_content(fingerprint, limit=_CANDIDATES)
     if not matches:
         why = Reason("soft-binding.no-match", f"{where} knows no sound like this one")
@@ -120,7 +140,7 @@ def recover(path: Path, repository: Repository, where: str, producer_trust: Trus
             score=match.score,
             offset_seconds=match.offset_seconds,
             store=found,
-            bound=_bound(found, code.bits),
+            bound=_bound(found, fingerprint),
         )
     best = matches[0]
     return Recovery(
