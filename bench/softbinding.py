@@ -2,7 +2,7 @@
 transformed, find its own registration again, and does an unregistered track find none?
 
     python -m bench.softbinding            # 100 registered tracks, 1,000 unregistered
-    python -m bench.softbinding --quick    # smoke run: 8 registered, 40 unregistered
+    python -m bench.softbinding --quick    # smoke run: 6 registered, 30 unregistered
 
 The corpus comes from the built-in generator (many prompts: style, mood and instrument words,
 each with its own seed), encoded to WAV. Each registered track is transformed by the wheel's
@@ -11,11 +11,11 @@ recovery counts when the top-1 answer is the right track and confirms by :func:`
 ``MATCH_THRESHOLD``. The unregistered tracks (other prompts and seeds) are looked up the same
 way: any confirmed answer is a false match.
 
-The lookup is the repository's ``matches_by_content`` when ``provsdk.repository`` can publish
-bare fingerprints (``--lookup repository``); otherwise, and by default, a linear scan that
-aligns the query with every registered fingerprint, which is the confirmation step the
-repository runs on its candidates, over all of them: an upper bound on what candidate
-selection can recover. The output says which one ran.
+Each query is looked up two ways over the same corpus: through ``provsdk.repository`` (a
+SQLite repository in a temporary folder, ``publish`` then ``matches_by_content``: the code's
+bands and the sub-fingerprint index propose, ``align`` confirms), and by a linear scan that
+aligns the query with every registered fingerprint, which is the confirmation step over all
+entries: an upper bound on what candidate selection can recover. The table shows both.
 """
 
 # ruff: noqa: E402  (the path set-up below must run before the bench and provsdk imports)
@@ -37,6 +37,7 @@ import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
+from typing import Any
 
 from provsdk.audio.codec import encode, ffmpeg_executable
 from provsdk.audio.formats import AudioFormat
@@ -118,9 +119,22 @@ def _ffmpeg(source: Path, dest: Path, options: Sequence[str]) -> None:
     )  # fmt: skip
 
 
+def _render(job: Job) -> Any:
+    """The job's samples. The generator is still changing: a prompt it refuses today falls back
+    to fewer of its words (the same seed), so the corpus keeps its size; such a refusal is the
+    generator's bug, not the bench's to hide, so it is printed on stderr."""
+    words = job.prompt.split()
+    for kept in (words, words[:-1], words[1:2]):
+        try:
+            return render_track(" ".join(kept) or "music", seed=job.seed, duration=job.duration)[0]
+        except ValueError as exc:
+            print(f"generator refused {' '.join(kept)!r} seed {job.seed}: {exc}", file=sys.stderr)
+    return render_track("music", seed=job.seed, duration=job.duration)[0]
+
+
 def _make(job: Job) -> tuple[bytes, dict[str, bytes]]:
     """The job's fingerprint (of the WAV as generated) and, if asked, one per transform."""
-    samples, _plan = render_track(job.prompt, seed=job.seed, duration=job.duration)
+    samples = _render(job)
     with tempfile.TemporaryDirectory(prefix="softbinding-") as scratch:
         wav = Path(scratch) / "track.wav"
         encode(samples, 44100, AudioFormat.WAV, wav)
@@ -161,24 +175,58 @@ def _confirmed(score: float, overlap: int) -> bool:
     return score >= MATCH_THRESHOLD and overlap >= MIN_OVERLAP
 
 
+def _repository_lookups(
+    references: list[bytes], made: list[tuple[bytes, dict[str, bytes]]], others: list[bytes]
+) -> tuple[dict[str, list[int]], list[int]]:
+    """Publish every registered fingerprint to a fresh SQLite repository, then look each
+    query up: the index of the top-1 match's track per query, -1 for none."""
+    from bench.repository import synthetic_store
+    from provsdk.repository import open_repository
+    from provsdk.repository.sqlite import Entry, SqliteRepository
+    from provsdk.softbinding import audio_code
+
+    labels = [f"urn:c2pa:softbinding-bench-{i:05d}" for i in range(len(references))]
+    index = {label: i for i, label in enumerate(labels)}
+    with tempfile.TemporaryDirectory(prefix="softbinding-repo-") as scratch:
+        repo = open_repository(Path(scratch) / "repository.sqlite", create=True)
+        assert isinstance(repo, SqliteRepository)
+        fps = [Fingerprint.from_bytes(b) for b in references]
+        repo.publish_many(
+            Entry(synthetic_store(label), label, audio_code(fp), fp)
+            for label, fp in zip(labels, fps, strict=True)
+        )
+
+        def top(query: bytes) -> int:
+            matches = repo.matches_by_content(Fingerprint.from_bytes(query), limit=1)
+            return index[matches[0].manifest] if matches else -1
+
+        found = {t.row: [top(q[t.row]) for _, q in made] for t in TRANSFORMS}
+        false_found = [top(q) for q in others]
+        close = getattr(repo, "close", None)
+        if close is not None:
+            close()
+    return found, false_found
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--quick", action="store_true", help="smoke run, under a minute")
-    parser.add_argument("--tracks", type=int, help="registered tracks (default 100; quick 8)")
+    parser.add_argument("--tracks", type=int, help="registered tracks (default 100; quick 6)")
     parser.add_argument(
-        "--unregistered", type=int, help="unregistered tracks (default 1000; quick 40)"
+        "--unregistered", type=int, help="unregistered tracks (default 1000; quick 30)"
     )
     parser.add_argument("--seconds", type=float, help="registered track length (default 30)")
     parser.add_argument("--workers", type=int, default=os.cpu_count() or 1)
     args = parser.parse_args(argv)
-    tracks = args.tracks or (8 if args.quick else 100)
+    tracks = args.tracks or (6 if args.quick else 100)
     unregistered = args.unregistered if args.unregistered is not None else (
-        40 if args.quick else 1000
+        30 if args.quick else 1000
     )  # fmt: skip
     seconds = args.seconds or 30.0
     # Unregistered tracks are short (there are ten times more, and rendering is most of the
-    # cost), but longer than the shortest overlap a match may rest on.
-    other_seconds = MIN_OVERLAP_SECONDS + 2.0
+    # cost), but their fingerprints are longer than the shortest overlap a match may rest on
+    # (Chromaprint's windows take about 2.5 s off the end): checked below.
+    other_seconds = MIN_OVERLAP_SECONDS + 6.0
 
     started = time.perf_counter()
     registered_jobs = corpus(tracks, first_seed=1, duration=seconds, transforms=True)
@@ -188,57 +236,70 @@ def main(argv: Sequence[str] | None = None) -> int:
         others = [fp for fp, _ in pool.map(_make, other_jobs, chunksize=4)]
     built = time.perf_counter() - started
 
+    from provsdk.softbinding.compare import MIN_OVERLAP
+
+    too_short = sum(len(b) // 4 < MIN_OVERLAP for b in others)
+    if too_short:
+        raise SystemExit(f"{too_short} unregistered fingerprints are too short to ever match")
     references = [fp for fp, _ in made]
     lookup_started = time.perf_counter()
     with ProcessPoolExecutor(
         args.workers, initializer=_load_references, initargs=(references,)
     ) as pool:
-        rows: list[tuple[Transform, int, float]] = []
-        for t in TRANSFORMS:
-            answers = list(pool.map(_scan, [q[t.row] for _, q in made], chunksize=4))
-            right = [
-                i == want and _confirmed(score, overlap)
-                for want, (i, score, overlap) in enumerate(answers)
-            ]
-            worst = min(
-                (score for want, (i, score, _o) in enumerate(answers) if i == want), default=0.0
-            )
-            rows.append((t, sum(right), worst))
-        false_answers = list(pool.map(_scan, others, chunksize=16))
-    looked_up = time.perf_counter() - lookup_started
-    false_matches = sum(_confirmed(score, overlap) for _, score, overlap in false_answers)
-    highest_false = max((score for _, score, _o in false_answers), default=0.0)
+        scanned = {
+            t.row: list(pool.map(_scan, [q[t.row] for _, q in made], chunksize=4))
+            for t in TRANSFORMS
+        }
+        false_scanned = list(pool.map(_scan, others, chunksize=16))
+    scan_time = time.perf_counter() - lookup_started
+    repository_started = time.perf_counter()
+    found, false_found = _repository_lookups(references, made, others)
+    repository_time = time.perf_counter() - repository_started
+    rows = []
+    for t in TRANSFORMS:
+        answers = scanned[t.row]
+        right = sum(
+            i == want and _confirmed(score, overlap)
+            for want, (i, score, overlap) in enumerate(answers)
+        )
+        worst = min(
+            (score for want, (i, score, _o) in enumerate(answers) if i == want), default=0.0
+        )
+        by_repo = sum(i == want for want, i in enumerate(found[t.row]))
+        rows.append((t, by_repo, right, worst))
+    false_matches = sum(_confirmed(score, overlap) for _, score, overlap in false_scanned)
+    false_by_repo = sum(i >= 0 for i in false_found)
+    highest_false = max((score for _, score, _o in false_scanned), default=0.0)
 
     print(
         f"soft-binding recovery: {tracks} registered tracks of {seconds:.0f} s, "
         f"{unregistered} unregistered of {other_seconds:.0f} s, from the built-in generator"
     )
     print(
-        "lookup: linear scan, align() against every registered fingerprint "
-        "(the repository's confirmation step over all entries)"
-    )
-    print(
         f"match: score >= MATCH_THRESHOLD {MATCH_THRESHOLD:.2f} over >= "
-        f"{MIN_OVERLAP_SECONDS:.0f} s of informative overlap"
+        f"{MIN_OVERLAP_SECONDS:.0f} s of informative overlap; recovery = top-1 is the right track"
     )
     print()
     print("| transformation of a registered track, manifest stripped | recovered top-1 "
-          "| target | lowest right score |")  # fmt: skip
-    print("|---|---|---|---|")
+          "(repository) | linear scan | target | lowest right score |")  # fmt: skip
+    print("|---|---|---|---|---|")
     ok = True
-    for t, right, worst in rows:
-        share = right / tracks
-        ok &= share >= t.target
-        print(f"| {t.row} | {share:.0%} ({right}/{tracks}) | {t.target:.0%} | {worst:.3f} |")
-    ok &= false_matches == 0
+    for t, by_repo, right, worst in rows:
+        ok &= by_repo / tracks >= t.target
+        print(
+            f"| {t.row} | {by_repo / tracks:.0%} ({by_repo}/{tracks}) "
+            f"| {right / tracks:.0%} | {t.target:.0%} | {worst:.3f} |"
+        )
+    ok &= false_by_repo == 0 and false_matches == 0
     print(
-        f"| unregistered tracks (false matches) | {false_matches} of {unregistered} | 0 "
-        f"| highest score {highest_false:.3f} |"
+        f"| unregistered tracks (false matches) | {false_by_repo} of {unregistered} "
+        f"| {false_matches} | 0 | highest score {highest_false:.3f} |"
     )
     print()
     print(
-        f"time: corpus {built:.1f} s (render, encode, transform, fingerprint), "
-        f"lookups {looked_up:.1f} s, {args.workers} workers"
+        f"time: corpus {built:.1f} s (render, encode, transform, fingerprint; {args.workers} "
+        f"workers), repository {repository_time:.1f} s (publish + "
+        f"{tracks * len(TRANSFORMS) + unregistered} lookups), linear scan {scan_time:.1f} s"
     )
     print("all targets met" if ok else "TARGETS MISSED")
     return 0
