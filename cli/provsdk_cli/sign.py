@@ -59,6 +59,12 @@ _SOURCE_TYPE_HELP = (
 )
 @tsa_option("the manifest")
 @repository_option
+@click.option(
+    "--no-soft-binding",
+    is_flag=True,
+    help="Leave the soft binding (the sound's fingerprint and ISCC code) out of the manifest: "
+    "saves a decoding pass, but a copy that loses its manifest cannot find it again.",
+)
 @quiet_option
 @click.pass_context
 def sign(
@@ -76,6 +82,7 @@ def sign(
     cert: str | None,
     tsa_url: str | None,
     repository: str | None,
+    no_soft_binding: bool,
     quiet: bool,
 ) -> None:
     """Sign SOURCE into OUT with a C2PA manifest.
@@ -100,6 +107,10 @@ def sign(
     )
     signer = load_signer(Role.PRODUCER, key=key, cert=cert, home=home_of(ctx))
     anchors = TrustStore.from_home(Role.PRODUCER, home_of(ctx))
+    if no_soft_binding and repository:
+        raise click.UsageError(
+            "--repository registers the soft binding that --no-soft-binding leaves out"
+        )
     repo = open_repository_for(repository)
     with ProgressBar(quiet=quiet) as bar:
         result = sign_file(
@@ -111,6 +122,7 @@ def sign(
             anchors=anchors,
             tsa_url=tsa_url,
             progress=bar,
+            soft_binding=not no_soft_binding,
         )
     console = stdout()
     console.print(
