@@ -24,8 +24,8 @@ from provsdk.home import ProvsdkHome
 from provsdk.providers.transport.rules import MAX_ANSWER
 from provsdk.repository import default_repository_location, open_repository
 from provsdk.repository.index import BANDS, bands
-from provsdk.repository.limits import MAX_STORE_BYTES
-from provsdk.repository.sqlite import LabelTaken, SqliteRepository
+from provsdk.repository.limits import MAX_STORE_BYTES, LabelTaken
+from provsdk.repository.sqlite import SqliteRepository
 from provsdk.softbinding.audio_code import ALG, AudioCode, audio_code, hamming
 from provsdk.softbinding.compare import MIN_OVERLAP
 from provsdk.softbinding.fingerprint import ITEM_SECONDS, Fingerprint, fingerprint_file

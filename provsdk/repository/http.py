@@ -19,7 +19,7 @@ import httpx
 from provsdk.errors import ProviderResponseError
 from provsdk.providers.transport import HttpTransport
 from provsdk.repository import Match
-from provsdk.repository.limits import check_fingerprint, check_label, check_store
+from provsdk.repository.limits import LabelTaken, check_fingerprint, check_label, check_store
 from provsdk.softbinding.audio_code import ALG, AudioCode
 from provsdk.softbinding.fingerprint import Fingerprint
 
@@ -110,7 +110,12 @@ class HttpRepository:
         }
         # Publishing is idempotent on the server (the same store under its label is a no-op),
         # so a retry after a lost answer cannot register anything twice.
-        self._http.request("POST", "/manifests", idempotent=True, json=body)
+        try:
+            self._http.request("POST", "/manifests", idempotent=True, json=body)
+        except ProviderResponseError as exc:
+            if exc.status == 409:
+                raise LabelTaken(exc.message) from None
+            raise
 
     def matches_by_binding(self, alg: str, value: str) -> list[Match]:
         return self._matches("/matches/byBinding", {"alg": alg, "value": value})

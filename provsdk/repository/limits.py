@@ -12,6 +12,7 @@ __all__ = [
     "MAX_LABEL_CHARS",
     "MAX_STORE_BYTES",
     "MIN_FINGERPRINT_VALUES",
+    "LabelTaken",
     "check_fingerprint",
     "check_label",
     "check_store",
@@ -28,6 +29,10 @@ MAX_FINGERPRINT_VALUES = round(4 * 3600 / ITEM_SECONDS)
 MIN_FINGERPRINT_VALUES = 1
 # C2PA labels are "urn:c2pa:<uuid>[:generator]"; this bounds what a stranger can make us keep.
 MAX_LABEL_CHARS = 256
+
+
+class LabelTaken(InputError):
+    """Another manifest store is already published under this label."""
 
 
 def check_label(manifest: str) -> str:

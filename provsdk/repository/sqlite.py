@@ -33,12 +33,12 @@ from provsdk.repository.index import (
     to_signed,
     vote,
 )
-from provsdk.repository.limits import check_fingerprint, check_label, check_store
+from provsdk.repository.limits import LabelTaken, check_fingerprint, check_label, check_store
 from provsdk.softbinding.audio_code import ALG, AudioCode, audio_code, code_from_iscc, hamming
 from provsdk.softbinding.compare import MIN_OVERLAP, align
 from provsdk.softbinding.fingerprint import ITEM_SECONDS, Fingerprint
 
-__all__ = ["SCHEMA_VERSION", "Entry", "LabelTaken", "RepositoryStats", "SqliteRepository"]
+__all__ = ["SCHEMA_VERSION", "Entry", "RepositoryStats", "SqliteRepository"]
 
 SCHEMA_VERSION = 1
 _APPLICATION = "provsdk manifest repository"
@@ -67,10 +67,6 @@ _SCHEMA = [
     " key INTEGER NOT NULL, entry INTEGER NOT NULL, position INTEGER NOT NULL,"
     " PRIMARY KEY (key, entry, position)) WITHOUT ROWID",
 ]
-
-
-class LabelTaken(InputError):
-    """Another manifest store is already published under this label."""
 
 
 # Built from constants only (no value is ever spliced in), hence the noqa.

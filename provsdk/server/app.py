@@ -34,6 +34,7 @@ from provsdk.server.schemas import (
     ModelBody,
     ModelList,
 )
+from provsdk.server.softbinding import open_served_repository, softbinding_routes
 
 __all__ = ["TITLE", "VERSION", "create_app"]
 
@@ -286,6 +287,8 @@ def create_app(config: ServerConfig) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        repository = open_served_repository(config.repository) if config.repository else None
+        app.state.repository = repository
         service = Generations(config, load_credentials(config.home))
         app.state.generations = service
         try:
@@ -293,6 +296,8 @@ def create_app(config: ServerConfig) -> FastAPI:
         finally:
             # Waits for running jobs; off the event loop so open requests can still finish.
             await anyio.to_thread.run_sync(service.close)
+            if repository is not None:
+                repository.close()
 
     app = FastAPI(
         title=TITLE,
@@ -312,4 +317,6 @@ def create_app(config: ServerConfig) -> FastAPI:
         max_body=config.max_body,
     )
     app.include_router(_routes(config))
+    if config.repository is not None:
+        app.include_router(softbinding_routes())
     return app

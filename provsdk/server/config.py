@@ -109,6 +109,9 @@ class ServerConfig:
     # licensor certificate. A job whose grant cannot be timestamped fails.
     tsa_url: str | None = None
     storage_dir: Path | None = None
+    # A manifest repository (a SQLite file) to serve over the C2PA soft-binding resolution API
+    # under /v1 (provsdk.server.softbinding); None: those routes do not exist.
+    repository: Path | None = None
 
     def __post_init__(self) -> None:
         if self.latency < 0 or self.workers < 1 or self.max_duration <= 0:
@@ -155,7 +158,7 @@ class ServerConfig:
             f"accounts=<{len(self.accounts)} keys>, insecure_no_auth={self.insecure_no_auth}, "
             f"latency={self.latency}, workers={self.workers}, rate_limit={self.rate_limit}, "
             f"max_outstanding={self.max_outstanding}, "
-            f"max_stored_seconds={self.max_stored_seconds})"
+            f"max_stored_seconds={self.max_stored_seconds}, repository={self.repository})"
         )
 
 

@@ -11,6 +11,7 @@ streaming writer cannot reproduce, and the environment variable ``PROVSDK_SIGNIN
 
 from __future__ import annotations
 
+import contextlib
 import io
 import logging
 import mmap
@@ -19,6 +20,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, BinaryIO, Protocol
 
+from provsdk.audio.containers import probe
 from provsdk.audio.containers._buffer import Bytes
 from provsdk.audio.formats import AudioFormat
 from provsdk.c2pa_access import c2pa_context
@@ -214,8 +216,12 @@ class DataHashedStrategy:
         if calls is None:
             raise SigningError(f"the data-hashed strategy is unavailable: {unavailable_reason()}")
         try:
-            plan = _plan(fmt, source)
             with source.open("rb") as src:
+                # Plan, copy and the change check all use this one open file: a source renamed
+                # over between a plan made from one open and a copy made from another would
+                # be copied by ranges that describe some other file.
+                before = _identity(src)
+                plan = _plan(fmt, source, src)
                 builder = _builder(
                     definition,
                     fmt,
@@ -229,6 +235,8 @@ class DataHashedStrategy:
                 layout = plan.assemble(placeholder)
                 with dest.open("w+b") as out:
                     digest = copy_and_hash(layout, src, out, source, progress)
+                    out.flush()
+                    _refuse_changed(fmt, source, src, before, dest)
                     excluded = layout.exclusion()
                     signed = calls.sign(builder, signer, digest, [excluded])
                     if len(signed) != len(placeholder):
@@ -244,12 +252,48 @@ class DataHashedStrategy:
             raise SigningError(f"cannot sign by data hash: {exc}", path=source) from None
 
 
-def _plan(fmt: AudioFormat, source: Path) -> Plan:
+def _plan(fmt: AudioFormat, source: Path, src: BinaryIO | None = None) -> Plan:
+    """The layout plan of ``source``, read from ``src`` when it is already open."""
     try:
-        with source.open("rb") as fh, mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ) as view:
+        with contextlib.ExitStack() as stack:
+            fh = src if src is not None else stack.enter_context(source.open("rb"))
+            view = stack.enter_context(mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ))
             return plan_layout(fmt, Bytes(view, source))
     except OSError as exc:
         raise InputError(f"cannot read file: {exc.strerror or exc}", path=source) from None
+
+
+def _identity(src: BinaryIO) -> tuple[int, ...]:
+    """What changes when a file is written to: its size and its modification times."""
+    st = os.fstat(src.fileno())
+    return st.st_size, st.st_mtime_ns, st.st_ctime_ns
+
+
+def _refuse_changed(
+    fmt: AudioFormat, source: Path, src: BinaryIO, before: tuple[int, ...], output: Path
+) -> None:
+    """Refuse to sign when the source was written to while it was copied.
+
+    The probe, its ambiguity check and the plan all read the source before the copy does; a
+    process writing to it meanwhile could turn, say, a LIST chunk into a second 'data' chunk,
+    and the signer would vouch for audio that players disagree on (the check sign_file made
+    was of other bytes). The times catch a write in all but the same clock tick; the output,
+    which is exactly what gets signed, is checked again as the source was, for the rest.
+    """
+    problem: str | None = None
+    if _identity(src) != before:
+        problem = "its size or modification time moved"
+    else:
+        try:
+            info = probe(output)
+            if info.format is not fmt:
+                problem = f"it is no longer {fmt.extension.upper()}"
+            elif info.essence is None:
+                problem = info.essence_problem or "its audio can no longer be located"
+        except InputError as exc:
+            problem = exc.message
+    if problem is not None:
+        raise InputError(f"the file changed while it was being signed: {problem}", path=source)
 
 
 def default_strategy() -> SigningStrategy:
