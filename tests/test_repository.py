@@ -292,6 +292,14 @@ def _music(path: Path, seconds: float, seed: int) -> None:
         out.writeframes(samples.tobytes())
 
 
+def mp3_excerpt(exe: str, source: Path, *, start: float, seconds: float, rate: str) -> Path:
+    """``seconds`` of ``source`` from ``start``, encoded to MP3 at ``rate`` beside it."""
+    out = source.with_name(f"{source.stem}-{start:g}-{seconds:g}-{rate}.mp3")
+    command = [exe, "-v", "error", "-ss", str(start), "-t", str(seconds), "-i", str(source)]
+    subprocess.run([*command, "-b:a", rate, str(out)], check=True)
+    return out
+
+
 def test_a_real_mp3_excerpt_finds_its_track(
     repo: SqliteRepository, tmp_path: Path, ffmpeg: Any
 ) -> None:
@@ -301,24 +309,7 @@ def test_a_real_mp3_excerpt_finds_its_track(
         _music(path, 40, seed)
         tracks[seed] = fingerprint_file(path)
         publish(repo, f"urn:c2pa:track{seed}", tracks[seed])
-    excerpt = tmp_path / "excerpt.mp3"
-    subprocess.run(
-        [
-            ffmpeg.exe,
-            "-v",
-            "error",
-            "-ss",
-            "12",
-            "-t",
-            "20",
-            "-i",
-            str(tmp_path / "track1.wav"),
-            "-b:a",
-            "128k",
-            str(excerpt),
-        ],
-        check=True,
-    )
+    excerpt = mp3_excerpt(ffmpeg.exe, tmp_path / "track1.wav", start=12, seconds=20, rate="128k")
     found = repo.matches_by_content(fingerprint_file(excerpt))
     assert found and found[0].manifest == "urn:c2pa:track1"
     assert found[0].offset_seconds == pytest.approx(12, abs=0.5)

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import base64
 import random
-import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -17,7 +16,7 @@ pytest.importorskip("fastapi")
 pytest.importorskip("uvicorn")
 
 import httpx
-from test_repository import _music, random_print, reencoded, store_of
+from test_repository import _music, mp3_excerpt, random_print, reencoded, store_of
 
 from provsdk.credentials import init_dev_pki
 from provsdk.errors import AuthenticationError, ConfigurationError
@@ -140,24 +139,7 @@ def test_by_content_fingerprints_the_uploaded_audio(
     )
     # A 14 s excerpt (10 s must overlap once Chromaprint's edges are lost) at 32 kbit/s: small
     # enough for the server's default request body limit.
-    excerpt = tmp_path / "excerpt.mp3"
-    subprocess.run(
-        [
-            ffmpeg.exe,
-            "-v",
-            "error",
-            "-ss",
-            "8",
-            "-t",
-            "14",
-            "-i",
-            str(track),
-            "-b:a",
-            "32k",
-            str(excerpt),
-        ],
-        check=True,
-    )
+    excerpt = mp3_excerpt(ffmpeg.exe, track, start=8, seconds=14, rate="32k")
     with _client(server) as client:
         answer = client.post(
             "/v1/matches/byContent",
