@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -39,9 +40,15 @@ _CHUNK = 1 << 20
 _OFFLINE = {"remote_manifest_fetch": False, "ocsp_fetch": False}
 
 
+# Whether provsdk's signing computes the soft binding (a Chromaprint pass over the audio).
+# Off unless asked, so provsdk and raw c2pa do the same work; bench.streaming measures both.
+SOFT_BINDING_ENV = "BENCH_SOFT_BINDING"
+
+
 def ours_sign(src: Path, dst: Path, creds: Credentials) -> Op:
     spec = bench_spec()
-    return lambda: sign_file(src, dst, spec, creds.signer)
+    soft = os.environ.get(SOFT_BINDING_ENV) == "1"
+    return lambda: sign_file(src, dst, spec, creds.signer, soft_binding=soft)
 
 
 def raw_sign(src: Path, dst: Path, creds: Credentials) -> Op:
