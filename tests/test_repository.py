@@ -7,6 +7,7 @@ them) so each case is exact and fast; one goes through real audio, ffmpeg and Ch
 from __future__ import annotations
 
 import base64
+import json
 import random
 import sqlite3
 import struct
@@ -18,6 +19,7 @@ from typing import Any
 
 import numpy as np
 import pytest
+from cli_runner import run_cli
 
 from provsdk.errors import ConfigurationError, InputError
 from provsdk.home import ProvsdkHome
@@ -313,3 +315,28 @@ def test_a_real_mp3_excerpt_finds_its_track(
     found = repo.matches_by_content(fingerprint_file(excerpt))
     assert found and found[0].manifest == "urn:c2pa:track1"
     assert found[0].offset_seconds == pytest.approx(12, abs=0.5)
+
+
+def test_repo_init_makes_the_default_repository_once(tmp_path: Path) -> None:
+    made = run_cli("repo", "init", home=tmp_path)
+    assert made.returncode == 0, made.stderr
+    assert (tmp_path / "repository.sqlite").is_file()
+    again = run_cli("repo", "init", home=tmp_path)
+    assert again.returncode == 0 and "already a repository (0 entries)" in again.stdout
+    stats = run_cli("repo", "stats", "--json", home=tmp_path)
+    assert json.loads(stats.stdout)["entries"] == 0
+
+
+def test_repo_stats_of_a_missing_repository_says_how_to_make_one(tmp_path: Path) -> None:
+    run = run_cli("repo", "stats", tmp_path / "typo.sqlite", home=tmp_path)
+    assert run.returncode == 2
+    assert run.stderr.splitlines()[-1] == "hint: make one with `provsdk repo init PATH`"
+
+
+def test_repo_reads_the_repository_variable(tmp_path: Path) -> None:
+    chosen = tmp_path / "chosen.sqlite"
+    env = {"PROVSDK_REPOSITORY": str(chosen)}
+    assert run_cli("repo", "init", home=tmp_path, env=env).returncode == 0
+    assert chosen.is_file() and not (tmp_path / "repository.sqlite").exists()
+    url = run_cli("repo", "stats", home=tmp_path, env={"PROVSDK_REPOSITORY": "https://r.example"})
+    assert url.returncode == 2 and "works on a local file" in url.stderr

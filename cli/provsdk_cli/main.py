@@ -35,6 +35,7 @@ COMMANDS: dict[str, str] = {
     "grant": "Written rights grants (W3C ODRL agreements), signed by the licensor.",
     "inspect": "Show the C2PA manifest store of FILE as c2pa reads it (offline).",
     "keys": "Keys and certificates of the three signing roles.",
+    "repo": "Manifest repositories: find a signed file's manifest again from its sound.",
     "serve": "Serve the licensed generator protocol with the local generator.",
     "sign": "Sign SOURCE into OUT with a C2PA manifest.",
     "trust": "The certificates each role's signatures are checked against (PROVSDK_HOME/trust).",
