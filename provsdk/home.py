@@ -8,6 +8,7 @@
       ca/<role>-root.key   the development root's key (only for the dev PKI)
       trust/<role>.pem     the trust anchors each role's signatures are checked against
       trust/timestamp.pem  the time-stamp authorities trusted to say when something was signed
+      repository.sqlite    the default manifest repository (``provsdk repo init``)
 """
 
 from __future__ import annotations
@@ -41,6 +42,10 @@ class ProvsdkHome:
 
     def anchors_path(self, role: Role) -> Path:
         return self.root / "trust" / f"{role.value}.pem"
+
+    @property
+    def repository_path(self) -> Path:
+        return self.root / "repository.sqlite"
 
     def __repr__(self) -> str:
         return f"ProvsdkHome({str(self.root)!r})"

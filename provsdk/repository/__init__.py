@@ -25,15 +25,12 @@ if TYPE_CHECKING:
     from provsdk.softbinding.fingerprint import Fingerprint
 
 __all__ = [
-    "DEFAULT_FILENAME",
     "Match",
     "Repository",
     "default_repository_location",
+    "is_url",
     "open_repository",
 ]
-
-# Beside keys/ and trust/ in PROVSDK_HOME.
-DEFAULT_FILENAME = "repository.sqlite"
 
 
 @dataclass(frozen=True)
@@ -78,10 +75,11 @@ class Repository(Protocol):
 
 def default_repository_location(home: ProvsdkHome) -> Path:
     """Where ``provsdk repo init`` makes the repository when no path is given."""
-    return home.root / DEFAULT_FILENAME
+    return home.repository_path
 
 
 def is_url(where: str | Path) -> bool:
+    """Whether ``where`` names a served repository rather than a file."""
     return isinstance(where, str) and where.lower().startswith(("http://", "https://"))
 
 
