@@ -258,6 +258,7 @@ def _edit(data: bytes, at: int, new: bytes) -> bytes:
         "store-chunk-size-grown",
         "store-chunk-renamed-data",  # the store's bytes offered to decoders as audio
         "store-chunk-size-shrunk-riff-kept",
+        "store-chunk-size-minus-one",  # the store's last byte read as the pad byte
     ],
 )
 def test_wav_store_chunk_header_is_excluded_from_the_hash_but_editing_it_never_verifies(
@@ -273,6 +274,7 @@ def test_wav_store_chunk_header_is_excluded_from_the_hash_but_editing_it_never_v
         "store-chunk-size-grown": _edit(data, at + 4, struct.pack("<I", size + 2)),
         "store-chunk-renamed-data": _edit(data, at, b"data"),
         "store-chunk-size-shrunk-riff-kept": _edit(data, at + 4, struct.pack("<I", 2)),
+        "store-chunk-size-minus-one": _edit(data, at + 4, struct.pack("<I", size - 1)),
     }[attack]
     path = attacker.write("t.wav", edited)
     try:
@@ -438,3 +440,21 @@ def test_ambiguous_output_is_refused_even_when_the_source_times_did_not_move(
         with pytest.raises(InputError, match=r"changed while it was being signed: 2 'data' chunks"):
             _refuse_changed(AudioFormat.WAV, source, src, before, output)
         _refuse_changed(AudioFormat.WAV, source, src, before, source)  # unchanged: signed
+
+
+@pytest.mark.parametrize("strategy", ["data-hashed", "c2pa-builder"])
+def test_resigning_a_tampered_data_hashed_file_is_refused(
+    attacker: Attacker, strategy: str
+) -> None:
+    """Signing over a broken manifest would launder it into a file that verifies, with the
+    broken one hidden as the parent ingredient; neither strategy may do it."""
+    once = attacker.signs(attacker.vectors / "sample1.wav", "once.wav")
+    data = bytearray(once.path.read_bytes())
+    essence = probe(once.path).essence
+    assert essence is not None
+    data[essence[0][0] + 100] ^= 1
+    tampered = attacker.write("tampered.wav", bytes(data))
+    chosen = DataHashedStrategy() if strategy == "data-hashed" else C2paBuilderStrategy()
+    with pytest.raises(InputError, match="fails validation"):
+        attacker.signs(tampered, "twice.wav", chosen)
+    assert not (attacker.tmp / "twice.wav").exists()

@@ -11,8 +11,11 @@ says how the output is put together around it, the way c2pa's own writer does it
   store; the rest of the file after it. Only the store inside the frame is left out of the hash.
 
 A plan is made before c2pa is asked for anything, from the structure alone, so that a file this
-writer does not handle (an ID3v2.2 tag, tag-wide unsynchronisation, a RIFF over 4 GiB) goes to
-c2pa's own path with the reason, never to a half-written output.
+writer does not handle (an ID3v2.2 tag, tag-wide unsynchronisation) goes to c2pa's own path with
+the reason, never to a half-written output. Whether the store still fits (a RIFF size is 32 bits,
+an ID3 size 28) is only known with the store's size: a source too close to the limit is refused
+with that reason by :meth:`Plan.assemble`, before anything is copied, rather than written with a
+size field that wraps around.
 """
 
 from __future__ import annotations
