@@ -30,7 +30,12 @@ from pydantic import BaseModel, Field
 
 from provsdk.errors import InputError
 from provsdk.repository import Match
-from provsdk.repository.limits import MAX_LABEL_CHARS, LabelTaken
+from provsdk.repository.limits import (
+    MAX_FINGERPRINT_VALUES,
+    MAX_LABEL_CHARS,
+    MAX_STORE_BYTES,
+    LabelTaken,
+)
 from provsdk.repository.sqlite import Entry, SqliteRepository
 from provsdk.server.errors import ApiError
 from provsdk.server.schemas import ErrorBody
@@ -39,6 +44,9 @@ from provsdk.softbinding.fingerprint import Fingerprint, fingerprint_file
 
 __all__ = [
     "API_VERSION",
+    "LARGE_BODIES",
+    "MAX_ASSET_BYTES",
+    "MAX_PUBLICATION_BYTES",
     "MatchBody",
     "QueryResult",
     "open_served_repository",
@@ -46,6 +54,13 @@ __all__ = [
 ]
 
 API_VERSION = "1.1.0"
+# What the two routes whose bodies are files may receive, for the middleware's per-path limits
+# (every other route keeps ServerConfig.max_body): an asset of about three minutes of CD-quality
+# WAV, or of hours of MP3; a publication carries a store of at most MAX_STORE_BYTES and a
+# fingerprint of at most MAX_FINGERPRINT_VALUES, both in base64, and a little JSON.
+MAX_ASSET_BYTES = 32 * 1024 * 1024
+MAX_PUBLICATION_BYTES = (MAX_STORE_BYTES + 4 * MAX_FINGERPRINT_VALUES) * 4 // 3 + 64 * 1024
+LARGE_BODIES = {"/v1/matches/byContent": MAX_ASSET_BYTES, "/v1/manifests": MAX_PUBLICATION_BYTES}
 _MAX_RESULTS = 100
 _DEFAULT_RESULTS = 10
 _Results = Annotated[int, Query(alias="maxResults", ge=1, le=_MAX_RESULTS)]
