@@ -340,3 +340,31 @@ def test_repo_reads_the_repository_variable(tmp_path: Path) -> None:
     assert chosen.is_file() and not (tmp_path / "repository.sqlite").exists()
     url = run_cli("repo", "stats", home=tmp_path, env={"PROVSDK_REPOSITORY": "https://r.example"})
     assert url.returncode == 2 and "works on a local file" in url.stderr
+
+
+def test_copies_published_later_cannot_push_the_first_registration_down(
+    repo: SqliteRepository,
+) -> None:
+    """Someone registers twenty copies of a track under labels chosen to sort first: the track's
+    first registration still comes first, for a whole copy and for an excerpt."""
+    rng = random.Random(14)
+    original = random_print(rng, 600)
+    publish(repo, "urn:c2pa:zz-original", original)
+    for i in range(20):
+        publish(repo, f"urn:c2pa:aa-copy-{i:02d}", original)
+    whole = repo.matches_by_content(reencoded(original, rng), limit=1)
+    part = repo.matches_by_content(Fingerprint(original.values[200:400]), limit=1)
+    assert [m.manifest for m in whole] == [m.manifest for m in part] == ["urn:c2pa:zz-original"]
+
+
+def test_a_damaged_row_is_no_candidate(tmp_path: Path) -> None:
+    path = tmp_path / "repo.sqlite"
+    rng = random.Random(15)
+    fp = random_print(rng)
+    with SqliteRepository(path, create=True) as repo:
+        publish(repo, "urn:c2pa:damaged", fp)
+        publish(repo, "urn:c2pa:sound", random_print(rng))
+    with sqlite3.connect(path) as db:
+        db.execute("UPDATE entries SET fingerprint = x'010203' WHERE label = 'urn:c2pa:damaged'")
+    with SqliteRepository(path) as repo:
+        assert repo.matches_by_content(fp) == []

@@ -124,5 +124,6 @@ def vote(
         near = count + votes.get((entry, offset - 1), 0) + votes.get((entry, offset + 1), 0)
         if near > best.get(entry, 0):
             best[entry] = near
-    ranked = sorted((e for e, n in best.items() if n >= MIN_VOTES), key=lambda e: -best[e])
+    # Ties go to the earlier entry (published first), as in the code index.
+    ranked = sorted((e for e, n in best.items() if n >= MIN_VOTES), key=lambda e: (-best[e], e))
     return ranked[:VOTE_CANDIDATES]

@@ -297,14 +297,17 @@ class SqliteRepository:
                 if entry not in candidates:
                     candidates.append(entry)
             references = self._fingerprints(db, candidates)
-        matches = []
-        for label, reference in references:
+        ranked = []
+        for entry, label, reference in references:
             aligned = align(fingerprint, reference)
             if aligned.is_match:
                 offset = aligned.offset * ITEM_SECONDS
-                matches.append(Match(manifest=label, score=aligned.score, offset_seconds=offset))
-        matches.sort(key=lambda m: (-m.score, m.manifest))
-        return matches[: max(0, limit)]
+                match = Match(manifest=label, score=aligned.score, offset_seconds=offset)
+                ranked.append((-aligned.score, entry, match))
+        # Equal scores (copies of one sound) rank in the order they were published, never by
+        # a label a publisher chooses: a later copy cannot push the first registration down.
+        ranked.sort(key=lambda r: r[:2])
+        return [match for _, _, match in ranked[: max(0, limit)]]
 
     @staticmethod
     def _near_codes(db: sqlite3.Connection, code: int) -> list[int]:
@@ -331,14 +334,20 @@ class SqliteRepository:
         return found
 
     @staticmethod
-    def _fingerprints(db: sqlite3.Connection, entries: list[int]) -> list[tuple[str, Fingerprint]]:
+    def _fingerprints(
+        db: sqlite3.Connection, entries: list[int]
+    ) -> list[tuple[int, str, Fingerprint]]:
         found = []
         for entry in entries:
             row = db.execute(
                 "SELECT label, fingerprint FROM entries WHERE id = ?", (entry,)
             ).fetchone()
-            if row is not None:
-                found.append((row[0], Fingerprint.from_bytes(bytes(row[1]))))
+            if row is None or not isinstance(row[1], bytes):
+                continue
+            try:
+                found.append((entry, str(row[0]), Fingerprint.from_bytes(row[1])))
+            except ValueError:
+                continue  # a row damaged on disk is no candidate; it does not stop the lookup
         return found
 
     def manifest_store(self, manifest: str) -> bytes | None:
