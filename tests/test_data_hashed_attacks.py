@@ -303,6 +303,18 @@ def test_wav_bytes_added_around_the_store_break_the_hash(
     assert attacker.verdict(attacker.write("t.wav", edited)) is Verdict.FAIL
 
 
+def test_store_moved_into_a_list_chunk_is_not_read_as_the_manifest(
+    attacker: Attacker, signed_wav: tuple[bytes, int, int]
+) -> None:
+    """c2pa and the probe look for the store among top-level chunks only; wrapped in a LIST
+    (so decoders skip it either way) it is no manifest, and the file does not PASS."""
+    data, at, size = signed_wav
+    store = data[at : at + 8 + size + (size & 1)]
+    path = attacker.write("nested.wav", _riff(data[12:at] + _chunk(b"LIST", b"INFO" + store)))
+    assert probe(path).manifest is None
+    assert attacker.verdict(path) is not Verdict.PASS
+
+
 @pytest.mark.parametrize("ext", ("mp3", "flac"))
 def test_id3_store_edits_break_the_signature_and_tag_edits_the_hash(
     attacker: Attacker, ext: str
@@ -458,3 +470,16 @@ def test_resigning_a_tampered_data_hashed_file_is_refused(
     with pytest.raises(InputError, match="fails validation"):
         attacker.signs(tampered, "twice.wav", chosen)
     assert not (attacker.tmp / "twice.wav").exists()
+
+
+def test_interrupt_during_the_copy_leaves_no_output_and_no_temporary(attacker: Attacker) -> None:
+    """Ctrl-C while the worker thread hashes: nothing half-written is renamed into place."""
+
+    def interrupt(task: str, done: int, total: int) -> None:
+        if done > 1 << 20:
+            raise KeyboardInterrupt
+
+    source = attacker.vectors / "sample1.wav"
+    with pytest.raises(KeyboardInterrupt):
+        attacker.signs(source, "s.wav", progress=interrupt)
+    assert list(attacker.tmp.iterdir()) == []
