@@ -257,12 +257,17 @@ def test_a_repository_from_a_newer_provsdk_is_refused(tmp_path: Path) -> None:
         open_repository(path)
 
 
+def saved(path: Path, prints: dict[str, Fingerprint]) -> Path:
+    """A repository file at ``path`` holding ``prints`` by label, closed."""
+    with SqliteRepository(path, create=True) as made:
+        for label, fp in prints.items():
+            publish(made, label, fp)
+    return path
+
+
 def test_reopening_keeps_what_was_published(tmp_path: Path) -> None:
-    path = tmp_path / "repo.sqlite"
-    rng = random.Random(13)
-    fp = random_print(rng)
-    with SqliteRepository(path, create=True) as first:
-        publish(first, "urn:c2pa:kept", fp)
+    fp = random_print(random.Random(13))
+    path = saved(tmp_path / "repo.sqlite", {"urn:c2pa:kept": fp})
     with SqliteRepository(path, create=True) as again:  # create on an existing one: opens it
         assert [m.manifest for m in again.matches_by_content(fp)] == ["urn:c2pa:kept"]
         assert again.stats().entries == 1
@@ -358,12 +363,10 @@ def test_copies_published_later_cannot_push_the_first_registration_down(
 
 
 def test_a_damaged_row_is_no_candidate(tmp_path: Path) -> None:
-    path = tmp_path / "repo.sqlite"
     rng = random.Random(15)
     fp = random_print(rng)
-    with SqliteRepository(path, create=True) as repo:
-        publish(repo, "urn:c2pa:damaged", fp)
-        publish(repo, "urn:c2pa:sound", random_print(rng))
+    prints = {"urn:c2pa:damaged": fp, "urn:c2pa:sound": random_print(rng)}
+    path = saved(tmp_path / "repo.sqlite", prints)
     with sqlite3.connect(path) as db:
         db.execute("UPDATE entries SET fingerprint = x'010203' WHERE label = 'urn:c2pa:damaged'")
     with SqliteRepository(path) as repo:
