@@ -181,3 +181,14 @@ def test_without_a_repository_the_routes_do_not_exist(server_home: ProvsdkHome) 
 def test_plain_http_to_another_machine_is_refused() -> None:
     with pytest.raises(ConfigurationError, match="refusing plain http"):
         HttpRepository("http://repository.example.com", api_key=KEY)
+
+
+def test_a_real_signed_files_store_round_trips(
+    remote: HttpRepository, signed_files: dict[str, Path]
+) -> None:
+    from provsdk.registration import embedded_store, register_file
+
+    registered = register_file(remote, signed_files["wav"])
+    found = remote.matches_by_binding(ALG, registered.code.iscc)
+    assert registered.manifest in [m.manifest for m in found]
+    assert remote.manifest_store(registered.manifest) == embedded_store(signed_files["wav"])
