@@ -47,18 +47,22 @@ _DRUM_LEVEL = {
     "kick": 0.95, "snare": 0.85, "clap": 0.75, "hat": 0.26, "open": 0.2, "ride": 0.2,
     "crash": 0.3, "shaker": 0.14, "rim": 0.28, "tom1": 0.5, "tom2": 0.5, "tom3": 0.5,
 }  # fmt: skip
+_CYMBALS = ("hat", "open", "ride", "crash", "shaker")
 _DRUM_PAN = {"hat": 0.3, "open": 0.3, "ride": -0.3, "shaker": -0.4, "crash": -0.35, "rim": 0.2,
              "tom1": 0.45, "tom2": 0.0, "tom3": -0.45}  # fmt: skip
 _BASS_LEVEL = 0.62
 _CHORD_LEVEL = 0.14
 _LEAD_LEVEL = 0.45
-_ROLE_LEVEL = {"intro": 0.75, "verse": 0.88, "chorus": 1.0, "breakdown": 0.85, "outro": 0.85,
-               "main": 1.0}  # fmt: skip
+_ROLE_LEVEL = {"intro": 0.75, "verse": 0.88, "chorus": 1.0, "bridge": 0.9, "breakdown": 0.85,
+               "outro": 0.85, "main": 1.0}  # fmt: skip
 # Voicing range (lowest, highest MIDI) and voice count per chord timbre.
 _VOICING = {
     "warm-pad": (50, 74, 4), "strings": (50, 76, 4), "organ": (50, 74, 4), "piano": (52, 76, 4),
     "rhodes": (52, 76, 4), "guitar": (45, 71, 5), "pluck": (55, 79, 3), "chip-arp": (55, 79, 3),
+    "acoustic-guitar": (43, 69, 5), "harp": (48, 84, 4),
 }  # fmt: skip
+# Timbres that can carry the bass line, chords and tune alone, as a solo player does.
+_SELF_ACCOMPANYING = ("piano", "acoustic-guitar", "harp", "rhodes", "guitar")
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,7 +84,10 @@ class Score:
     notes: tuple[Note, ...]
     fade_in: float  # seconds faded in at the start
     fade_out: float  # seconds faded out before the end
-    reference: tuple[float, float]  # span, in seconds, whose loudness sets the master gain
+    # (start, end, weight) spans, in seconds, whose loudness, each standing for ``weight``
+    # times its own length of the track, sets the master gain.
+    reference: tuple[tuple[float, float, float], ...]
+    brightness: float = 0.0  # -1 dark .. +1 bright, for every synthesised note
 
 
 @dataclass(frozen=True)
@@ -99,24 +106,29 @@ class Slot:
 
 @dataclass(frozen=True)
 class Ensemble:
-    """The plan's instruments by role."""
+    """The plan's instruments by role; a missing role is None (a solo, duo or trio)."""
 
     kit: str | None
-    bass: str
+    bass: str | None
     chords: str
-    lead: str
+    lead: str | None
 
 
 def ensemble(instruments: tuple[str, ...]) -> Ensemble:
-    """Read (optional kit, bass, chords, lead) back out of a plan's instruments."""
+    """Read ([kit,] [bass,] chords[, lead]) back out of a plan's instruments, in that order."""
     items = list(instruments)
-    kit = items.pop(0) if items and items[0] in DRUM_KITS else None
-    if len(items) != 3:
-        raise ValueError(f"instruments must be ([kit,] bass, chords, lead), got {instruments!r}")
-    bass, chords, lead = items
-    for name, allowed in ((bass, BASS_TIMBRES), (chords, CHORD_TIMBRES), (lead, LEAD_TIMBRES)):
-        if name not in allowed:
-            raise ValueError(f"unknown instrument {name!r}")
+    roles: list[str | None] = []
+    for allowed in (DRUM_KITS, BASS_TIMBRES, CHORD_TIMBRES, LEAD_TIMBRES):
+        if items and items[0] in allowed:
+            roles.append(items.pop(0))
+        else:
+            roles.append(None)
+    kit, bass, chords, lead = roles
+    if items or chords is None:
+        raise ValueError(
+            f"instruments must be ([kit,] [bass,] chords[, lead]) of known timbres, "
+            f"got {instruments!r}"
+        )
     return Ensemble(kit, bass, chords, lead)
 
 
@@ -153,6 +165,7 @@ class _Writer:
         self.plan = plan
         self.grid = grid
         self.humanize = style.humanize
+        self.brightness = style.brightness + plan.brightness
         self.dice = dice
         self.notes: list[Note] = []
         self.duration = plan.duration
@@ -185,10 +198,12 @@ def _harmony(plan: MusicPlan, style: Style, scale: Scale, chords: str, dice: Dic
     verse_prog = dice.pick(options)
     others = [p for p in options if p != verse_prog]
     chorus_prog = dice.pick(others) if others and dice.chance(0.6) else verse_prog
+    rest = [p for p in others if p != chorus_prog]
+    bridge_prog = dice.pick(rest) if rest else tuple(reversed(verse_prog))
 
     degrees: list[tuple[int, int, int]] = []  # (start step, steps, degree)
     for section in plan.sections:
-        prog = chorus_prog if section.name == "chorus" else verse_prog
+        prog = {"chorus": chorus_prog, "bridge": bridge_prog}.get(section.name, verse_prog)
         step, end = section.start_beat * STEPS_PER_BEAT, section.end_beat * STEPS_PER_BEAT
         index = 0
         while step < end:
@@ -205,13 +220,16 @@ def _harmony(plan: MusicPlan, style: Style, scale: Scale, chords: str, dice: Dic
         degrees[-2] = (degrees[-2][0], degrees[-2][1], before)
 
     low, high, count = _VOICING.get(chords, (52, 76, 4))
+    low, high = low + 5 * plan.register, high + 5 * plan.register
     slots: list[Slot] = []
     previous: tuple[int, ...] | None = None
     for start, length, degree in degrees:
         chord = diatonic_chord(scale, degree, style.chord_size)
-        if chords == "drive-guitar":
+        if chords == "power-guitar":
+            voicing: tuple[int, ...] = (40 + (chord.root - 4) % 12,)  # one voice plays all three
+        elif chords == "drive-guitar":
             root = 40 + (chord.root - 4) % 12
-            voicing: tuple[int, ...] = (root, root + 7, root + 12)  # power chord
+            voicing = (root, root + 7, root + 12)  # power chord
         else:
             voicing = voice_chord(chord.tones, previous, low, high, count)
         previous = voicing
@@ -230,6 +248,7 @@ def _drums(
     # Which side the cymbals sit on is the seed's choice, like a drummer's kit set-up.
     side = 1.0 if dice.chance(0.5) else -1.0
     pans = {piece: side * pan for piece, pan in _DRUM_PAN.items()}
+    shimmer = 1.0 + 0.6 * max(-1.0, min(1.0, out.brightness))
     for index, section in enumerate(sections):
         start, end = section.start_beat * STEPS_PER_BEAT, section.end_beat * STEPS_PER_BEAT
         if section.name == "outro":
@@ -267,6 +286,8 @@ def _drums(
                         continue
                     loose = 0.3 if piece == "kick" else 1.0
                     gain = velocity * _DRUM_LEVEL[piece] * level * (0.94 + dice.jitter(0.06))
+                    if piece in _CYMBALS:
+                        gain *= shimmer
                     out.add(at, f"{kit}/{piece}", 0, 0, gain, pans.get(piece, 0.0), loose)
             if roll_beat >= 0:
                 # Trap hi-hat roll: 32nds or sixteenth triplets rising in level.
@@ -311,7 +332,8 @@ def _fill(
 
 def _bass_root(pc: int, timbre: str) -> int:
     root = 28 + (pc - 4) % 12  # E1..D#2
-    return root + 12 if timbre == "chip-bass" else root
+    # The chip bass, and a solo player's left hand or thumb, sit an octave up.
+    return root + 12 if timbre == "chip-bass" or timbre not in BASS_TIMBRES else root
 
 
 def _bass(
@@ -334,6 +356,8 @@ def _bass(
         if role == "breakdown" and not dice.chance(0.5):
             continue
         level = _BASS_LEVEL * _ROLE_LEVEL.get(role, 1.0)
+        if timbre not in BASS_TIMBRES:
+            level *= 0.45
         start, end = section.start_beat * STEPS_PER_BEAT, section.end_beat * STEPS_PER_BEAT
         for index, slot in enumerate(slots):
             if slot.start < start or slot.start >= end:
@@ -413,7 +437,7 @@ def _chords(
         start, end = section.start_beat * STEPS_PER_BEAT, section.end_beat * STEPS_PER_BEAT
         role = section.name
         level = _CHORD_LEVEL * _ROLE_LEVEL.get(role, 1.0)
-        busy = role in ("verse", "chorus", "main")
+        busy = role in ("verse", "chorus", "main", "bridge")
         style_comp = comp if busy or comp.startswith("arp") else "sustain"
         for slot in slots:
             if slot.start < start or slot.start >= end:
@@ -426,7 +450,7 @@ def _chords(
                 for i, pitch in enumerate(voicing):
                     out.add(slot.start, timbre, pitch, length, level, pans[i], 0.4)
                 continue
-            if style_comp.startswith("arp"):
+            if style_comp.startswith("arp") or style_comp == "fingerpick":
                 _arpeggio(out, timbre, slot, 1 if style_comp == "arp16" else 2, level, dice)
                 continue
             for bar in range(slot.start, slot.end, BAR):
@@ -455,6 +479,8 @@ def _chords(
 
 def _figure(comp: str, section: Section, timbre: str, dice: Dice) -> tuple[tuple[int, int], ...]:
     figures = COMP_FIGURES[comp]
+    if comp == "chug":
+        return figures[1] if section.energy >= 0.8 else figures[0]
     if comp == "strum":
         # Distorted guitars chug eighths in verses and open up in choruses.
         chug = timbre == "drive-guitar" and section.energy < 0.8
@@ -483,6 +509,7 @@ def _lead(
     slots: list[Slot],
     norm: str,
     seed: int,
+    register: int = 0,
 ) -> None:
     def chord_at(step: int) -> Chord:
         for slot in slots:
@@ -490,8 +517,9 @@ def _lead(
                 return slot.chord
         return slots[-1].chord
 
-    tonic = 60 + scale.tonic
-    plans = {"verse": (0.8, 0), "chorus": (1.05, 2), "main": (1.0, 1), "breakdown": (0.5, -1)}
+    tonic = 60 + 12 * register + scale.tonic
+    plans = {"verse": (0.8, 0), "chorus": (1.05, 2), "main": (1.0, 1), "breakdown": (0.5, -1),
+             "bridge": (0.7, 1)}  # fmt: skip
     beat_seconds = out.grid.step * STEPS_PER_BEAT
     echo_delay = 0.75 * beat_seconds  # dotted eighth
     played = False
@@ -568,11 +596,19 @@ def build_score(plan: MusicPlan) -> Score:
         groove_key = "jazz" if plan.groove == "swing" and band.kit == "brush-drums" else plan.groove
         pattern = dice("drum-pattern").pick(DRUM_PATTERNS[groove_key])
         _drums(out, band.kit, pattern, plan.sections, final_step, dice("drums"))
-    _bass(out, band.bass, style, plan.groove, plan.sections, slots, dice("bass"))
+    bass = band.bass
+    if bass is None and band.chords in _SELF_ACCOMPANYING and band.kit is None:
+        bass = band.chords  # a solo or duo player keeps the bass line in the left hand
+    if bass is not None:
+        _bass(out, bass, style, plan.groove, plan.sections, slots, dice("bass"))
     _chords(
         out, band.chords, comp_for(style.name, band.chords), plan.sections, slots, dice("chords")
     )
-    _lead(out, band.lead, style, scale, plan.sections, slots, norm, plan.seed)
+    lead = band.lead
+    if lead is None and band.chords in LEAD_TIMBRES:
+        lead = band.chords  # without a lead player, the chord player carries the tune
+    if lead is not None:
+        _lead(out, lead, style, scale, plan.sections, slots, norm, plan.seed, plan.register)
     if style.crackle:
         loop = TEXTURE_SECONDS - TEXTURE_OVERLAP
         count = int(plan.duration / loop) + 1
@@ -584,6 +620,35 @@ def build_score(plan: MusicPlan) -> Score:
         fade_out = min(max(0.4 * (last.end - last.start), 0.05), 6.0)
     else:
         fade_out = min(0.3 * plan.duration, 0.5)
-    loudest = max(plan.sections, key=lambda s: (s.energy, -s.start))
-    reference = (loudest.start, min(loudest.end, loudest.start + 12.0))
-    return Score(tuple(out.notes), fade_in, fade_out, reference)
+    brightness = max(-1.0, min(1.0, style.brightness + plan.brightness))
+    return Score(tuple(out.notes), fade_in, fade_out, reference_spans(plan.sections), brightness)
+
+
+# Longest stretch of each section rendered to measure the mix's loudness before streaming.
+_SPAN = 5.0
+_WHOLE = 20.0  # tracks up to this long are measured whole
+
+
+def reference_spans(sections: tuple[Section, ...]) -> tuple[tuple[float, float, float], ...]:
+    """Spans whose loudness stands for the whole track's, with how much track each covers.
+
+    Short tracks are measured whole. Longer ones: up to two spans of each section role (the
+    first and the last of that role, which differ most: choruses lift as they repeat), each
+    weighted by the share of the track its role takes, so the cost stays bounded for an hour.
+    """
+    end = sections[-1].end
+    if end <= _WHOLE:
+        return ((0.0, end, 1.0),)
+    by_role: dict[str, list[Section]] = {}
+    for section in sections:
+        by_role.setdefault(section.name, []).append(section)
+    spans: list[tuple[float, float, float]] = []
+    for members in by_role.values():
+        picked = [members[0]] if len(members) == 1 else [members[0], members[-1]]
+        covered = sum(s.end - s.start for s in members)
+        lengths = [min(_SPAN, s.end - s.start) for s in picked]
+        for section, length in zip(picked, lengths, strict=True):
+            middle = (section.start + section.end) / 2.0
+            start = max(section.start, middle - length / 2.0)
+            spans.append((start, start + length, covered / sum(lengths)))
+    return tuple(sorted(spans))

@@ -42,6 +42,7 @@ _KICKS = {
     "brush-drums": (110.0, 55.0, 0.030, 0.18, 0.35, 0.15, 1.0),
     "chip-drums": (220.0, 55.0, 0.025, 0.12, 0.25, 0.0, 1.0),
     "cinematic-drums": (90.0, 38.0, 0.060, 0.60, 1.30, 0.40, 1.3),
+    "metal-drums": (180.0, 58.0, 0.018, 0.14, 0.30, 1.0, 2.4),
 }
 
 
@@ -92,6 +93,7 @@ def _snare(kit: str, sr: int) -> Signal:
         "808-drums": (210.0, 0.14, 0.35),
         "cinematic-drums": (150.0, 0.35, 0.6),
         "chip-drums": (200.0, 0.09, 0.4),
+        "metal-drums": (230.0, 0.13, 0.55),
     }.get(kit, (185.0, 0.16, 0.5))
     count = _n(noise_tau * 5.0, sr)
     t = seconds(count, sr)

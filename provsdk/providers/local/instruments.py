@@ -26,6 +26,7 @@ from .dsp import (
     fixed_phase,
     harmonic_table,
     highpass,
+    lowpass,
     phase_track,
     seconds,
     seconds32,
@@ -84,6 +85,7 @@ class Tone:
     key_track: bool = False  # lower notes ring longer, like strings and bars
     drive: float = 0.0
     crush: int = 0  # quantisation levels; 0 = off
+    hammer: float = 0.0  # level of the felt-on-string thump at the attack (piano)
     gain: float = 1.0
 
 
@@ -111,9 +113,10 @@ TONES: dict[str, Tone] = {
     ),
     # Chords
     "piano": Tone(
-        tuple(a * (0.3 if k % 8 == 0 else 1.0) for k, a in enumerate(_saw(30, 1.1), 1)),
-        _saw(10, 2.2), 0.25,
-        attack=0.003, decay=1.6, sustain=0.0, release=0.25, detune=3.0, key_track=True,
+        tuple(a * (0.3 if k % 8 == 0 else 1.0) for k, a in enumerate(_saw(36, 0.9), 1)),
+        _saw(12, 2.0), 0.18,
+        attack=0.001, decay=1.4, sustain=0.0, release=0.3, detune=2.5, key_track=True,
+        partials=((2.003, 0.25, 0.6), (3.009, 0.12, 0.35), (4.02, 0.07, 0.2)), hammer=0.18,
     ),
     "rhodes": Tone(
         (1.0, 0.35, 0.12, 0.05, 0.0, 0.0, 0.04), (1.0, 0.15, 0.03), 0.4,
@@ -125,9 +128,20 @@ TONES: dict[str, Tone] = {
         detune=12.0, vibrato=0.03, vibrato_rate=0.4, vibrato_delay=0.0, gain=0.8,
     ),
     "strings": Tone(
-        _saw(40), _saw(30, 1.5), 0.6,
-        attack=0.18, decay=1.0, sustain=0.9, release=0.45, detune=10.0,
-        vibrato=0.12, vibrato_rate=5.5, vibrato_delay=0.25, gain=0.8,
+        tuple(a * (1.6 if 3 <= k <= 6 else 1.0) for k, a in enumerate(_saw(48, 0.9), 1)),
+        _saw(30, 1.4), 0.6,
+        attack=0.22, decay=1.0, sustain=0.9, release=0.45, detune=14.0,
+        vibrato=0.14, vibrato_rate=5.6, vibrato_delay=0.2, breath=0.05, gain=0.8,
+    ),
+    "contrabass": Tone(
+        _saw(30, 1.1), _saw(12, 1.6), 0.4,
+        attack=0.09, decay=1.0, sustain=0.9, release=0.3, detune=8.0,
+        vibrato=0.08, vibrato_rate=5.0, vibrato_delay=0.3, breath=0.03, gain=1.0,
+    ),
+    "fiddle": Tone(
+        tuple(a * (1.8 if 2 <= k <= 5 else 1.0) for k, a in enumerate(_saw(50, 0.85), 1)),
+        attack=0.05, decay=0.8, sustain=0.85, release=0.15,
+        vibrato=0.2, vibrato_rate=6.0, vibrato_delay=0.15, breath=0.06, gain=0.6,
     ),
     "organ": Tone(
         (1.0, 0.8, 0.6, 0.5, 0.0, 0.35, 0.0, 0.3), attack=0.008, decay=1.0, sustain=1.0,
@@ -177,9 +191,9 @@ TONES: dict[str, Tone] = {
         vibrato=0.2, vibrato_rate=6.0, vibrato_delay=0.15, crush=16, gain=0.6,
     ),
     "brass": Tone(
-        _saw(40), _saw(40, 2.4), 0.12, swell=True,
-        attack=0.06, decay=0.8, sustain=0.85, release=0.15, detune=6.0,
-        vibrato=0.08, vibrato_delay=0.4, gain=0.6,
+        _saw(50, 0.85), _saw(40, 2.4), 0.15, swell=True,
+        attack=0.05, decay=0.8, sustain=0.85, release=0.15, detune=7.0,
+        vibrato=0.07, vibrato_delay=0.4, drive=1.6, gain=0.6,
     ),
 }  # fmt: skip
 
@@ -189,12 +203,21 @@ def _table(amplitudes: tuple[float, ...]) -> Signal:
     return harmonic_table(amplitudes)
 
 
-def _tables(tone: Tone, frequency: float, sample_rate: int) -> tuple[Signal, Signal | None]:
+def _tilted(amplitudes: tuple[float, ...], brightness: float) -> tuple[float, ...]:
+    # Brightness tilts the harmonics: +1 lifts the 8th harmonic ~9 dB, -1 cuts it as much.
+    if not brightness:
+        return amplitudes
+    return tuple(round(a * k ** (0.5 * brightness), 6) for k, a in enumerate(amplitudes, 1))
+
+
+def _tables(
+    tone: Tone, frequency: float, sample_rate: int, brightness: float
+) -> tuple[Signal, Signal | None]:
     """Bright/dark tables with no harmonic above ~0.45 fs, so high notes don't alias."""
     headroom = 2.0 ** ((tone.vibrato + tone.drop + tone.detune / 100.0) / 12.0)
     limit = max(1, int(0.45 * sample_rate / (frequency * headroom)))
-    bright = _table(tone.bright[:limit])
-    dark = _table(tone.dark[:limit]) if tone.dark else None
+    bright = _table(_tilted(tone.bright[:limit], brightness))
+    dark = _table(_tilted(tone.dark[:limit], brightness)) if tone.dark else None
     return bright, dark
 
 
@@ -203,25 +226,47 @@ def _indices(
 ) -> npt.NDArray[np.integer[Any]]:
     """Wavetable read positions for one oscillator."""
     base = frequency * 2.0 ** (cents / 1200.0)
+    carrier = fixed_phase(count, base, sample_rate, offset)
     if tone.vibrato == 0.0 and tone.drop == 0.0:
-        return fixed_phase(count, base, sample_rate, offset)
-    t = seconds(count, sample_rate)
-    semitones = np.zeros(count, dtype=np.float64)
+        return carrier
+    # Vibrato and pitch drops move slowly: their phase deviation from the steady
+    # carrier is integrated on a grid 32 samples apart and interpolated in between.
+    coarse = 32
+    t = seconds(count // coarse + 2, sample_rate) * coarse
+    semitones = np.zeros(len(t), dtype=np.float64)
     if tone.vibrato:
         # Vibrato fades in after the attack, as a player's would.
         depth = tone.vibrato * np.clip((t - tone.vibrato_delay) / 0.3, 0.0, 1.0)
         semitones += depth * np.sin(2.0 * np.pi * tone.vibrato_rate * t)
     if tone.drop:
         semitones += tone.drop * np.exp(-t / tone.drop_tau)
-    phase = phase_track(base * np.exp2(semitones / 12.0), sample_rate, offset)
-    return (phase * TABLE_SIZE).astype(np.int64) & (TABLE_SIZE - 1)
+    deviation = phase_track(base * (np.exp2(semitones / 12.0) - 1.0), sample_rate) * coarse
+    deviation = np.concatenate(([0.0], deviation[:-1]))
+    cycles = np.interp(
+        np.arange(count, dtype=np.float32), np.arange(len(t), dtype=np.float32) * coarse, deviation
+    )
+    shift = (np.rint(cycles * TABLE_SIZE).astype(np.int64) & (TABLE_SIZE - 1)).astype(np.uint32)
+    return (carrier + shift) & np.uint32(TABLE_SIZE - 1)
 
 
-def note(timbre: str, midi: int, held: int, sample_rate: int) -> Signal:
+@lru_cache(maxsize=16)
+def _breath(timbre: str, sample_rate: int) -> Signal:
+    """Two seconds of the hiss of breath or bow, looped under long notes."""
+    hiss = highpass(noise(2 * sample_rate, "breath", timbre, sample_rate), 2500.0, sample_rate)
+    hiss.flags.writeable = False
+    return hiss
+
+
+def note(timbre: str, midi: int, held: int, sample_rate: int, brightness: float = 0.0) -> Signal:
     """One note: shape (n,) for mono timbres, (2, n) for detuned stereo ones.
 
     ``held`` is the number of samples the key is down; the release rings on after.
+    ``brightness`` (-1 dark .. +1 bright) tilts the timbre's treble.
     """
+    if timbre in STRINGS:
+        return plucked(timbre, midi, held, sample_rate, brightness)
+    if timbre == "power-guitar":
+        return power_chord(midi, held, sample_rate, brightness)
     tone = TONES.get(timbre)
     if tone is None:
         raise ValueError(f"unknown timbre {timbre!r}")
@@ -236,7 +281,7 @@ def note(timbre: str, midi: int, held: int, sample_rate: int) -> Signal:
     count = max(count, 32)
     env = adsr(count, held, sample_rate, tone.attack, decay_tau, tone.sustain, tone.release)
     t = seconds32(count, sample_rate)
-    bright, dark = _tables(tone, frequency, sample_rate)
+    bright, dark = _tables(tone, frequency, sample_rate, brightness)
     fade = np.exp(t * np.float32(-1.0 / tone.brightness_tau)) if dark is not None else None
 
     sides = ((-tone.detune / 2.0, 0.0), (tone.detune / 2.0, 0.37)) if tone.detune else ((0.0, 0.0),)
@@ -264,12 +309,18 @@ def note(timbre: str, midi: int, held: int, sample_rate: int) -> Signal:
                 extra = np.zeros(count, dtype=np.float32)
             extra[:span] += partial
     if tone.breath:
-        hiss = highpass(noise(count, "breath", timbre, sample_rate), 2500.0, sample_rate)
+        hiss = np.resize(_breath(timbre, sample_rate), count)
         extra = (
             hiss * np.float32(tone.breath)
             if extra is None
             else extra + hiss * np.float32(tone.breath)
         )
+    if tone.hammer:
+        span = min(count, int(0.03 * sample_rate))
+        thump = highpass(noise(span, "hammer", sample_rate), 1200.0, sample_rate)
+        thump = thump * np.exp(t[:span] * np.float32(-1.0 / 0.006)) * np.float32(tone.hammer)
+        extra = np.zeros(count, dtype=np.float32) if extra is None else extra
+        extra[:span] += thump
     shaped = env * np.float32(tone.gain)
     if tone.tremolo:
         wobble = np.sin(t * np.float32(2.0 * np.pi * 5.0))
@@ -287,3 +338,119 @@ def note(timbre: str, midi: int, held: int, sample_rate: int) -> Signal:
     if len(out) == 2:
         return np.stack(out)
     return out[0]
+
+
+@dataclass(frozen=True)
+class _String:
+    """Recipe for a plucked string (Karplus-Strong)."""
+
+    t60: float  # seconds for a note at C3 to fall 60 dB; higher notes ring shorter
+    brightness: float  # 0..1, how much treble the pluck puts in
+    position: float  # where along the string it is plucked (0..0.5)
+    release: float
+    gain: float = 1.0
+    body: float = 0.0  # level of a low body resonance under the string
+
+
+STRINGS: dict[str, _String] = {
+    "acoustic-guitar": _String(3.0, 0.75, 0.18, 0.12, 1.0, 0.25),
+    "banjo": _String(1.1, 0.95, 0.09, 0.08, 0.8),
+    "acoustic-bass": _String(2.2, 0.35, 0.22, 0.08, 1.3, 0.3),
+    "harp": _String(3.5, 0.55, 0.3, 0.4, 0.9),
+}
+
+_MAX_STRING = 3.0  # seconds a plucked note is synthesised for at most
+
+
+def _loop_taps(fraction: float, loss: float, repeats: int) -> npt.NDArray[np.float64]:
+    # One trip round the loop: a two-point average (the string's damping) and a linear
+    # fractional delay (the tuning), times the per-trip loss.
+    once = np.convolve([0.5, 0.5], [1.0 - fraction, fraction]) * loss
+    taps = once
+    for _ in range(repeats - 1):
+        taps = np.convolve(taps, once)
+    return taps
+
+
+@lru_cache(maxsize=96)
+def _pluck(timbre: str, midi: int, sample_rate: int) -> Signal:
+    """The free vibration of a plucked string, _MAX_STRING seconds long, cached per pitch.
+
+    The delay-line recursion y[n] = taps * y[n - L] is linear, so it can run m trips at
+    a time with the taps convolved m times: blocks of m*L samples cost one numpy
+    expression each, and no Python loop runs per sample.
+    """
+    spec = STRINGS[timbre]
+    frequency = midi_to_hz(midi)
+    period = sample_rate / frequency
+    delay = max(2, int(period - 0.5))
+    fraction = min(0.999, max(0.0, period - 0.5 - delay))
+    t60 = spec.t60 * min(2.0, max(0.3, math.sqrt(130.8 / frequency)))
+    loss = 10.0 ** (-3.0 / (t60 * frequency))
+    count = int(_MAX_STRING * sample_rate)
+    repeats = max(1, -(-256 // delay))
+    taps = _loop_taps(fraction, loss, repeats)
+    stride = delay * repeats
+    width = len(taps)
+    # Excitation: a burst of noise one period long, darker for a softer pluck, with the
+    # harmonics that have a node at the plucking point cancelled by a comb.
+    burst = noise(delay + width, "pluck", timbre, midi, sample_rate).astype(np.float64)
+    smooth = max(1, round((1.0 - spec.brightness) * 12))
+    if smooth > 1:
+        burst = np.convolve(burst, np.ones(smooth) / smooth, mode="same")
+    shift = max(1, round(spec.position * delay))
+    burst = burst - np.roll(burst, shift)
+    burst -= burst.mean()
+    y = np.zeros(count + stride + width, dtype=np.float64)
+    lead = stride + width
+    y[:lead] = np.resize(burst, lead) * np.linspace(1.0, 0.6, lead)
+    for start in range(lead, count, stride):
+        stop = start + stride
+        acc = taps[0] * y[start - stride : stop - stride]
+        for j in range(1, width):
+            acc += taps[j] * y[start - stride - j : stop - stride - j]
+        y[start:stop] = acc
+    out = y[:count]
+    if spec.body:
+        t = seconds(count, sample_rate)
+        out = out + spec.body * np.sin(2.0 * np.pi * frequency * t) * np.exp(-t / (0.5 * t60))
+    peak = float(np.max(np.abs(out))) or 1.0
+    result = f32(out / peak)
+    result.flags.writeable = False
+    return result
+
+
+def plucked(timbre: str, midi: int, held: int, sample_rate: int, brightness: float) -> Signal:
+    """A plucked-string note: the cached string, damped once the key is let go."""
+    spec = STRINGS[timbre]
+    wave = _pluck(timbre, midi, sample_rate)
+    count = min(len(wave), held + tail_length(spec.release, sample_rate))
+    count = max(count, 32)
+    env = adsr(count, held, sample_rate, 0.001, 1e6, 1.0, spec.release)
+    signal = wave[:count] * env * np.float32(spec.gain)
+    if brightness < 0.0:
+        signal = lowpass(f32(signal), 2500.0 + 6000.0 * (1.0 + brightness), sample_rate)
+    return finish(f32(signal), sample_rate)
+
+
+def power_chord(midi: int, held: int, sample_rate: int, brightness: float) -> Signal:
+    """Root, fifth and octave through one hard overdrive, then a speaker's roll-off.
+
+    Driving the three together (not each alone) gives the intermodulation growl that
+    makes a distorted power chord sound like one; short ``held`` is a palm-muted chug.
+    """
+    frequency = midi_to_hz(midi)
+    release = 0.06
+    count = max(32, held + tail_length(release, sample_rate))
+    count = min(count, int(4.0 * sample_rate))
+    raw = np.zeros(count, dtype=np.float32)
+    table = _table(_saw(min(60, int(0.45 * sample_rate / (2.0 * frequency)))))
+    for ratio, cents, level in ((1.0, -6.0, 1.0), (1.4983, 5.0, 0.8), (2.0, 3.0, 0.6)):
+        index = fixed_phase(count, frequency * ratio * 2 ** (cents / 1200.0), sample_rate)
+        raw += table[index] * np.float32(level)
+    env = adsr(count, held, sample_rate, 0.002, 0.4, 0.8, release)
+    muted = held < int(0.15 * sample_rate)
+    driven = soft_clip(f32(raw * np.float32(0.6)), 9.0 if not muted else 6.0)
+    cutoff = (5200.0 if not muted else 2600.0) * (1.0 + 0.3 * brightness)
+    cab = highpass(lowpass(driven, cutoff, sample_rate, taps=31), 90.0, sample_rate, taps=31)
+    return finish(f32(cab * env * np.float32(0.55)), sample_rate)

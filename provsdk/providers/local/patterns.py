@@ -90,6 +90,22 @@ DRUM_PATTERNS: dict[str, tuple[DrumPattern, ...]] = {
             {"kick": "X.....x...x..x..", "shaker": "..o...o...o...o.", "rim": "...g.......g...."},
         ),
     ),
+    # Metal: eighth-note kick under the verse riff, sixteenth double kick in the chorus.
+    "double-kick": (
+        DrumPattern(
+            {"kick": "X.x.X.x.X.x.X.x.", "snare": "....X.......X...", "hat": "x.x.x.x.x.x.x.x."},
+            {
+                "kick": "XxxxXxxxXxxxXxxx",
+                "hat": "",
+                "ride": "x.x.x.x.x.x.x.x.",
+                "crash": "x.......x.......",
+            },
+        ),
+        DrumPattern(
+            {"kick": "X.xxX.x.X.xxX.x.", "snare": "....X.......X...", "hat": "x.o.x.o.x.o.x.o."},
+            {"kick": "XxxxXxxxXxxxXxxx", "crash": "x...x...x...x...", "hat": ""},
+        ),
+    ),
     # Jazz time: ride "spang-a-lang", hi-hat foot on 2 and 4, feathered kick, brush ghosts.
     "jazz": (
         DrumPattern(
@@ -135,6 +151,11 @@ BASS_FIGURES: dict[str, tuple[tuple[BassFigure, BassFigure], ...]] = {
         (((0, 6, "R"), (7, 3, "R"), (10, 6, "5")),
          ((0, 3, "R"), (3, 3, "8"), (7, 3, "R"), (10, 4, "5"), (14, 2, "A"))),
     ),
+    "double-kick": (
+        (((0, 1, "R"), (2, 1, "R"), (4, 1, "R"), (6, 1, "R"), (8, 1, "R"), (10, 1, "R"),
+          (12, 1, "R"), (14, 1, "R")),
+         ((0, 4, "R"), (4, 2, "R"), (6, 2, "R"), (8, 4, "R"), (12, 2, "5"), (14, 2, "R"))),
+    ),
     "swing": (
         (((0, 6, "R"), (7, 3, "5"), (10, 6, "R")),
          ((0, 4, "R"), (6, 2, "5"), (8, 4, "8"), (12, 2, "5"), (14, 2, "A"))),
@@ -153,6 +174,10 @@ COMP_FIGURES: dict[str, tuple[Comp, ...]] = {
     "hits": (((0, 10), (10, 6)), ((0, 6), (6, 10)), ((0, 3), (3, 13)), ((0, 14), (14, 2))),
     "comp": (((0, 3),), ((2, 2), (10, 4)), ((0, 2), (6, 2), (12, 3)), ((4, 3), (14, 2)),
              ((2, 3), (8, 2))),
+    # Metal rhythm guitar: palm-muted sixteenth chugs, then open ringing chords.
+    "chug": (((0, 1), (1, 1), (2, 2), (4, 1), (5, 1), (6, 2), (8, 1), (9, 1), (10, 2), (12, 1),
+              (13, 1), (14, 2)),
+             ((0, 6), (6, 2), (8, 6), (14, 2))),
     # Strums: negative length marks an up-strum (played high to low, softer).
     "strum": (((0, 4), (4, 2), (6, -4), (10, -2), (12, 2), (14, -2)),
               ((0, 2), (2, 2), (4, 2), (6, 2), (8, 2), (10, 2), (12, 2), (14, 2))),

@@ -49,6 +49,8 @@ class MusicPlan:
     instruments: tuple[str, ...]
     sections: tuple[Section, ...]
     style: str
+    brightness: float = 0.0  # mood words' treble tilt, -1 dark .. +1 bright, on the style's own
+    register: int = 0  # octaves the tune and chords sit above (+) or below (-) the style's
 
 
 def check_prompt(prompt: object) -> str:

@@ -7,8 +7,10 @@ the seed only fills in what the words leave open.
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from dataclasses import dataclass
+from typing import TypeVar
 
 from .form import layout_sections
 from .plan import (
@@ -42,32 +44,42 @@ class _Mood:
     modes: Weights = ()
     hint: str = ""  # style this mood leans towards when no style word is given
     chords: tuple[str, ...] = ()  # preferred chord timbres, best first
+    brightness: float = 0.0  # treble tilt it adds, -1 dark .. +1 bright
+    register: int = 0  # octaves it moves the tune by
+    energy: float = 0.0  # added to every section's energy (busier or sparser drums)
 
 
 _MOODS: tuple[_Mood, ...] = (
     _Mood(("happy", "joyful", "joyous", "uplifting", "cheerful", "bright", "sunny", "playful",
            "fun", "summer", "triumphant"),
-          1.08, +1, (("major", 0.6), ("lydian", 0.2), ("mixolydian", 0.2)), "pop"),
+          1.08, +1, (("major", 0.6), ("lydian", 0.2), ("mixolydian", 0.2)), "pop",
+          brightness=0.5, register=1, energy=0.05),
     _Mood(("sad", "melancholy", "melancholic", "somber", "sombre", "sorrow", "sorrowful",
            "lonely", "heartbreak", "heartbroken", "tears", "rainy", "grief", "tragic"),
-          0.9, -1, (("minor", 0.6), ("dorian", 0.3), ("phrygian", 0.1))),
+          0.9, -1, (("minor", 0.6), ("dorian", 0.3), ("phrygian", 0.1)),
+          brightness=-0.3, energy=-0.1),
     _Mood(("dark", "ominous", "sinister", "spooky", "horror", "menacing", "evil", "gloomy",
            "haunting", "eerie"),
-          0.95, -1, (("minor", 0.45), ("phrygian", 0.45), ("dorian", 0.1)), "cinematic"),
+          0.95, -1, (("minor", 0.45), ("phrygian", 0.45), ("dorian", 0.1)), "cinematic",
+          brightness=-0.6, register=-1),
     _Mood(("mysterious", "mystery", "mystic", "mystical"),
           1.0, -1, (("dorian", 0.6), ("phrygian", 0.2), ("minor", 0.2))),
     _Mood(("dreamy", "dream", "ethereal", "floating", "magical", "wonder"),
           0.92, +1, (("lydian", 0.6), ("major", 0.4)), "ambient"),
     _Mood(("warm", "cozy", "cosy", "mellow", "soft", "smooth"),
-          0.95, chords=("rhodes", "warm-pad", "piano")),
+          0.95, chords=("rhodes", "warm-pad", "piano"), brightness=-0.3, energy=-0.1),
     _Mood(("chill", "chilled", "chillout", "chilling", "laid back", "laidback"),
           0.88, hint="lofi", chords=("rhodes", "warm-pad", "piano")),
     _Mood(("fast", "upbeat", "energetic", "uptempo", "up tempo", "driving", "quick", "hyper",
-           "frantic", "intense", "high energy"), 1.2),
+           "frantic", "intense", "high energy"), 1.2, energy=0.15),
     _Mood(("slow", "relaxed", "relaxing", "calm", "lazy", "peaceful", "gentle", "sleepy",
-           "downtempo", "tranquil", "serene"), 0.82),
+           "downtempo", "tranquil", "serene"), 0.82, energy=-0.2),
     _Mood(("aggressive", "angry", "hard", "heavy", "brutal"),
-          1.1, -1, (("minor", 0.5), ("phrygian", 0.5)), "rock"),
+          1.1, -1, (("minor", 0.5), ("phrygian", 0.5)), "rock", brightness=0.2, energy=0.15),
+    # A ballad is slow whatever the style ("rock ballad"); alone it picks the ballad style.
+    _Mood(("ballad", "ballads"), 0.62, hint="ballad", energy=-0.1),
+    _Mood(("sparkling", "shimmering", "crisp", "airy", "brilliant"), brightness=0.5),
+    _Mood(("muffled", "murky", "muddy", "underwater"), brightness=-0.6),
 )  # fmt: skip
 
 # Named instruments: phrase -> timbre. Order of mention decides chord vs lead.
@@ -143,6 +155,27 @@ def _find(tokens: tuple[str, ...], phrase: str) -> int:
     return -1
 
 
+# How many players: the plan keeps that many instruments (drums count as one).
+_ENSEMBLE_WORDS: tuple[tuple[str, int], ...] = (
+    ("solo", 1), ("unaccompanied", 1), ("alone", 1), ("duo", 2), ("duet", 2), ("trio", 3),
+    ("quartet", 4), ("quintet", 4), ("full band", 4),
+)  # fmt: skip
+
+
+V = TypeVar("V")
+
+
+def _earliest(tokens: tuple[str, ...], table: tuple[tuple[str, V], ...]) -> V | None:
+    """The value of the phrase of ``table`` mentioned first in ``tokens``, if any."""
+    found: V | None = None
+    found_at = len(tokens)
+    for phrase, value in table:
+        at = _find(tokens, phrase)
+        if 0 <= at < found_at:
+            found, found_at = value, at
+    return found
+
+
 @dataclass(frozen=True)
 class Cues:
     """What the words of a prompt ask for; None/empty where they say nothing."""
@@ -159,6 +192,10 @@ class Cues:
     chords: str | None
     lead: str | None
     chord_preference: tuple[str, ...]
+    brightness: float = 0.0
+    register: int = 0
+    energy: float = 0.0
+    players: int | None = None
 
 
 def _read_key(text: str) -> tuple[str | None, str | None]:
@@ -208,12 +245,16 @@ def read_cues(prompt: str) -> Cues:
     family = 0
     mode_weights: dict[str, float] = {}
     chord_preference: tuple[str, ...] = ()
+    brightness, register, energy = 0.0, 0, 0.0
     for mood in _MOODS:
         positions = [at for at in (_find(tokens, w) for w in mood.words) if at >= 0]
         if not positions:
             continue
         tempo_factor *= mood.tempo
         family += mood.family
+        brightness += mood.brightness
+        register += mood.register
+        energy += mood.energy
         for mode_name, weight in mood.modes:
             mode_weights[mode_name] = mode_weights.get(mode_name, 0.0) + weight
         if mood.hint:
@@ -237,12 +278,7 @@ def read_cues(prompt: str) -> Cues:
                 mode = named
                 break
 
-    groove = None
-    groove_at = len(tokens)
-    for phrase, name in _GROOVE_WORDS:
-        at = _find(tokens, phrase)
-        if 0 <= at < groove_at:
-            groove, groove_at = name, at
+    groove = _earliest(tokens, _GROOVE_WORDS)
 
     drums: bool | None = None
     if any(_find(tokens, phrase) >= 0 for phrase in _NO_DRUMS):
@@ -250,12 +286,7 @@ def read_cues(prompt: str) -> Cues:
     elif any(_find(tokens, phrase) >= 0 for phrase in _WITH_DRUMS):
         drums = True
 
-    bass = None
-    bass_at = len(tokens)
-    for phrase, timbre in _BASS_WORDS:
-        at = _find(tokens, phrase)
-        if 0 <= at < bass_at:
-            bass, bass_at = timbre, at
+    bass = _earliest(tokens, _BASS_WORDS)
 
     mentioned: list[tuple[int, str]] = []
     for phrase, timbre in _TONAL_WORDS:
@@ -270,7 +301,13 @@ def read_cues(prompt: str) -> Cues:
         elif lead is None and timbre in LEAD_TIMBRES and timbre != chords:
             lead = timbre
 
+    players = _earliest(tokens, _ENSEMBLE_WORDS)
+
     return Cues(
+        brightness=max(-1.0, min(1.0, brightness)),
+        register=max(-1, min(1, register)),
+        energy=max(-0.3, min(0.3, energy)),
+        players=players,
         style=style,
         tempo=_read_tempo(text),
         tempo_factor=tempo_factor,
@@ -330,7 +367,13 @@ def plan_track(prompt: str, *, seed: int, duration: float, sample_rate: int = 44
         preferred = [t for t in cues.chord_preference if t in style.chords]
         chords = preferred[0] if preferred else dice("chords").pick(style.chords)
     lead = cues.lead or dice("lead").pick(style.leads)
-    instruments = ((kit,) if kit else ()) + (bass, chords, lead)
+    instruments = _players(cues.players, kit, bass, chords, lead, style, named=cues.drums is True)
+    sections = layout_sections(duration, tempo, dice("form"), style.forms)
+    if cues.energy:
+        sections = tuple(
+            dataclasses.replace(s, energy=round(min(1.0, max(0.1, s.energy + cues.energy)), 3))
+            for s in sections
+        )
 
     return MusicPlan(
         prompt=prompt,
@@ -342,6 +385,39 @@ def plan_track(prompt: str, *, seed: int, duration: float, sample_rate: int = 44
         mode=mode,
         groove=groove,
         instruments=instruments,
-        sections=layout_sections(duration, tempo, dice("form")),
+        sections=sections,
         style=style.name,
+        brightness=cues.brightness,
+        register=cues.register,
     )
+
+
+def _players(
+    players: int | None,
+    kit: str | None,
+    bass: str,
+    chords: str,
+    lead: str,
+    style: Style,
+    *,
+    named: bool,
+) -> tuple[str, ...]:
+    """The instruments an ensemble of ``players`` keeps, in ([kit,] [bass,] chords[, lead]).
+
+    A solo is the chord instrument alone (it plays the tune and bass too); a duo adds the
+    lead; a trio is drums, bass and chords where the style's trio has drums (jazz, rock:
+    the chords player takes the tune) and bass, chords, lead where it does not; a quartet
+    is drums, bass, chords and lead. No number word: the style's full line-up.
+    """
+    if players is None:
+        return ((kit,) if kit else ()) + (bass, chords, lead)
+    if players == 1:
+        return (chords,)
+    if players == 2:
+        return (chords, lead)
+    if players == 3:
+        if kit and (style.trio_has_kit or named):
+            return (kit, bass, chords)
+        return (bass, chords, lead)
+    drums = kit or "brush-drums"
+    return (drums, bass, chords, lead)

@@ -22,6 +22,13 @@ from .arrange import Score, build_score
 from .drums import drum_hit, texture
 from .dsp import Signal, f32
 from .instruments import note
+from .loudness import (
+    STEP_SECONDS,
+    block_power,
+    gated_loudness,
+    segment_power,
+    true_peak_blocks,
+)
 from .plan import (
     MusicPlan,
     check_channels,
@@ -32,9 +39,12 @@ from .plan import (
 )
 from .prompt import plan_track
 
-CEILING = 10.0 ** (-1.0 / 20.0)  # -1 dBFS
-TARGET_RMS = 10.0 ** (-15.0 / 20.0)
-MAX_LIMITING = 10.0 ** (5.0 / 20.0)  # never ask the limiter for more than ~5 dB
+# True-peak ceiling: -1 dBTP, less a margin for what the short interpolator misses on
+# material with much energy near Nyquist (measured against ideal 4x: up to ~0.3 dB).
+CEILING = 10.0 ** (-1.5 / 20.0)
+TARGET_LUFS = -14.0  # what the streaming platforms normalise to
+# Blocks whose sample peak is this far under the ceiling cannot overshoot it between samples.
+_OVERSHOOT = 10.0 ** (-4.0 / 20.0)
 BLOCK = 256
 SMOOTHING = 4  # limiter smoothing radius, in blocks (~23 ms at 44.1 kHz)
 CHUNK = 512 * BLOCK  # ~3 s at 44.1 kHz: small enough to stay in cache
@@ -64,7 +74,7 @@ class _Events:
             if wave_id is None:
                 wave_id = len(waves)
                 index_of[key] = wave_id
-                waves.append(_synthesise(key, sample_rate))
+                waves.append(_synthesise(key, sample_rate, score.brightness))
             # Constant-power pan law.
             angle = (min(1.0, max(-1.0, event.pan)) + 1.0) * math.pi / 4.0
             starts.append(start)
@@ -102,14 +112,14 @@ class _Events:
         return out
 
 
-def _synthesise(key: tuple[str, int, int], sample_rate: int) -> Signal:
+def _synthesise(key: tuple[str, int, int], sample_rate: int, brightness: float) -> Signal:
     voice, pitch, held = key
     if "/" in voice:
         kit, piece = voice.split("/", 1)
         return (
             texture(piece, sample_rate) if kit == "texture" else drum_hit(kit, piece, sample_rate)
         )
-    return note(voice, pitch, held, sample_rate)
+    return note(voice, pitch, held, sample_rate, brightness)
 
 
 def _automation(first: int, stop: int, total: int, fade_in: int, fade_out: int) -> Signal | None:
@@ -127,27 +137,26 @@ def _automation(first: int, stop: int, total: int, fade_in: int, fade_out: int) 
     return (gain * gain).astype(np.float32)
 
 
-def _limit(
-    region: npt.NDArray[np.float32], region_start: int, first: int, stop: int
-) -> npt.NDArray[np.float32]:
-    """Look-ahead peak limiter at CEILING for samples [first, stop) of ``region``.
-
-    Per 256-sample block: the gain that block needs; a minimum over +-2R blocks
-    then a moving average over +-R blocks (R = SMOOTHING) gives gain changes
-    tens of milliseconds long, and every block still gets at most the gain it
-    needs, because each averaged value only mixes minima whose windows cover
-    it. Gains are interpolated between block centres. The result depends
-    only on blocks near a sample, so chunking never changes the output.
-    """
-    part = region[:, first - region_start : stop - region_start]
+def _block_peaks(region: npt.NDArray[np.float32], floor: float) -> npt.NDArray[np.float64]:
+    """True peak of each BLOCK of ``region`` (the last one padded with silence)."""
     length = region.shape[1]
     blocks = -(-length // BLOCK)
     padded = np.zeros((2, blocks * BLOCK), dtype=np.float32)
-    padded[:, :length] = np.abs(region)
-    peaks = padded.reshape(2, blocks, BLOCK).max(axis=(0, 2))
+    padded[:, :length] = region
+    return true_peak_blocks(padded, BLOCK, floor, CEILING).astype(np.float64)
+
+
+def _block_gains(peaks: npt.NDArray[np.float64]) -> npt.NDArray[np.float64] | None:
+    """Limiter gain at each block centre for blocks peaking at ``peaks``; None: no limiting.
+
+    Per block: the gain that block needs; a minimum over +-2R blocks then a moving
+    average over +-R blocks (R = SMOOTHING) gives gain changes tens of milliseconds
+    long, and every block still gets at most the gain it needs, because each averaged
+    value only mixes minima whose windows cover it.
+    """
     if float(peaks.max()) <= CEILING:
-        return part  # nothing to do: the common case
-    needed = np.minimum(1.0, CEILING / np.maximum(peaks.astype(np.float64), 1e-9))
+        return None  # nothing to do: the common case
+    needed = np.minimum(1.0, CEILING / np.maximum(peaks, 1e-9))
     reach = 2 * SMOOTHING
     edged = np.pad(needed, reach, mode="edge")
     held = edged[: len(needed)].copy()
@@ -155,21 +164,97 @@ def _limit(
         np.minimum(held, edged[shift : shift + len(needed)], out=held)
     sums = np.concatenate(([0.0], np.cumsum(np.pad(held, SMOOTHING, mode="edge"))))
     width = 2 * SMOOTHING + 1
-    smooth = (sums[width:] - sums[:-width]) / width
-    centres = region_start + np.arange(blocks) * BLOCK + BLOCK / 2.0
-    gain = np.interp(np.arange(first, stop, dtype=np.float64), centres, smooth).astype(np.float32)
+    return np.asarray((sums[width:] - sums[:-width]) / width, dtype=np.float64)
+
+
+def _gain_between(
+    smooth: npt.NDArray[np.float64], region_start: int, first: int, stop: int
+) -> npt.NDArray[np.float32]:
+    """Block-centre gains interpolated to every sample of [first, stop)."""
+    centres = region_start + np.arange(len(smooth)) * BLOCK + BLOCK / 2.0
+    return np.interp(np.arange(first, stop, dtype=np.float64), centres, smooth).astype(np.float32)
+
+
+def _limit(
+    region: npt.NDArray[np.float32], region_start: int, first: int, stop: int
+) -> npt.NDArray[np.float32]:
+    """Look-ahead true-peak limiter at CEILING for samples [first, stop) of ``region``.
+
+    Block peaks are 4x oversampled, so the peaks between samples stay under the
+    ceiling too. The result depends only on blocks near a sample, so chunking never
+    changes the output.
+    """
+    part = region[:, first - region_start : stop - region_start]
+    smooth = _block_gains(_block_peaks(region, CEILING * _OVERSHOOT))
+    if smooth is None:
+        return part
+    gain = _gain_between(smooth, region_start, first, stop)
     return f32(np.clip(part * gain, -CEILING, CEILING))
 
 
-def _master_gain(events: _Events, score: Score, sample_rate: int, total: int) -> float:
-    first = min(total - 1, round(score.reference[0] * sample_rate))
-    stop = max(first + 1, min(total, round(score.reference[1] * sample_rate)))
-    probe = events.mix(first, stop)
-    rms = float(np.sqrt(np.mean(np.square(probe, dtype=np.float64))))
-    peak = float(np.max(np.abs(probe))) if probe.size else 0.0
-    if rms < 1e-7 or peak < 1e-7:
-        return 1.0
-    return min(TARGET_RMS / rms, MAX_LIMITING * CEILING / peak)
+def _master_gain(events: _Events, score: Score, plan: MusicPlan) -> float:
+    """The gain that puts the finished stereo track at TARGET_LUFS integrated.
+
+    Mono is the average of that stereo master (the same gain), so a mono render is the
+    stereo one folded down, a little quieter by as much as the mix is wide.
+
+    Measured on the score's reference spans (the whole of a short track), faded as the
+    stream will be, each span's blocks weighted by the share of the track it stands
+    for. The limiter takes some loudness back: its gain moves slowly (tens of ms), so
+    the K-weighted power of a limited 100 ms step is the unlimited power times the
+    mean square of the limiter's gain there, and true peaks scale with the gain; so one
+    measurement of power and peaks serves every gain tried until the level settles.
+    """
+    sample_rate = plan.sample_rate
+    total = frame_count(plan)
+    fade_in = round(score.fade_in * sample_rate)
+    fade_out = round(score.fade_out * sample_rate)
+    step = round(STEP_SECONDS * sample_rate)
+    spans = []
+    for start, end, weight in score.reference:
+        # On the stream's block grid, so the limiter sees the blocks it will see then.
+        first = min(total - 1, round(start * sample_rate)) // BLOCK * BLOCK
+        stop = max(first + 1, min(total, round(end * sample_rate)))
+        region_start = max(0, first - MARGIN)
+        region_stop = min(total, stop + MARGIN)
+        region = events.mix(region_start, region_stop)
+        fades = _automation(region_start, region_stop, total, fade_in, fade_out)
+        if fades is not None:
+            region *= fades
+        part = region[:, first - region_start : stop - region_start]
+        segments = segment_power(part, sample_rate)
+        spans.append((region, region_start, first, stop, weight, segments))
+
+    def loudness(gain: float, peaks: list[npt.NDArray[np.float64]] | None) -> float:
+        powers, weights = [], []
+        for index, (_, region_start, first, stop, weight, segments) in enumerate(spans):
+            scaled = segments * gain * gain
+            smooth = None if peaks is None else _block_gains(peaks[index] * gain)
+            if smooth is not None and len(segments):
+                squared = np.square(
+                    _gain_between(smooth, region_start, first, stop), dtype=np.float64
+                )
+                scaled = scaled * squared[: len(segments) * step].reshape(-1, step).mean(axis=1)
+            blocks = block_power(scaled, sample_rate)
+            powers.append(blocks)
+            weights.append(np.full(len(blocks), weight))
+        if not any(len(p) for p in powers):
+            return -math.inf
+        return gated_loudness(np.concatenate(powers), np.concatenate(weights))
+
+    measured = loudness(1.0, None)
+    if not math.isfinite(measured):
+        return 1.0  # silence, or too short to measure: leave the level alone
+    gain = 10.0 ** ((TARGET_LUFS - measured) / 20.0)
+    # Blocks this far down cannot reach the ceiling at up to twice the first guess.
+    floor = CEILING * _OVERSHOOT / (2.0 * gain)
+    peaks = [_block_peaks(span[0], floor) for span in spans]
+    for _ in range(4):
+        measured = loudness(gain, peaks)
+        if not math.isfinite(measured) or abs(measured - TARGET_LUFS) < 0.05:
+            break
+        gain *= 10.0 ** ((TARGET_LUFS - measured) / 20.0)
+    return float(gain)
 
 
 def _check_plan(plan: MusicPlan) -> None:
@@ -206,7 +291,7 @@ def _chunks(
 ) -> Iterator[npt.NDArray[np.int16]]:
     sample_rate = plan.sample_rate
     events = _Events(score, sample_rate, total)
-    gain = np.float32(_master_gain(events, score, sample_rate, total))
+    gain = np.float32(_master_gain(events, score, plan))
     fade_in = round(score.fade_in * sample_rate)
     fade_out = round(score.fade_out * sample_rate)
     for first in range(0, total, CHUNK):
