@@ -2,8 +2,10 @@
 
 Three kinds of attack: a source whose layout the writer could reproduce wrongly, an edit of a
 signed file in the part the data hash leaves out (the store, and for WAV its chunk header), and
-a source that changes while it is being signed. Each test names the attack; those marked
-``xfail`` are holes outside the signing strategy, reported for the module that owns them.
+a source that changes while it is being signed. Each test names the attack. Two holes this
+review found outside the strategy are closed: a second C2PA chunk is a manifest problem
+(c2pa reads the first, the check read the last), and a store c2pa does not read is refused
+rather than signed over as if absent.
 """
 
 from __future__ import annotations
@@ -394,12 +396,6 @@ def _hostile_store() -> bytes:
     return struct.pack(">I", 40) + b"jumb" + struct.pack(">I", 4096) + b"jumd" + b"\0" * 24
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="provsdk/audio/containers/wav.py keeps the LAST C2PA chunk as the manifest to "
-    "check, while c2pa reads the FIRST: a hostile store in a first chunk skips the probe's "
-    "store walk. wav.py should check every C2PA chunk, or refuse a second one.",
-)
 def test_hostile_store_in_a_first_c2pa_chunk_is_not_hidden_behind_a_benign_last_one(
     attacker: Attacker, signed_wav: tuple[bytes, int, int]
 ) -> None:
@@ -415,13 +411,6 @@ def test_hostile_store_in_a_first_c2pa_chunk_is_not_hidden_behind_a_benign_last_
     assert info.manifest_problem is not None
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="provsdk/sign/writer.py read_parent treats 'c2pa found no manifest' as no manifest "
-    "even when probe found a C2PA store (here in a second leading ID3 tag, which c2pa does not "
-    "read): the file is signed as new, with the unseen store kept under the new hash, by either "
-    "strategy. read_parent should refuse when audio.manifest is set and c2pa reads none.",
-)
 @pytest.mark.parametrize("strategy", ["data-hashed", "c2pa-builder"])
 def test_store_c2pa_does_not_read_is_not_signed_over_as_if_absent(
     attacker: Attacker, strategy: str

@@ -159,6 +159,7 @@ class C2paBuilderStrategy:
         import c2pa
 
         with source.open("rb") as src:
+            before = _identity(src)
             builder = _builder(
                 definition,
                 fmt,
@@ -171,11 +172,15 @@ class C2paBuilderStrategy:
             with dest.open("w+b") as out:
                 watched = WatchedFile(out)
                 try:
-                    return bytes(builder.sign(signer, fmt.mime_type, src, watched))
+                    manifest = bytes(builder.sign(signer, fmt.mime_type, src, watched))
                 except c2pa.C2paError:
                     if watched.error is not None:
                         raise watched.error from None  # the output's own failure, not c2pa's
                     raise
+            # c2pa read the source itself, after sign_file checked it: the signed output is
+            # checked as the source was, before the caller renames it into place.
+            _refuse_changed(fmt, source, src, before, dest)
+            return manifest
 
 
 class DataHashedStrategy:

@@ -81,6 +81,14 @@ def read_parent(path: Path, audio: AudioInfo, anchors: TrustStore | None) -> Man
     except (c2pa.C2paError, UnreadableManifest) as exc:
         raise InputError(f"cannot read the existing C2PA manifest: {exc}", path=path) from None
     if reports is None:
+        if audio.manifest is not None:
+            # The structure holds a store c2pa does not read (a second leading ID3 tag, say):
+            # signing it as new would keep that unseen store under the new hash.
+            raise InputError(
+                "the file holds a C2PA manifest store where c2pa does not read it; refusing to "
+                "sign over it",
+                path=path,
+            )
         return None
     store = parse_store(*reports)
     if store.state is C2paState.INVALID:

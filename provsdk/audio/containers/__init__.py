@@ -52,7 +52,7 @@ def probe(path: str | Path) -> AudioInfo:
             # A view, not a copy: a hostile carrier can be as large as the file. Released
             # before the mmap closes, which refuses to close while a view is alive.
             with memoryview(view) as whole, whole[start : start + length] as carrier:
-                problem = manifest_store_problem(carrier)
+                problem = info.manifest_problem or manifest_store_problem(carrier)
             return dataclasses.replace(info, manifest_problem=problem)
     except OSError as exc:
         raise InputError(f"cannot read file: {exc.strerror or exc}", path=p) from None

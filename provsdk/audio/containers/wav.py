@@ -28,6 +28,7 @@ def check_wav(buf: Bytes) -> AudioInfo:
     data: tuple[int, int] | None = None  # offset, size
     seen = {b"fmt ": 0, b"data": 0}
     manifest: tuple[int, int] | None = None
+    stores = 0
     while offset + 8 <= riff_end:
         chunks += 1
         if chunks > MAX_CHUNKS:
@@ -50,7 +51,9 @@ def check_wav(buf: Bytes) -> AudioInfo:
                 raise buf.corrupt("corrupt WAV: 'data' chunk before the 'fmt ' chunk")
             data = (body, size)
         elif chunk_id == b"C2PA":
-            manifest = (body, size)
+            stores += 1
+            if manifest is None:  # c2pa reads the first
+                manifest = (body, size)
         offset = body + size + (size & 1)  # chunks are padded to an even length
     if fmt is None:
         raise buf.corrupt("corrupt WAV: no 'fmt ' chunk")
@@ -64,6 +67,11 @@ def check_wav(buf: Bytes) -> AudioInfo:
         (data[1] // align) / rate,
         (data,),
         manifest=manifest,
+        # One store per file: with two, c2pa reads the first and other tools another, so what
+        # is checked and what is read could differ.
+        manifest_problem=f"{stores} C2PA chunks: a file carries one manifest store"
+        if stores > 1
+        else None,
     )
     problem = _ambiguity(buf, riff_end, seen)
     return info.ambiguous(problem) if problem else info
