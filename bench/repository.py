@@ -15,7 +15,9 @@ Timed, each as the median of ``--queries`` lookups on the warm repository:
 - (a) a registered probe, its fingerprint disturbed as a re-encode does (low bits of one value
   in five flipped), so its Audio-Code differs in a few bits: it must be found;
 - (b) an unregistered random fingerprint: nothing may be found;
-- (c) an excerpt of a probe (its last 85 values): found through the sub-fingerprint index.
+- (c) an excerpt of a probe (its last 85 values): found through the sub-fingerprint index;
+- (d) an unregistered fingerprint three minutes long (1,450 values), the usual query of a
+  whole track: four times the keys to look up, and nothing may be found.
 
 The target is under 50 ms per lookup at 1,000,000 entries.
 """
@@ -122,6 +124,7 @@ def main(argv: list[str] | None = None) -> int:
         near = [_reencoded(probes[i], rng) for i in probe_ids]
         excerpts = [Fingerprint(probes[i].values[-85:]) for i in probe_ids]
         strangers = [_random_fingerprint(rng, args.values) for _ in probe_ids]
+        long_strangers = [_random_fingerprint(rng, 1450) for _ in probe_ids]
 
         def found(queries: list[Fingerprint]) -> int:
             return sum(
@@ -138,6 +141,12 @@ def main(argv: list[str] | None = None) -> int:
                 len(strangers),
             ),
             ("(c) excerpt, last 85 values", excerpts, found(excerpts), len(excerpts)),
+            (
+                "(d) unregistered, 3 minutes",
+                long_strangers,
+                sum(not repo.matches_by_content(q) for q in long_strangers),
+                len(long_strangers),
+            ),
         ]
         print(
             f"\nmatches_by_content at {done:,} entries (median of {args.queries}; target "
