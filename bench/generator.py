@@ -68,11 +68,13 @@ def power_spectrogram(mono: Floats) -> Floats:
 
 
 def long_term_bands(power: Floats, rate: int) -> Floats:
-    """Long-term average spectrum in dB per third-octave band."""
+    """Long-term average spectrum in dB per third-octave band (up to 0.47 x the rate)."""
     mean = power.mean(axis=0)
     freqs = np.fft.rfftfreq(_FFT, 1.0 / rate)
+    limit = 0.47 * rate
+    edges = _EDGES[np.less_equal(_EDGES, limit)]  # bands past Nyquist would be empty
     bands = np.array(
-        [mean[(freqs >= lo) & (freqs < hi)].sum() for lo, hi in itertools.pairwise(_EDGES)]
+        [mean[(freqs >= lo) & (freqs < hi)].sum() for lo, hi in itertools.pairwise(edges)]
     )
     return np.asarray(10.0 * np.log10(np.maximum(bands, 1e-20)), dtype=np.float64)
 

@@ -10,6 +10,7 @@ import itertools
 from dataclasses import dataclass
 
 from .drums import TEXTURE_OVERLAP, TEXTURE_SECONDS
+from .dsp import Voicing
 from .melody import BAR, write_melody
 from .patterns import (
     BASS_FIGURES,
@@ -87,7 +88,7 @@ class Score:
     # (start, end, weight) spans, in seconds, whose loudness, each standing for ``weight``
     # times its own length of the track, sets the master gain.
     reference: tuple[tuple[float, float, float], ...]
-    brightness: float = 0.0  # -1 dark .. +1 bright, for every synthesised note
+    voicing: Voicing = ()  # the style's equalisation of every note, dB per dsp.VOICING_HZ
 
 
 @dataclass(frozen=True)
@@ -621,7 +622,12 @@ def build_score(plan: MusicPlan) -> Score:
     else:
         fade_out = min(0.3 * plan.duration, 0.5)
     brightness = max(-1.0, min(1.0, style.brightness + plan.brightness))
-    return Score(tuple(out.notes), fade_in, fade_out, reference_spans(plan.sections), brightness)
+    # Brightness tilts the style's voicing about 1 kHz: +1 is +6 dB at 12 kHz, -3 at 63 Hz.
+    voicing = tuple(
+        round(gain + brightness * tilt, 3)
+        for gain, tilt in zip(style.voicing, (-3.0, -1.5, 0.0, 3.0, 6.0), strict=True)
+    )
+    return Score(tuple(out.notes), fade_in, fade_out, reference_spans(plan.sections), voicing)
 
 
 # Longest stretch of each section rendered to measure the mix's loudness before streaming.

@@ -109,12 +109,21 @@ def tail_length(release: float, sample_rate: int) -> int:
     return int(4.6 * release * sample_rate)
 
 
-def harmonic_table(amplitudes: tuple[float, ...]) -> Signal:
-    """One cycle of a waveform from sine-harmonic amplitudes (index 0 = fundamental)."""
+def _cycle(amplitudes: tuple[float, ...]) -> npt.NDArray[np.float64]:
     spectrum = np.zeros(TABLE_SIZE // 2 + 1, dtype=np.complex128)
     count = min(len(amplitudes), TABLE_SIZE // 2 - 1)
     spectrum[1 : count + 1] = -0.5j * TABLE_SIZE * np.asarray(amplitudes[:count])
-    table = np.fft.irfft(spectrum, n=TABLE_SIZE)
+    return np.asarray(np.fft.irfft(spectrum, n=TABLE_SIZE), dtype=np.float64)
+
+
+def harmonic_peak(amplitudes: tuple[float, ...]) -> float:
+    """Peak of one cycle of the waveform ``amplitudes`` make, before normalising."""
+    return float(np.max(np.abs(_cycle(amplitudes))))
+
+
+def harmonic_table(amplitudes: tuple[float, ...]) -> Signal:
+    """One cycle of a waveform from sine-harmonic amplitudes (index 0 = fundamental), peak 1."""
+    table = _cycle(amplitudes)
     peak = float(np.max(np.abs(table))) or 1.0
     result = f32(table / peak)
     result.flags.writeable = False
@@ -150,3 +159,36 @@ def soft_clip(signal: Signal, drive: float) -> Signal:
 def crush(signal: Signal, levels: int) -> Signal:
     """Amplitude quantisation, the grainy sound of 4-bit game consoles."""
     return f32(np.round(signal * (levels / 2)) / (levels / 2))
+
+
+# Centres of the five bands a style's voicing sets, in Hz (sub, body, middle, presence, air).
+VOICING_HZ = (63.0, 250.0, 1000.0, 4000.0, 12000.0)
+Voicing = tuple[float, ...]  # dB per VOICING_HZ band; () is flat
+
+
+def voicing_gain(frequencies: npt.ArrayLike, voicing: Voicing) -> npt.NDArray[np.float64]:
+    """Linear gain of ``voicing`` at ``frequencies``: dB interpolated over log frequency."""
+    where = np.log2(np.maximum(np.asarray(frequencies, dtype=np.float64), 1.0))
+    # Back to flat by 18 kHz: a lift near Nyquist is only harshness and inter-sample peaks.
+    anchors = np.log2((*VOICING_HZ, 18000.0))
+    decibels = np.interp(where, anchors, np.asarray((*voicing, 0.0), dtype=np.float64))
+    return np.asarray(10.0 ** (decibels / 20.0), dtype=np.float64)
+
+
+def voice(signal: Signal, sample_rate: int, voicing: Voicing) -> Signal:
+    """``signal`` (n,) or (channels, n) equalised by ``voicing``, zero phase, same length.
+
+    Meant for one-shot sounds that are then cached. Silence is padded on both sides so
+    the filter's short ringing neither wraps round nor is cut off at the attack.
+    """
+    if not voicing or not any(voicing) or signal.shape[-1] < 8:
+        return signal
+    pad = 1024
+    count = signal.shape[-1]
+    size = 1 << (count + 2 * pad - 1).bit_length()
+    widths = [(0, 0)] * (signal.ndim - 1) + [(pad, size - count - pad)]
+    spectrum = np.fft.rfft(np.pad(signal, widths), axis=-1)
+    spectrum *= voicing_gain(np.fft.rfftfreq(size, 1.0 / sample_rate), voicing)
+    out = f32(np.fft.irfft(spectrum, n=size, axis=-1)[..., pad : pad + count])
+    out.flags.writeable = False
+    return out

@@ -19,11 +19,13 @@ import numpy.typing as npt
 from .dsp import (
     TABLE_SIZE,
     Signal,
+    Voicing,
     adsr,
     crush,
     f32,
     finish,
     fixed_phase,
+    harmonic_peak,
     harmonic_table,
     highpass,
     lowpass,
@@ -32,6 +34,8 @@ from .dsp import (
     seconds32,
     soft_clip,
     tail_length,
+    voice,
+    voicing_gain,
 )
 from .seeding import noise
 from .theory import midi_to_hz
@@ -199,25 +203,39 @@ TONES: dict[str, Tone] = {
 
 
 @lru_cache(maxsize=512)
-def _table(amplitudes: tuple[float, ...]) -> Signal:
-    return harmonic_table(amplitudes)
+def _table(amplitudes: tuple[float, ...], like: tuple[float, ...] | None = None) -> Signal:
+    """The wavetable of ``amplitudes``, peak 1; or, given ``like``, at the level ``like``'s
+    table would have had before both were normalised (a voicing keeps its gain)."""
+    table = harmonic_table(amplitudes)
+    if like is None or like == amplitudes:
+        return table
+    scale = harmonic_peak(amplitudes) / (harmonic_peak(like) or 1.0)
+    scaled = f32(table * np.float32(scale))
+    scaled.flags.writeable = False
+    return scaled
 
 
-def _tilted(amplitudes: tuple[float, ...], brightness: float) -> tuple[float, ...]:
-    # Brightness tilts the harmonics: +1 lifts the 8th harmonic ~9 dB, -1 cuts it as much.
-    if not brightness:
+def _voiced(amplitudes: tuple[float, ...], frequency: float, voicing: Voicing) -> tuple[float, ...]:
+    # The style's voicing applied to each harmonic where it sounds: free, as it only
+    # changes the table the oscillator reads.
+    if not voicing or not amplitudes:
         return amplitudes
-    return tuple(round(a * k ** (0.5 * brightness), 6) for k, a in enumerate(amplitudes, 1))
+    gains = voicing_gain(frequency * np.arange(1, len(amplitudes) + 1), voicing)
+    return tuple(round(a * float(g), 5) for a, g in zip(amplitudes, gains, strict=True))
 
 
 def _tables(
-    tone: Tone, frequency: float, sample_rate: int, brightness: float
+    tone: Tone, frequency: float, sample_rate: int, voicing: Voicing
 ) -> tuple[Signal, Signal | None]:
     """Bright/dark tables with no harmonic above ~0.45 fs, so high notes don't alias."""
     headroom = 2.0 ** ((tone.vibrato + tone.drop + tone.detune / 100.0) / 12.0)
     limit = max(1, int(0.45 * sample_rate / (frequency * headroom)))
-    bright = _table(_tilted(tone.bright[:limit], brightness))
-    dark = _table(_tilted(tone.dark[:limit], brightness)) if tone.dark else None
+    plain = tone.bright[:limit]
+    bright = _table(_voiced(plain, frequency, voicing), plain)
+    dark = None
+    if tone.dark:
+        # Scaled like the bright table, so the fade between them keeps its level.
+        dark = _table(_voiced(tone.dark[:limit], frequency, voicing), plain)
     return bright, dark
 
 
@@ -257,16 +275,16 @@ def _breath(timbre: str, sample_rate: int) -> Signal:
     return hiss
 
 
-def note(timbre: str, midi: int, held: int, sample_rate: int, brightness: float = 0.0) -> Signal:
+def note(timbre: str, midi: int, held: int, sample_rate: int, voicing: Voicing = ()) -> Signal:
     """One note: shape (n,) for mono timbres, (2, n) for detuned stereo ones.
 
     ``held`` is the number of samples the key is down; the release rings on after.
-    ``brightness`` (-1 dark .. +1 bright) tilts the timbre's treble.
+    ``voicing`` is the style's equalisation (dsp.VOICING_HZ bands, dB).
     """
     if timbre in STRINGS:
-        return plucked(timbre, midi, held, sample_rate, brightness)
+        return voice(plucked(timbre, midi, held, sample_rate), sample_rate, voicing)
     if timbre == "power-guitar":
-        return power_chord(midi, held, sample_rate, brightness)
+        return voice(power_chord(midi, held, sample_rate), sample_rate, voicing)
     tone = TONES.get(timbre)
     if tone is None:
         raise ValueError(f"unknown timbre {timbre!r}")
@@ -281,7 +299,7 @@ def note(timbre: str, midi: int, held: int, sample_rate: int, brightness: float 
     count = max(count, 32)
     env = adsr(count, held, sample_rate, tone.attack, decay_tau, tone.sustain, tone.release)
     t = seconds32(count, sample_rate)
-    bright, dark = _tables(tone, frequency, sample_rate, brightness)
+    bright, dark = _tables(tone, frequency, sample_rate, voicing)
     fade = np.exp(t * np.float32(-1.0 / tone.brightness_tau)) if dark is not None else None
 
     sides = ((-tone.detune / 2.0, 0.0), (tone.detune / 2.0, 0.37)) if tone.detune else ((0.0, 0.0),)
@@ -304,6 +322,8 @@ def note(timbre: str, midi: int, held: int, sample_rate: int, brightness: float 
             span = min(count, int(7.0 * tau * sample_rate) + 1)
             ts = t[:span]
             partial = np.sin(ts * np.float32(2.0 * np.pi * frequency * ratio))
+            if voicing:
+                level *= float(voicing_gain(frequency * ratio, voicing))
             partial *= np.exp(ts * np.float32(-1.0 / tau)) * np.float32(level)
             if extra is None:
                 extra = np.zeros(count, dtype=np.float32)
@@ -420,20 +440,17 @@ def _pluck(timbre: str, midi: int, sample_rate: int) -> Signal:
     return result
 
 
-def plucked(timbre: str, midi: int, held: int, sample_rate: int, brightness: float) -> Signal:
+def plucked(timbre: str, midi: int, held: int, sample_rate: int) -> Signal:
     """A plucked-string note: the cached string, damped once the key is let go."""
     spec = STRINGS[timbre]
     wave = _pluck(timbre, midi, sample_rate)
     count = min(len(wave), held + tail_length(spec.release, sample_rate))
     count = max(count, 32)
     env = adsr(count, held, sample_rate, 0.001, 1e6, 1.0, spec.release)
-    signal = wave[:count] * env * np.float32(spec.gain)
-    if brightness < 0.0:
-        signal = lowpass(f32(signal), 2500.0 + 6000.0 * (1.0 + brightness), sample_rate)
-    return finish(f32(signal), sample_rate)
+    return finish(f32(wave[:count] * env * np.float32(spec.gain)), sample_rate)
 
 
-def power_chord(midi: int, held: int, sample_rate: int, brightness: float) -> Signal:
+def power_chord(midi: int, held: int, sample_rate: int) -> Signal:
     """Root, fifth and octave through one hard overdrive, then a speaker's roll-off.
 
     Driving the three together (not each alone) gives the intermodulation growl that
@@ -451,6 +468,6 @@ def power_chord(midi: int, held: int, sample_rate: int, brightness: float) -> Si
     env = adsr(count, held, sample_rate, 0.002, 0.4, 0.8, release)
     muted = held < int(0.15 * sample_rate)
     driven = soft_clip(f32(raw * np.float32(0.6)), 9.0 if not muted else 6.0)
-    cutoff = (5200.0 if not muted else 2600.0) * (1.0 + 0.3 * brightness)
+    cutoff = 5200.0 if not muted else 2600.0
     cab = highpass(lowpass(driven, cutoff, sample_rate, taps=31), 90.0, sample_rate, taps=31)
     return finish(f32(cab * env * np.float32(0.55)), sample_rate)

@@ -20,7 +20,7 @@ import numpy.typing as npt
 
 from .arrange import Score, build_score
 from .drums import drum_hit, texture
-from .dsp import Signal, f32
+from .dsp import Signal, Voicing, f32, voice
 from .instruments import note
 from .loudness import (
     STEP_SECONDS,
@@ -74,7 +74,7 @@ class _Events:
             if wave_id is None:
                 wave_id = len(waves)
                 index_of[key] = wave_id
-                waves.append(_synthesise(key, sample_rate, score.brightness))
+                waves.append(_synthesise(key, sample_rate, score.voicing))
             # Constant-power pan law.
             angle = (min(1.0, max(-1.0, event.pan)) + 1.0) * math.pi / 4.0
             starts.append(start)
@@ -112,14 +112,14 @@ class _Events:
         return out
 
 
-def _synthesise(key: tuple[str, int, int], sample_rate: int, brightness: float) -> Signal:
-    voice, pitch, held = key
-    if "/" in voice:
-        kit, piece = voice.split("/", 1)
-        return (
-            texture(piece, sample_rate) if kit == "texture" else drum_hit(kit, piece, sample_rate)
-        )
-    return note(voice, pitch, held, sample_rate, brightness)
+def _synthesise(key: tuple[str, int, int], sample_rate: int, voicing: Voicing) -> Signal:
+    name, pitch, held = key
+    if "/" in name:
+        kit, piece = name.split("/", 1)
+        if kit == "texture":
+            return texture(piece, sample_rate)
+        return voice(drum_hit(kit, piece, sample_rate), sample_rate, voicing)
+    return note(name, pitch, held, sample_rate, voicing)
 
 
 def _automation(first: int, stop: int, total: int, fade_in: int, fade_out: int) -> Signal | None:
