@@ -250,6 +250,7 @@ def _drums(
     side = 1.0 if dice.chance(0.5) else -1.0
     pans = {piece: side * pan for piece, pan in _DRUM_PAN.items()}
     shimmer = 1.0 + 0.6 * max(-1.0, min(1.0, out.brightness))
+    slow = out.plan.tempo_bpm < 95.0
     for index, section in enumerate(sections):
         start, end = section.start_beat * STEPS_PER_BEAT, section.end_beat * STEPS_PER_BEAT
         if section.name == "outro":
@@ -289,6 +290,8 @@ def _drums(
                     gain = velocity * _DRUM_LEVEL[piece] * level * (0.94 + dice.jitter(0.06))
                     if piece in _CYMBALS:
                         gain *= shimmer
+                        if slow and step % STEPS_PER_BEAT:
+                            gain *= 0.3  # at a slow tempo the beat, not the eighths, leads
                     out.add(at, f"{kit}/{piece}", 0, 0, gain, pans.get(piece, 0.0), loose)
             if roll_beat >= 0:
                 # Trap hi-hat roll: 32nds or sixteenth triplets rising in level.
@@ -480,7 +483,7 @@ def _chords(
 
 def _figure(comp: str, section: Section, timbre: str, dice: Dice) -> tuple[tuple[int, int], ...]:
     figures = COMP_FIGURES[comp]
-    if comp == "chug":
+    if comp in ("chug", "ballad"):
         return figures[1] if section.energy >= 0.8 else figures[0]
     if comp == "strum":
         # Distorted guitars chug eighths in verses and open up in choruses.

@@ -392,7 +392,7 @@ def _loop_taps(fraction: float, loss: float, repeats: int) -> npt.NDArray[np.flo
     return taps
 
 
-@lru_cache(maxsize=96)
+@lru_cache(maxsize=48)  # ~25 MB at 44.1 kHz: a folk song uses a few dozen pitches
 def _pluck(timbre: str, midi: int, sample_rate: int) -> Signal:
     """The free vibration of a plucked string, _MAX_STRING seconds long, cached per pitch.
 

@@ -174,6 +174,8 @@ COMP_FIGURES: dict[str, tuple[Comp, ...]] = {
     "hits": (((0, 10), (10, 6)), ((0, 6), (6, 10)), ((0, 3), (3, 13)), ((0, 14), (14, 2))),
     "comp": (((0, 3),), ((2, 2), (10, 4)), ((0, 2), (6, 2), (12, 3)), ((4, 3), (14, 2)),
              ((2, 3), (8, 2))),
+    # Ballad piano: a chord on every beat, then a fuller bar in the chorus, no eighths.
+    "ballad": (((0, 4), (4, 4), (8, 4), (12, 4)), ((0, 8), (8, 4), (12, 4))),
     # Metal rhythm guitar: palm-muted sixteenth chugs, then open ringing chords.
     "chug": (((0, 1), (1, 1), (2, 2), (4, 1), (5, 1), (6, 2), (8, 1), (9, 1), (10, 2), (12, 1),
               (13, 1), (14, 2)),

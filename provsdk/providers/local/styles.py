@@ -172,7 +172,7 @@ STYLES: tuple[Style, ...] = (
     ),
     Style(
         "ballad", ("power ballad",),
-        110, (("major", 0.55), ("minor", 0.45)), "halftime", "brush-drums",
+        110, (("major", 0.55), ("minor", 0.45)), "straight", "brush-drums",
         ("electric-bass", "acoustic-bass"), ("piano",), ("strings", "flute", "piano"),
         "pop", 4, 4, 0.5, 2, 0.006, 0.4, 0.2, brightness=0.1, forms=("ballad", "song"),
         trio_has_kit=False,
@@ -224,5 +224,5 @@ def comp_for(style: str, timbre: str) -> str:
     if style in ("ambient", "cinematic"):
         return "arp8"
     if style == "ballad":
-        return "pulse"  # chords on every beat: the slow pulse a ballad is felt in
+        return "ballad"  # chords on the beat: the slow pulse a ballad is felt in
     return "pulse"
