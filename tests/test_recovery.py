@@ -354,3 +354,46 @@ def test_cli_generate_register_strip_and_recover(
         "verify", copy, "--policy", policy, home=home, env={"PROVSDK_REPOSITORY": str(repo)}
     )
     assert accepted.returncode == 0, accepted.stdout + accepted.stderr
+
+
+def test_cli_recovers_from_a_repository_served_over_http(
+    vectors: Path, shop: Shop, dev_home: ProvsdkHome
+) -> None:
+    """`provsdk serve --repository`'s API on 127.0.0.1, as `verify --repository URL` uses it:
+    registered over HTTP by `sign`, looked up by fingerprint, the store fetched and checked."""
+    pytest.importorskip("fastapi")
+    from provsdk.server import ServerConfig, ServerThread
+
+    key = "recovery-test-key-0123456789"
+    assert run_cli("repo", "init", shop.repo_path, home=dev_home.root).returncode == 0
+    config = ServerConfig(
+        home=dev_home, api_keys=frozenset({key}), rate_limit=1000.0, repository=shop.repo_path
+    )
+    with ServerThread(config) as server:
+        env = {"PROVSDK_REPOSITORY_API_KEY": key}
+        signed = shop.tmp / "signed.wav"
+        made = run_cli(
+            "sign",
+            vectors / "sample1.wav",
+            "-o",
+            signed,
+            "--source-type",
+            "digitalCapture",
+            "--repository",
+            server.url,
+            home=dev_home.root,
+            env=env,
+        )
+        assert made.returncode == 0, made.stderr
+        copy = shop.strip(signed, "copy.mp3", "-b:a", "128k")
+        found = run_cli(
+            "verify", copy, "--repository", server.url, "--json", home=dev_home.root, env=env
+        )
+        refused = run_cli("verify", copy, "--repository", server.url, home=dev_home.root)
+    entry = json.loads(found.stdout)["files"][0]
+    assert entry["soft_binding"]["state"] == "recovered" and entry["soft_binding"]["bound"]
+    # Without the key the repository refuses: a remote service's failure (exit 3), in one line
+    # and its hint, never a silent "no match".
+    assert refused.returncode == 3, refused.stdout + refused.stderr
+    assert "401" in refused.stderr and "hint: check the API key" in refused.stderr
+    assert len(refused.stderr.strip().splitlines()) == 2

@@ -192,3 +192,26 @@ def test_a_real_signed_files_store_round_trips(
     found = remote.matches_by_binding(ALG, registered.code.iscc)
     assert registered.manifest in [m.manifest for m in found]
     assert remote.manifest_store(registered.manifest) == embedded_store(signed_files["wav"])
+
+
+def test_a_whole_track_uploaded_to_by_content_is_matched(
+    server: ServerThread, remote: HttpRepository, tmp_path: Path
+) -> None:
+    """A real asset is megabytes, far over the generation API's small JSON bodies: the
+    soft-binding upload routes have limits of their own."""
+    track = tmp_path / "whole.wav"
+    _music(track, 30, seed=43)
+    assert track.stat().st_size > 1_000_000
+    remote.publish(
+        store_of("urn:c2pa:whole"), "urn:c2pa:whole", audio_code(fp := fingerprint_file(track)), fp
+    )
+    with _client(server) as client:
+        answer = client.post(
+            "/v1/matches/byContent",
+            content=track.read_bytes(),
+            headers={"Content-Type": "audio/wav"},
+        )
+        small_route = client.post("/v1/matches/byBinding", content=b"x" * 2_000_000)
+    assert answer.status_code == 200, answer.text
+    assert [m["manifestId"] for m in answer.json()["matches"]] == ["urn:c2pa:whole"]
+    assert small_route.status_code == 413  # every other route keeps the small limit

@@ -108,9 +108,12 @@ def open_repository_for(where: str | None) -> Any:
     """The repository ``--repository`` names, opened before any work, or None."""
     if not where:
         return None
+    import os
+
     from provsdk.repository import open_repository
 
-    return open_repository(where)
+    # A repository behind `provsdk serve` takes the same API keys as its generations.
+    return open_repository(where, api_key=os.environ.get("PROVSDK_REPOSITORY_API_KEY"))
 
 
 def register(repository: Any, paths: Iterable[Path], where: str) -> None:

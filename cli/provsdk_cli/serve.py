@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib.util
 import os
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 import click
@@ -97,6 +98,13 @@ def _need_keys(home: ProvsdkHome) -> Credentials:
     "else its common name].",
 )
 @tsa_option("every grant it issues")
+@click.option(
+    "--repository",
+    envvar="PROVSDK_SERVE_REPOSITORY",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Also serve this manifest repository (a SQLite file: `provsdk repo init`) over the "
+    "C2PA soft-binding API under /v1, with the same API keys [env PROVSDK_SERVE_REPOSITORY].",
+)
 @click.pass_context
 def serve(
     ctx: click.Context,
@@ -108,6 +116,7 @@ def serve(
     max_stored_seconds: int,
     provider_name: str | None,
     tsa_url: str | None,
+    repository: Path | None,
 ) -> None:
     """Serve the licensed generator protocol with the local generator.
 
@@ -135,6 +144,10 @@ def serve(
         )
     home = home_of(ctx)
     credentials = _need_keys(home)
+    if repository is not None:
+        from provsdk.repository.sqlite import SqliteRepository
+
+        SqliteRepository(repository).close()  # a missing or foreign file fails here, in a line
     if insecure_no_auth:
         ignored = f"; the {len(api_keys)} keys in {_KEYS_ENV} are ignored" if api_keys else ""
         click.echo(f"provsdk: warning: authentication is off{ignored}", err=True)
@@ -149,6 +162,7 @@ def serve(
         max_stored_seconds=max_stored_seconds,
         provider_name=provider_name,
         tsa_url=tsa_url,
+        repository=repository,
     )
     named = provider_name or provider_name_of(credentials.provider.leaf)
     who = "without authentication, granting nothing" if insecure_no_auth else _describe(api_keys)
@@ -157,4 +171,9 @@ def serve(
         f"as {inert(repr(named))} {inert(who)}",
         err=True,
     )
+    if repository is not None:
+        click.echo(
+            f"provsdk: and the manifest repository {inert(str(repository))} under /v1",
+            err=True,
+        )
     run_server(config, host, port)

@@ -99,11 +99,9 @@ def verify(
         timestamp_anchors=tsa_anchors,
     )
     policy = load_policy(policy_file) if policy_file else DEFAULT_POLICY
-    repo = None
-    if repository:
-        from provsdk.repository import open_repository
+    from provsdk_cli.options import open_repository_for
 
-        repo = open_repository(repository)  # a missing or broken one fails before any file
+    repo = open_repository_for(repository)  # a missing or broken one fails before any file
     console = stdout()
     entries: list[dict[str, Any]] = []
     worst = 0

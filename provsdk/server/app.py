@@ -34,7 +34,7 @@ from provsdk.server.schemas import (
     ModelBody,
     ModelList,
 )
-from provsdk.server.softbinding import open_served_repository, softbinding_routes
+from provsdk.server.softbinding import LARGE_BODIES, open_served_repository, softbinding_routes
 
 __all__ = ["TITLE", "VERSION", "create_app"]
 
@@ -315,6 +315,8 @@ def create_app(config: ServerConfig) -> FastAPI:
         keys=KeyCheck(config.key_accounts, insecure_no_auth=config.insecure_no_auth),
         limiter=RateLimiter(config.rate_limit),
         max_body=config.max_body,
+        # An asset to match or a store to publish is a file, not a small JSON request.
+        large_bodies=LARGE_BODIES if config.repository is not None else None,
     )
     app.include_router(_routes(config))
     if config.repository is not None:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 from starlette.datastructures import Headers
@@ -44,12 +45,21 @@ class _Disconnected(Exception):
 
 class ProtocolMiddleware:
     def __init__(
-        self, app: ASGIApp, *, keys: KeyCheck, limiter: RateLimiter, max_body: int
+        self,
+        app: ASGIApp,
+        *,
+        keys: KeyCheck,
+        limiter: RateLimiter,
+        max_body: int,
+        large_bodies: Mapping[str, int] | None = None,
     ) -> None:
         self.app = app
         self.keys = keys
         self.limiter = limiter
         self.max_body = max_body
+        # Paths whose bodies are files (an asset to match, a manifest store to publish), with
+        # their own limits; every other path keeps max_body.
+        self.large_bodies = dict(large_bodies or {})
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -112,10 +122,12 @@ class ProtocolMiddleware:
         self.limiter.check(caller)
 
     async def _read_body(self, scope: Scope, receive: Receive) -> bytes:
+        limit = self.large_bodies.get(scope["path"], self.max_body)
+        drain = max(_DRAIN_LIMIT, limit)
         declared = Headers(scope=scope).get("content-length")
         length = int(declared) if declared is not None and declared.isdigit() else None
-        if length is not None and length > _DRAIN_LIMIT:
-            raise self._too_large(drained=False)
+        if length is not None and length > drain:
+            raise self._too_large(limit, drained=False)
         chunks: list[bytes] = []
         size = 0
         while True:
@@ -124,18 +136,18 @@ class ProtocolMiddleware:
                 raise _Disconnected
             chunk = message.get("body", b"")
             size += len(chunk)
-            if size <= self.max_body:
+            if size <= limit:
                 chunks.append(chunk)
-            elif size > _DRAIN_LIMIT:
-                raise self._too_large(drained=False)
+            elif size > drain:
+                raise self._too_large(limit, drained=False)
             if not message.get("more_body", False):
                 break
-        if size > self.max_body:
-            raise self._too_large(drained=True)
+        if size > limit:
+            raise self._too_large(limit, drained=True)
         return b"".join(chunks)
 
-    def _too_large(self, *, drained: bool) -> ApiError:
-        message = f"the request body is over the limit of {self.max_body} bytes"
+    def _too_large(self, limit: int, *, drained: bool) -> ApiError:
+        message = f"the request body is over the limit of {limit} bytes"
         # A body we stopped reading cannot be skipped to find the next request: close.
         return ApiError(413, "too_large", message, {} if drained else {"Connection": "close"})
 
