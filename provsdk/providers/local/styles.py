@@ -62,21 +62,21 @@ STYLES: tuple[Style, ...] = (
         ("sub-bass", "upright-bass"), ("rhodes", "piano"), ("flute", "rhodes", "vibes"),
         "lofi", 4, 4, 0.58, 2, 0.012, 0.45, 0.3, crackle=True, brightness=-0.4,
         forms=("loop", "song"),
-        voicing=(-4.0, 8.0, 3.5, -5.0, -12.0),
+        voicing=(-7.0, 9.0, 3.5, -6.5, -9.0),
     ),
     Style(
         "jazz", ("jazz", "jazzy", "bebop", "lounge", "bossa", "swingin"),
         126, (("major", 0.5), ("dorian", 0.3), ("minor", 0.2)), "swing", "brush-drums",
         ("upright-bass",), ("piano", "rhodes"), ("vibes", "flute"),
         "jazz", 4, 4, 0.64, 4, 0.008, 0.6, 0.0, forms=("aaba", "head"), brightness=0.1,
-        voicing=(-7.0, 1.5, 3.0, -1.5, 2.0),
+        voicing=(-9.0, 1.5, 4.5, -1.0, 2.0),
     ),
     Style(
         "techno", ("techno", "industrial", "warehouse", "rave", "minimal", "acid"),
         130, (("minor", 0.5), ("phrygian", 0.25), ("dorian", 0.25)), "four-on-the-floor",
         "electronic-drums", ("saw-bass", "sub-bass"), ("warm-pad", "organ"), ("saw-lead", "pluck"),
         "drone", 3, 4, 0.5, 2, 0.0, 0.35, 0.4, forms=("club",), brightness=0.2,
-        voicing=(3.0, 0.0, -1.5, -4.0, -7.0),
+        voicing=(1.0, 1.5, -1.5, -1.0, -9.0),
     ),
     Style(
         "house", ("house", "disco", "edm", "dance", "club", "garage house"),
@@ -84,7 +84,7 @@ STYLES: tuple[Style, ...] = (
         "electronic-drums", ("saw-bass", "electric-bass"), ("piano", "organ", "warm-pad"),
         ("saw-lead", "pluck"), "pop", 4, 4, 0.5, 2, 0.0, 0.45, 0.35, forms=("club", "song"),
         brightness=0.3,
-        voicing=(-1.0, -6.0, 3.0, 2.0, 3.5),
+        voicing=(-4.0, -5.5, 4.0, 5.0, 3.0),
     ),
     Style(
         "ambient", ("ambient", "drone", "atmospheric", "meditation", "meditative", "space"),
@@ -98,7 +98,7 @@ STYLES: tuple[Style, ...] = (
         122, (("major", 0.45), ("mixolydian", 0.25), ("minor", 0.3)), "straight", "drums",
         ("electric-bass",), ("drive-guitar", "guitar"), ("saw-lead", "square-lead"),
         "rock", 3, 4, 0.5, 2, 0.004, 0.55, 0.2, forms=("song", "riff"), brightness=0.3,
-        voicing=(-6.0, 0.0, 6.5, 3.0, -2.0),
+        voicing=(-6.5, 0.0, 6.5, 6.0, -2.5),
     ),
     Style(
         "cinematic", ("cinematic", "epic", "film", "score", "soundtrack", "trailer",
@@ -114,14 +114,14 @@ STYLES: tuple[Style, ...] = (
         ("electric-bass", "sub-bass"), ("piano", "pluck", "warm-pad"),
         ("saw-lead", "square-lead", "pluck"), "pop", 3, 4, 0.5, 2, 0.003, 0.6, 0.3,
         forms=("song", "ballad"), brightness=0.4,
-        voicing=(-4.0, -3.0, 0.0, 4.0, 4.0),
+        voicing=(-7.0, -6.0, 3.0, 5.0, 7.0),
     ),
     Style(
         "trap", ("trap", "808", "drill"),
         140, (("minor", 0.5), ("phrygian", 0.3), ("dorian", 0.2)), "halftime", "808-drums",
         ("808-bass",), ("warm-pad", "piano"), ("bell", "pluck", "flute"),
         "pop", 3, 4, 0.5, 2, 0.0, 0.45, 0.35, forms=("loop", "song"),
-        voicing=(7.0, -4.0, 2.0, -3.0, 4.5),
+        voicing=(4.0, -4.5, 1.5, -2.5, 7.5),
     ),
     Style(
         "chiptune", ("chiptune", "chip", "8 bit", "8bit", "16 bit", "retro game", "video game",
@@ -136,14 +136,14 @@ STYLES: tuple[Style, ...] = (
         172, (("minor", 0.5), ("dorian", 0.3), ("major", 0.2)), "breakbeat", "electronic-drums",
         ("sub-bass", "saw-bass"), ("warm-pad", "rhodes"), ("pluck", "saw-lead"),
         "lofi", 4, 8, 0.5, 2, 0.0, 0.35, 0.35, forms=("club",), brightness=0.2,
-        voicing=(5.0, -9.0, -7.0, -0.5, 4.0),
+        voicing=(7.0, -9.0, -9.0, -1.0, 7.0),
     ),
     Style(
         "hiphop", ("hip hop", "hiphop", "rap", "boom bap", "boombap"),
         90, (("minor", 0.5), ("dorian", 0.3), ("major", 0.2)), "breakbeat", "drums",
         ("sub-bass", "electric-bass"), ("piano", "rhodes", "strings"), ("bell", "flute", "piano"),
         "pop", 4, 4, 0.5, 2, 0.008, 0.4, 0.25, forms=("loop", "song"), brightness=-0.2,
-        voicing=(-0.5, 8.0, -1.0, -9.0, -4.0),
+        voicing=(-2.5, 9.0, -2.0, -9.0, -4.0),
     ),
     Style(
         "folk", ("folk", "acoustic", "campfire", "bluegrass", "country", "americana",
@@ -159,7 +159,7 @@ STYLES: tuple[Style, ...] = (
         150, (("minor", 0.4), ("phrygian", 0.45), ("dorian", 0.15)), "double-kick",
         "metal-drums", ("electric-bass",), ("power-guitar",), ("saw-lead", "square-lead"),
         "rock", 3, 4, 0.5, 2, 0.002, 0.55, 0.0, brightness=0.6, forms=("song", "riff"),
-        voicing=(-2.0, -3.5, -1.0, 4.5, -4.0),
+        voicing=(-5.0, -2.5, -1.0, 4.5, -5.5),
     ),
     Style(
         "orchestral", ("orchestral", "orchestra", "symphonic", "symphony", "classical",
@@ -168,7 +168,7 @@ STYLES: tuple[Style, ...] = (
         ("contrabass",), ("strings",), ("brass", "flute", "strings"),
         "cinematic", 3, 4, 0.5, 2, 0.004, 0.45, 0.0, brightness=0.2,
         forms=("through", "aaba", "song"), trio_has_kit=False,
-        voicing=(-5.0, -1.0, 3.0, 0.5, -4.5),
+        voicing=(-7.5, -1.0, 0.5, 3.5, -1.5),
     ),
     Style(
         "ballad", ("power ballad",),
@@ -176,7 +176,7 @@ STYLES: tuple[Style, ...] = (
         ("electric-bass", "acoustic-bass"), ("piano",), ("strings", "flute", "piano"),
         "pop", 4, 4, 0.5, 2, 0.006, 0.4, 0.2, brightness=0.1, forms=("ballad", "song"),
         trio_has_kit=False,
-        voicing=(-4.0, 0.0, 3.0, 0.0, -3.0),
+        voicing=(-4.0, 0.0, 3.0, 0.0, 0.0),
     ),
     Style(
         FALLBACK_STYLE, (),
