@@ -136,7 +136,7 @@ STYLES: tuple[Style, ...] = (
         172, (("minor", 0.5), ("dorian", 0.3), ("major", 0.2)), "breakbeat", "electronic-drums",
         ("sub-bass", "saw-bass"), ("warm-pad", "rhodes"), ("pluck", "saw-lead"),
         "lofi", 4, 8, 0.5, 2, 0.0, 0.35, 0.35, forms=("club",), brightness=0.2,
-        voicing=(7.0, -9.0, -9.0, -1.0, 7.0),
+        voicing=(7.0, -9.0, -9.0, -4.0, 7.0),
     ),
     Style(
         "hiphop", ("hip hop", "hiphop", "rap", "boom bap", "boombap"),
@@ -159,7 +159,7 @@ STYLES: tuple[Style, ...] = (
         150, (("minor", 0.4), ("phrygian", 0.45), ("dorian", 0.15)), "double-kick",
         "metal-drums", ("electric-bass",), ("power-guitar",), ("saw-lead", "square-lead"),
         "rock", 3, 4, 0.5, 2, 0.002, 0.55, 0.0, brightness=0.6, forms=("song", "riff"),
-        voicing=(-5.0, -2.5, -1.0, 4.5, -5.5),
+        voicing=(-5.0, -2.5, -1.0, 4.5, -7.0),
     ),
     Style(
         "orchestral", ("orchestral", "orchestra", "symphonic", "symphony", "classical",
