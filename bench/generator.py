@@ -131,12 +131,17 @@ def _loudness(samples: Floats, rate: int) -> tuple[float, str]:
 
 
 def spectrogram_png(power: Floats, rate: int, path: Path) -> None:
-    """Log-frequency spectrogram (40 Hz..rate/2 bottom to top, 60 dB range)."""
+    """Log-frequency spectrogram (40 Hz..rate/2 bottom to top, 60 dB range, <= 1200 px wide)."""
     freqs = np.fft.rfftfreq(_FFT, 1.0 / rate)
     height = 256
     rows = np.geomspace(40.0, rate / 2.0, height)
     index = np.clip(np.searchsorted(freqs, rows), 0, len(freqs) - 1)
-    db = 10.0 * np.log10(np.maximum(power[:, index], 1e-20))
+    columns = power[:, index]
+    pool = -(-len(columns) // 1200)  # at most 1200 columns wide, each the mean of its frames
+    if pool > 1:
+        padded = np.pad(columns, ((0, (-len(columns)) % pool), (0, 0)))
+        columns = padded.reshape(-1, pool, height).mean(axis=1)
+    db = 10.0 * np.log10(np.maximum(columns, 1e-20))
     top = float(db.max())
     image = heat((db - (top - 60.0)) / 60.0)  # frames x rows x 3
     write_png(path, np.ascontiguousarray(image.transpose(1, 0, 2)[::-1]))
