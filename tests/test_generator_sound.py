@@ -87,6 +87,14 @@ def test_every_style_is_mastered_to_minus_14_lufs_under_minus_1_dbtp(prompt: str
     assert true_peak_db(samples) <= -1.0
 
 
+def test_a_mono_render_is_as_loud_as_a_stereo_one() -> None:
+    pyloudnorm = pytest.importorskip("pyloudnorm")
+    pcm, _ = render_track("heavy metal", seed=1, duration=12, sample_rate=44100, channels=1)
+    samples = pcm.astype(np.float64) / 32768.0
+    assert abs(pyloudnorm.Meter(44100).integrated_loudness(samples[:, 0]) + 14.0) <= 1.0
+    assert true_peak_db(samples) <= -1.0
+
+
 @pytest.mark.slow
 def test_a_long_track_measured_from_its_sections_still_lands_at_minus_14() -> None:
     # Past 20 s the master gain is set from spans of each section, not the whole track.

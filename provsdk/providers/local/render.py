@@ -137,13 +137,18 @@ def _automation(first: int, stop: int, total: int, fade_in: int, fade_out: int) 
     return (gain * gain).astype(np.float32)
 
 
-def _block_peaks(region: npt.NDArray[np.float32], floor: float) -> npt.NDArray[np.float64]:
-    """True peak of each BLOCK of ``region`` (the last one padded with silence)."""
+def _block_peaks(
+    region: npt.NDArray[np.float32], floor: float, limit: float = CEILING
+) -> npt.NDArray[np.float64]:
+    """True peak of each BLOCK of ``region`` (the last one padded with silence).
+
+    Exact only where it matters to a limiter at ``limit``: see true_peak_blocks.
+    """
     length = region.shape[1]
     blocks = -(-length // BLOCK)
-    padded = np.zeros((2, blocks * BLOCK), dtype=np.float32)
+    padded = np.zeros((region.shape[0], blocks * BLOCK), dtype=np.float32)
     padded[:, :length] = region
-    return true_peak_blocks(padded, BLOCK, floor, CEILING).astype(np.float64)
+    return true_peak_blocks(padded, BLOCK, floor, limit).astype(np.float64)
 
 
 def _block_gains(peaks: npt.NDArray[np.float64]) -> npt.NDArray[np.float64] | None:
@@ -192,11 +197,17 @@ def _limit(
     return f32(np.clip(part * gain, -CEILING, CEILING))
 
 
-def _master_gain(events: _Events, score: Score, plan: MusicPlan) -> float:
-    """The gain that puts the finished stereo track at TARGET_LUFS integrated.
+def _fold(region: npt.NDArray[np.float32], channels: int) -> npt.NDArray[np.float32]:
+    """The mix as the output's channels: mono is folded down before it is mastered."""
+    return region.mean(axis=0, keepdims=True) if channels == 1 else region
 
-    Mono is the average of that stereo master (the same gain), so a mono render is the
-    stereo one folded down, a little quieter by as much as the mix is wide.
+
+def _master_gain(events: _Events, score: Score, plan: MusicPlan, channels: int) -> float:
+    """The gain that puts the finished track at TARGET_LUFS integrated.
+
+    Mono is the stereo mix folded down and then mastered on its own: BS.1770 weighs one
+    channel 3 dB under two carrying the same signal, so the stereo master's gain would
+    leave a mono file 3-6 LU short.
 
     Measured on the score's reference spans (the whole of a short track), faded as the
     stream will be, each span's blocks weighted by the share of the track it stands
@@ -217,7 +228,7 @@ def _master_gain(events: _Events, score: Score, plan: MusicPlan) -> float:
         stop = max(first + 1, min(total, round(end * sample_rate)))
         region_start = max(0, first - MARGIN)
         region_stop = min(total, stop + MARGIN)
-        region = events.mix(region_start, region_stop)
+        region = _fold(events.mix(region_start, region_stop), channels)
         fades = _automation(region_start, region_stop, total, fade_in, fade_out)
         if fades is not None:
             region *= fades
@@ -246,10 +257,11 @@ def _master_gain(events: _Events, score: Score, plan: MusicPlan) -> float:
     if not math.isfinite(measured):
         return 1.0  # silence, or too short to measure: leave the level alone
     gain = 10.0 ** ((TARGET_LUFS - measured) / 20.0)
-    # Blocks this far down cannot reach the ceiling at up to twice the first guess.
-    floor = CEILING * _OVERSHOOT / (2.0 * gain)
-    peaks = [_block_peaks(span[0], floor) for span in spans]
-    for _ in range(4):
+    # Blocks this far down cannot reach the ceiling at up to four times the first guess.
+    floor = CEILING * _OVERSHOOT / (4.0 * gain)
+    # Measured at unit gain, so exact wherever a gain up to 4x the guess makes them matter.
+    peaks = [_block_peaks(span[0], floor, CEILING / (4.0 * gain)) for span in spans]
+    for _ in range(8):
         measured = loudness(gain, peaks)
         if not math.isfinite(measured) or abs(measured - TARGET_LUFS) < 0.05:
             break
@@ -291,21 +303,19 @@ def _chunks(
 ) -> Iterator[npt.NDArray[np.int16]]:
     sample_rate = plan.sample_rate
     events = _Events(score, sample_rate, total)
-    gain = np.float32(_master_gain(events, score, plan))
+    gain = np.float32(_master_gain(events, score, plan, channels))
     fade_in = round(score.fade_in * sample_rate)
     fade_out = round(score.fade_out * sample_rate)
     for first in range(0, total, CHUNK):
         stop = min(total, first + CHUNK)
         region_start = max(0, first - MARGIN)
         region_stop = min(total, stop + MARGIN)
-        region = events.mix(region_start, region_stop)
+        region = _fold(events.mix(region_start, region_stop), channels)
         region *= gain
         fades = _automation(region_start, region_stop, total, fade_in, fade_out)
         if fades is not None:
             region *= fades
         block = _limit(region, region_start, first, stop)
-        if channels == 1:
-            block = block.mean(axis=0, keepdims=True)
         yield np.rint(block.T * 32767.0).astype(np.int16)
     del events, region, block
     _return_freed_memory()
