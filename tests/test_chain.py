@@ -299,7 +299,7 @@ def test_leaf_of_another_role_is_untrusted() -> None:
 
 
 def test_empty_store_fails_closed() -> None:
-    root_key, root = make_root("root", Algorithm.ES256)
+    root_key, root = make_root("root", Algorithm.ES256, now=NOW)
     _, leaf = issue_leaf(root_key, root, "signer", Algorithm.ES256)
     result = validate_chain([leaf], TrustStore(Role.LICENSOR))
     assert _refused(result) == ("chain.no-anchors",)
@@ -308,7 +308,7 @@ def test_empty_store_fails_closed() -> None:
 
 
 def test_empty_chain() -> None:
-    _, root = make_root("root", Algorithm.ES256)
+    _, root = make_root("root", Algorithm.ES256, now=NOW)
     result = validate_chain([], _store(root))
     assert _refused(result) == ("chain.empty",)
     assert result.subject is None
@@ -413,7 +413,7 @@ def test_default_time_is_now() -> None:
 
 
 def test_not_yet_valid_leaf() -> None:
-    root_key, root = make_root("root", Algorithm.ES256)
+    root_key, root = make_root("root", Algorithm.ES256, now=NOW)
     _, leaf = issue_leaf(root_key, root, "signer", Algorithm.ES256, not_before=NOW + DAY)
     assert _refused(validate_chain([leaf], _store(root), NOW)) == ("chain.not-yet-valid",)
     _trusted(validate_chain([leaf], _store(root), NOW + 2 * DAY), root)
@@ -429,7 +429,7 @@ def test_expired_anchor() -> None:
 
 
 def test_before_everything_was_valid() -> None:
-    root_key, root = make_root("root", Algorithm.ES256)
+    root_key, root = make_root("root", Algorithm.ES256, now=NOW)
     _, leaf = issue_leaf(root_key, root, "signer", Algorithm.ES256)
     # A day before the root's and the leaf's notBefore: both are reported, leaf first.
     result = validate_chain([leaf], _store(root), NOW - DAY)
@@ -463,7 +463,7 @@ def test_naive_time_is_utc() -> None:
 
 
 def test_devpki_root_allows_no_intermediate() -> None:
-    root_key, root = make_root("root", Algorithm.ES256)  # pathLen 0
+    root_key, root = make_root("root", Algorithm.ES256, now=NOW)  # pathLen 0
     mid = _cert("intermediate", _devpki((root_key, root)))
     leaf = _leaf(mid)
     result = validate_chain([leaf.cert, mid.cert], _store(root))
@@ -590,7 +590,7 @@ def test_leaf_without_digital_signature(root: Node) -> None:
 
 
 def test_profile_and_path_problems_together() -> None:
-    _, root = make_root("root", Algorithm.ES256)
+    _, root = make_root("root", Algorithm.ES256, now=NOW)
     other = _devpki(make_root("other", Algorithm.ES256))
     stray = _cert("stray", other, ca=False, eku=False)
     result = validate_chain([stray.cert], _store(root))
@@ -598,7 +598,7 @@ def test_profile_and_path_problems_together() -> None:
 
 
 def test_a_root_as_its_own_leaf_is_not_trusted() -> None:
-    _, root = make_root("root", Algorithm.ES256)
+    _, root = make_root("root", Algorithm.ES256, now=NOW)
     result = validate_chain([root], _store(root))
     # CA flag, no digitalSignature, no EKU, no AuthorityKeyIdentifier.
     assert _refused(result) == ("chain.profile",) * 4
