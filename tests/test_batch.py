@@ -340,7 +340,7 @@ def test_rerun_after_attaching_a_grant_keeps_the_file_and_its_grant(
         purposes=["commercial"],
         territories=["US"],
         until="2030-12-31",
-        scope_model="provsdk-local 1.0",
+        scope_model="provsdk-local 2.0",
     )
     token = sign_grant(grant, load_signer(Role.LICENSOR, home=dev_home, use_env=False))
     signer = load_signer(Role.PRODUCER, home=dev_home, use_env=False)

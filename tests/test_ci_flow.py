@@ -67,7 +67,7 @@ def test_ci_attaches_the_grant_and_gates_on_the_policy(tmp_path: Path) -> None:
     ok(
         run(
             "grant", "create", "--licensor", "Harbor Music", "--licensee", "Game Studio",
-            "--scope-model", "provsdk-local 1.0", "--purpose", "commercial", "--territory", "US",
+            "--scope-model", "provsdk-local 2.0", "--purpose", "commercial", "--territory", "US",
             "--until", "2030-12-31", "-o", "grant.json", home=home, cwd=studio,
         )
     )  # fmt: skip

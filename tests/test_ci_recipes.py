@@ -154,7 +154,7 @@ def studio(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     created = run_cli(
         "grant", "create", "--licensor", "Acme Label", "--licensee", "Game Studio",
         "--purpose", "commercial", "--territory", "FR", "--until", "2030-12-31",
-        "--scope-model", "provsdk-local 1.0", "-o", france, home=home,
+        "--scope-model", "provsdk-local 2.0", "-o", france, home=home,
     )  # fmt: skip
     assert created.returncode == 0, created.stderr
     signed = run_cli("grant", "sign", france, "-o", base / "france.jws", home=home)

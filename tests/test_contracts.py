@@ -35,7 +35,7 @@ from provsdk.verify import verify_file
 pytestmark = pytest.mark.slow
 
 STUDIO = "Game Studio"
-MODEL = "provsdk-local 1.0"
+MODEL = "provsdk-local 2.0"
 MIB = 2**20
 
 

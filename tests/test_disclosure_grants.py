@@ -56,7 +56,7 @@ from provsdk.sign import sign_file
 from provsdk.verify import verify_file
 from provsdk.verify.read import read_evidence
 
-MODEL = "provsdk-local 1.0"
+MODEL = "provsdk-local 2.0"
 STUDIO = "Game Studio"
 TRACKS = ("Harbor Lights - Tide", "Kestrel - Upstairs", "Mira Okafor - Ninth Floor", "Salt - Río")
 

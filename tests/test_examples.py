@@ -50,7 +50,7 @@ def make_studio(base: Path) -> dict[str, Path]:
     made = _run(
         [*provsdk, "grant", "create", "--licensor", "Acme Label", "--licensee", "Game Studio",
          "--purpose", "commercial", "--territory", "US", "--until", "2030-12-31",
-         "--scope-model", "provsdk-local 1.0", "-o", str(base / "grant.json")],
+         "--scope-model", "provsdk-local 2.0", "-o", str(base / "grant.json")],
         env,
     )  # fmt: skip
     assert made.returncode == 0, made.stderr

@@ -35,7 +35,7 @@ def grant(**terms: Any) -> Grant:
         "purposes": ["commercial"],
         "territories": ["US"],
         "until": NEXT_YEAR,
-        "scope_model": "provsdk-local 1.0",
+        "scope_model": "provsdk-local 2.0",
     }
     args.update(terms)
     return create_grant(**args)
@@ -170,7 +170,7 @@ def test_grant_signed_with_lowercase_us_still_answers_for_US(dev_home: ProvsdkHo
         uid="urn:uuid:00000000-0000-4000-8000-000000000001",
         assigner=Party("Harbor Music"),
         assignee=Party("Game Studio"),
-        target=Target(uid=SCOPE_UID, model="provsdk-local 1.0", licensee="Game Studio"),
+        target=Target(uid=SCOPE_UID, model="provsdk-local 2.0", licensee="Game Studio"),
         permissions=(
             Rule(
                 "use",
@@ -194,7 +194,7 @@ def test_grant_signed_with_lowercase_us_still_answers_for_US(dev_home: ProvsdkHo
 def create(tmp_path: Path, *terms: str) -> tuple[int, str, Path]:
     out = tmp_path / "grant.json"
     args = ["grant", "create", "--licensor", "Harbor Music", "--licensee", "Game Studio"]
-    args += ["--scope-model", "provsdk-local 1.0", *terms, "-o", str(out)]
+    args += ["--scope-model", "provsdk-local 2.0", *terms, "-o", str(out)]
     result = CliRunner().invoke(cli, args)
     return result.exit_code, result.stderr, out
 

@@ -38,7 +38,7 @@ training = ["licensed", "public-domain", "none"]
 purpose = "commercial"
 territory = "US"
 """
-MODEL = "provsdk-local 1.0"
+MODEL = "provsdk-local 2.0"
 STUDIO = "Game Studio"
 TODAY = dt.datetime.now(dt.UTC).date()
 IN_30_DAYS = (TODAY + dt.timedelta(days=30)).isoformat()
@@ -152,7 +152,7 @@ def matrix(tmp_path_factory: pytest.TempPathFactory) -> Matrix:
     ok(
         run(
             "disclosure", "create", "--provider", "Harbor AI", "--model", "provsdk-local",
-            "--model-version", "1.0", "--crawled", "--crawl-domain", "music.example",
+            "--model-version", "2.0", "--crawled", "--crawl-domain", "music.example",
             "-o", crawled_doc, home=home,
         )
     )  # fmt: skip

@@ -49,7 +49,7 @@ def world(vectors: Path, tmp_path_factory: pytest.TempPathFactory) -> World:
     init_dev_pki(other, organization="Harbor AI")
     disclosure = Disclosure(
         provider=ProviderIdentity("Harbor AI"),
-        model=ModelIdentity("provsdk-local", "1.0"),
+        model=ModelIdentity("provsdk-local", "2.0"),
         modalities=("audio",),
         training_data_size=None,
     )
@@ -59,12 +59,12 @@ def world(vectors: Path, tmp_path_factory: pytest.TempPathFactory) -> World:
         purposes=["commercial"],
         territories=["US"],
         until="2030-12-31",
-        scope_model="provsdk-local 1.0",
+        scope_model="provsdk-local 2.0",
     )
     spec = ManifestSpec(
         title="t",
         source_type=DigitalSourceType.ALGORITHMIC_MEDIA,
-        software_agent=SoftwareAgent("provsdk-local", "1.0"),
+        software_agent=SoftwareAgent("provsdk-local", "2.0"),
         disclosure=sign_disclosure(
             disclosure, load_signer(Role.PROVIDER, home=other, use_env=False)
         ),

@@ -37,7 +37,7 @@ from provsdk.sign.strategy import C2paBuilderStrategy
 # runs the CLI again.
 pytestmark = pytest.mark.slow
 
-MODEL = "provsdk-local 1.0"
+MODEL = "provsdk-local 2.0"
 STUDIO = "Game Studio"
 # The policy a studio's CI runs: a grant for commercial use in the US, a trained-on rule.
 POLICY = """\
@@ -110,7 +110,7 @@ class World:
             "--generator",
             "provsdk-local",
             "--generator-version",
-            "1.0",
+            "2.0",
             *extra,
             home=home,
         )
@@ -295,7 +295,7 @@ class _CreatesAgain(C2paBuilderStrategy):
         actions[0] = {
             "action": "c2pa.created",
             "digitalSourceType": DigitalSourceType.TRAINED_ALGORITHMIC_MEDIA.value,
-            "softwareAgent": {"name": "provsdk-local", "version": "1.0"},
+            "softwareAgent": {"name": "provsdk-local", "version": "2.0"},
         }
         return super().sign(definition, *args, **kwargs)
 
@@ -306,7 +306,7 @@ def test_disclosure_inherited_across_a_new_creation(world: World, tmp_path: Path
     spec = ManifestSpec(
         title="new.wav",
         source_type=DigitalSourceType.TRAINED_ALGORITHMIC_MEDIA,
-        software_agent=SoftwareAgent("provsdk-local", "1.0"),
+        software_agent=SoftwareAgent("provsdk-local", "2.0"),
     )
     out = tmp_path / "new.wav"
     signer = load_signer(Role.PRODUCER, home=ProvsdkHome(world.home), use_env=False)
@@ -322,9 +322,9 @@ def _extra(world: World, tmp_path: Path, name: str, extra: tuple[tuple[str, Any]
     spec = ManifestSpec(
         title=name,
         source_type=DigitalSourceType.ALGORITHMIC_MEDIA,
-        software_agent=SoftwareAgent("provsdk-local", "1.0"),
+        software_agent=SoftwareAgent("provsdk-local", "2.0"),
         disclosure=sign_disclosure(
-            no_training_data("provsdk", "provsdk-local", "1.0"),
+            no_training_data("provsdk", "provsdk-local", "2.0"),
             load_signer(Role.PROVIDER, home=ProvsdkHome(world.home), use_env=False),
         ),
         extra_assertions=extra,
@@ -480,7 +480,7 @@ def test_training_rule_counts_declared_disclosure_only_when_accepted(
     count it (only ``accept_declared`` lets it)."""
     result = run(
         "disclosure", "create", "--provider", "Harbor AI", "--model", "provsdk-local",
-        "--model-version", "1.0", "-o", tmp_path / "d.json", home=world.home,
+        "--model-version", "2.0", "-o", tmp_path / "d.json", home=world.home,
     )  # fmt: skip
     ok(result)
     from provsdk.models.disclosure import DeclaredDisclosure, Disclosure
@@ -492,7 +492,7 @@ def test_training_rule_counts_declared_disclosure_only_when_accepted(
     spec = ManifestSpec(
         title="declared.wav",
         source_type=DigitalSourceType.ALGORITHMIC_MEDIA,
-        software_agent=SoftwareAgent("provsdk-local", "1.0"),
+        software_agent=SoftwareAgent("provsdk-local", "2.0"),
         declared_disclosure=declared,
     )
     out = tmp_path / "declared.wav"

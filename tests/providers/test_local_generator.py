@@ -83,7 +83,7 @@ def test_public_interface() -> None:
         "render_track",
     }
     assert GENERATOR_NAME == "provsdk-local"
-    assert GENERATOR_VERSION == "1.0"
+    assert GENERATOR_VERSION == "2.0"
     plan = plan_track("lofi", seed=1, duration=5)
     with pytest.raises(dataclasses.FrozenInstanceError):
         plan.tempo_bpm = 1.0  # type: ignore[misc]

@@ -11,7 +11,7 @@ import numpy as np
 GENERATOR_NAME = "provsdk-local"
 # Bump whenever the samples produced for the same inputs change: provenance
 # manifests record this pair, so a verifier can tell which algorithm made a file.
-GENERATOR_VERSION = "1.0"
+GENERATOR_VERSION = "2.0"  # the sound changed in 2.0: same prompt and seed, other audio
 
 SAMPLE_RATES = (22050, 32000, 44100, 48000)
 MAX_DURATION = 3600.0
