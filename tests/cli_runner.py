@@ -12,7 +12,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-__all__ = ["clean_environ", "provsdk_env", "run_cli"]
+__all__ = ["MEASURED", "clean_environ", "provsdk_env", "run_cli"]
 
 # Kept when a test clears the PROVSDK_* variables: it says how the whole suite runs (the
 # signing strategy under test), not what a test's user has set.
@@ -44,3 +44,26 @@ def run_cli(
         cwd=cwd,
         timeout=300,
     )
+
+
+# ``python -c MEASURED ARGS`` runs the CLI and prints its peak memory last, as `peak-mb N`.
+# The peak is this process image's own (VmHWM): Linux carries ru_maxrss across exec, so a
+# child of a large pytest worker would report the worker's size, not its own.
+MEASURED = (
+    "import resource, sys\n"
+    "from provsdk_cli.main import main\n"
+    "sys.argv = ['provsdk', *sys.argv[1:]]\n"
+    "def peak_mb():\n"
+    "    try:\n"
+    "        with open('/proc/self/status') as fh:\n"
+    "            for line in fh:\n"
+    "                if line.startswith('VmHWM:'):\n"
+    "                    return int(line.split()[1]) // 1024\n"
+    "    except OSError:\n"
+    "        pass\n"
+    "    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024\n"
+    "try:\n"
+    "    main()\n"
+    "finally:\n"
+    "    print(f'peak-mb {peak_mb()}', file=sys.stderr)\n"
+)

@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from cli_runner import provsdk_env, run_cli
+from cli_runner import MEASURED, provsdk_env, run_cli
 
 from provsdk.credentials import Role, TrustConfig, load_signer
 from provsdk.credentials.signers import KeySigner
@@ -299,18 +299,6 @@ def test_contract_in_the_old_base64_form_is_read_and_carried_forward(
     (data,) = embedded_contracts(manifest)  # written in the new form only
     assert data["sha256"] == sha(terms)
     assert not [a for a in manifest["assertions"] if a["label"].startswith(CONTRACT)]
-
-
-MEASURED = (
-    "import resource, sys\n"
-    "from provsdk_cli.main import main\n"
-    "sys.argv = ['provsdk', *sys.argv[1:]]\n"
-    "try:\n"
-    "    main()\n"
-    "finally:\n"
-    "    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024\n"
-    "    print(f'peak-mb {peak}', file=sys.stderr)\n"
-)
 
 
 def _peak_mb(home: Path, *args: str | Path) -> int:

@@ -15,7 +15,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from cli_runner import provsdk_env
+from cli_runner import MEASURED, provsdk_env
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -125,16 +125,6 @@ def test_probe_finds_the_bomb(fmt: str, bombs: dict[str, Path]) -> None:
 
 # Runs the command and prints its own peak memory last: RUSAGE_CHILDREN would report the
 # largest of every child this test session ever started, not this one.
-MEASURED = (
-    "import resource, sys\n"
-    "from provsdk_cli.main import main\n"
-    "sys.argv = ['provsdk', *sys.argv[1:]]\n"
-    "try:\n"
-    "    main()\n"
-    "finally:\n"
-    "    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024\n"
-    "    print(f'peak-mb {peak}', file=sys.stderr)\n"
-)
 
 
 def _measured(home: ProvsdkHome, *args: str) -> tuple[subprocess.CompletedProcess[str], int, str]:

@@ -10,6 +10,8 @@ from pathlib import Path
 import pytest
 from cli_runner import clean_environ
 
+from provsdk.providers.local import GENERATOR_VERSION
+
 VECTORS = Path(__file__).resolve().parents[1].parent / "shared" / "vectors"
 ROLES = ("producer", "provider", "licensor")
 
@@ -52,7 +54,7 @@ def test_no_command_leaks_key_material(tmp_path: Path) -> None:
     run("grant", "show", work / "g.jws", "--json")
     # About the model that made the track: a disclosure of another model would (rightly) fail.
     run("disclosure", "create", "--provider", "P", "--model", "provsdk-local",
-        "--model-version", "1.0", "-o", work / "d.json")  # fmt: skip
+        "--model-version", GENERATOR_VERSION, "-o", work / "d.json")  # fmt: skip
     run("disclosure", "sign", work / "d.json", "-o", work / "d.jws")
     run("disclosure", "show", work / "d.jws", "--json")
     chain = str(home / "keys" / "producer.pem")
