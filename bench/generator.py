@@ -124,7 +124,7 @@ def true_peak_db(samples: Floats) -> float:
 
 def _loudness(samples: Floats, rate: int) -> tuple[float, str]:
     try:
-        import pyloudnorm
+        import pyloudnorm  # type: ignore[import-untyped]  # pyloudnorm ships no types
     except ImportError:
         return integrated_loudness(samples.T, rate), "provsdk's BS.1770 meter"
     return float(pyloudnorm.Meter(rate).integrated_loudness(samples)), "pyloudnorm"

@@ -16,6 +16,7 @@ from typing import Any
 
 import c2pa
 
+from bench import raw_c2pa
 from bench.inputs import Credentials, bench_spec, raw_definition
 from provsdk.sign import sign_file
 from provsdk.verify import verify_file
@@ -53,18 +54,7 @@ def ours_sign(src: Path, dst: Path, creds: Credentials) -> Op:
 
 def raw_sign(src: Path, dst: Path, creds: Credentials) -> Op:
     definition = raw_definition()
-    info = c2pa.C2paSignerInfo(c2pa.C2paSigningAlg.ES256, creds.chain_pem, creds.key_pem, None)
-
-    def run() -> bytes:
-        with (
-            c2pa.Signer.from_info(info) as signer,
-            c2pa.Builder(definition) as builder,
-            src.open("rb") as fin,
-            dst.open("w+b") as fout,
-        ):
-            return bytes(builder.sign(signer, MIME, fin, fout))
-
-    return run
+    return lambda: raw_c2pa.sign(definition, creds.key_pem, creds.chain_pem, src, dst, MIME)
 
 
 def ours_verify(path: Path, creds: Credentials) -> Op:
