@@ -25,7 +25,13 @@ from provsdk.verify.recovery import Recovery, recover
 if TYPE_CHECKING:
     from provsdk.repository import Repository
 
-__all__ = ["AUDIO_SUFFIXES", "expand_paths", "report_from_evidence", "verify_file"]
+__all__ = [
+    "AUDIO_SUFFIXES",
+    "expand_paths",
+    "report_from_evidence",
+    "verify_evidence",
+    "verify_file",
+]
 
 # In a folder, these are the files we look at; named files are checked whatever their name.
 # Formats we cannot verify are listed so they are reported, not silently skipped.
@@ -152,10 +158,23 @@ def verify_file(
             provider=trust.provider.adding_files(provider_anchors),
             licensor=trust.licensor.adding_files(licensor_anchors),
         )
+    return verify_evidence(path, trust=trust, policy=policy, at=at, repository=repository)[1]
+
+
+def verify_evidence(
+    path: str | Path,
+    *,
+    trust: TrustConfig,
+    policy: Policy = DEFAULT_POLICY,
+    at: dt.datetime | None = None,
+    repository: Repository | str | Path | None = None,
+) -> tuple[FileEvidence, VerificationReport]:
+    """:func:`verify_file`, keeping what was read beside the report (for reports that show
+    more than the verdict: the provenance tree, the waveform)."""
     evidence = read_evidence(path, trust.producer, trust.timestamp)
     if repository is not None and _needs_recovery(evidence):
         evidence = replace(evidence, recovery=_recover(evidence, repository, trust))
-    return report_from_evidence(evidence, policy, trust=trust, at=at)
+    return evidence, report_from_evidence(evidence, policy, trust=trust, at=at)
 
 
 def _needs_recovery(evidence: FileEvidence) -> bool:

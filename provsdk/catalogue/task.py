@@ -1,0 +1,262 @@
+"""The one function every engine runs per file, and the settings that travel with it.
+
+A catalogue run verifies many files in other processes (a local pool, Ray workers), so what a
+worker needs must cross a process boundary: :class:`CatalogueSettings` carries the trust
+stores as PEM text (certificate objects do not pickle), the policy, and the instant every file
+of the run is judged at, so a file gets the same record whichever engine, worker or order
+verified it. :func:`verify_task` is that per-file step; it returns a JSON-able record (the
+``verify --json`` entry, plus what a resumed run and a report need) and, when asked, the text
+a terminal shows, rendered where the work is done so one process does not print for all.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import os
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from provsdk._version import __version__
+from provsdk.credentials.roles import Role
+from provsdk.credentials.trust import TrustConfig, TrustStore
+from provsdk.errors import InputError, UnsupportedFormatError
+from provsdk.verify.policy import DEFAULT_POLICY, Policy
+
+if TYPE_CHECKING:
+    from provsdk.models.report import VerificationReport
+    from provsdk.repository import Repository
+    from provsdk.verify.read import FileEvidence
+
+__all__ = [
+    "EXIT_ERROR",
+    "EXIT_FAIL",
+    "EXIT_PASS",
+    "CatalogueSettings",
+    "Outcome",
+    "Renderer",
+    "error_record",
+    "file_digest",
+    "verify_task",
+]
+
+EXIT_PASS, EXIT_FAIL, EXIT_ERROR = 0, 1, 2
+_CHUNK = 1 << 20
+
+# Turns one report into the text a terminal shows. Must pickle (a module-level function, or a
+# functools.partial of one) to reach a worker process.
+Renderer = Callable[["VerificationReport"], str]
+
+
+@dataclass(frozen=True)
+class _PortableStore:
+    role: str
+    pem: str
+    source: str | None
+
+    @classmethod
+    def of(cls, store: TrustStore) -> _PortableStore:
+        return cls(store.role.value, store.pem(), str(store.source) if store.source else None)
+
+    def store(self) -> TrustStore:
+        from provsdk.credentials.pem import load_chain
+
+        role = Role(self.role)
+        source = Path(self.source) if self.source else None
+        empty = TrustStore(role, source=source)
+        if not self.pem:
+            return empty
+        return empty.adding(load_chain(self.pem.encode(), f"{self.role} trust store"))
+
+
+@dataclass(frozen=True)
+class CatalogueSettings:
+    """What every worker of one run verifies with. Build it with :meth:`of`.
+
+    ``checked_at`` is the instant the run judges every file at (an explicit ``--at``, or the
+    run's start); ``at_given`` says which, because only an explicit date is part of the
+    :attr:`fingerprint` (a resumed run keeps verdicts judged at their first check unless told
+    to recheck or given a date). ``details`` asks each record for what the HTML report shows
+    (the provenance tree, a waveform); ``digest`` for the content SHA-256 a resumed run
+    compares.
+    """
+
+    stores: tuple[_PortableStore, ...]
+    policy: Policy
+    checked_at: dt.datetime
+    at_given: bool = False
+    repository: str | None = None
+    details: bool = False
+    digest: bool = False
+    _trust: list[TrustConfig] = field(default_factory=list, compare=False, repr=False)
+
+    @classmethod
+    def of(
+        cls,
+        trust: TrustConfig,
+        policy: Policy = DEFAULT_POLICY,
+        *,
+        at: dt.datetime | None = None,
+        repository: str | None = None,
+        details: bool = False,
+        digest: bool = False,
+    ) -> CatalogueSettings:
+        stores = tuple(_PortableStore.of(trust.for_role(role)) for role in Role)
+        return cls(
+            stores=stores,
+            policy=policy,
+            checked_at=at or dt.datetime.now(dt.UTC),
+            at_given=at is not None,
+            repository=repository,
+            details=details,
+            digest=digest,
+        )
+
+    def trust(self) -> TrustConfig:
+        """The trust stores, rebuilt once per process from their PEM text."""
+        if not self._trust:
+            by_role = {Role(s.role): s.store() for s in self.stores}
+            self._trust.append(
+                TrustConfig(
+                    producer=by_role[Role.PRODUCER],
+                    provider=by_role[Role.PROVIDER],
+                    licensor=by_role[Role.LICENSOR],
+                    timestamp=by_role[Role.TIMESTAMP],
+                )
+            )
+        return self._trust[0]
+
+    @property
+    def fingerprint(self) -> str:
+        """Names what a verdict depends on besides the file: provsdk's version, every trust
+        store, the policy, the repository and an explicit date. Records made under another
+        fingerprint are not reused by a resumed run."""
+        h = hashlib.sha256()
+        parts = [__version__, repr(self.policy), self.repository or ""]
+        parts += [f"{s.role}\n{s.pem}" for s in self.stores]
+        parts.append(self.checked_at.isoformat() if self.at_given else "")
+        for part in parts:
+            data = part.encode("utf-8", "surrogatepass")
+            h.update(len(data).to_bytes(8, "big") + data)
+        return h.hexdigest()[:32]
+
+    def __getstate__(self) -> dict[str, Any]:
+        state = dict(self.__dict__)
+        state["_trust"] = []  # rebuilt in the worker; certificate objects do not pickle
+        return state
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__dict__.update(state)
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What became of one file.
+
+    ``record`` is None only when ``unchanged``: the file's digest matched the one a previous
+    run recorded, so that run's record (and its exit status) stands, and ``exit`` means
+    nothing. Otherwise ``exit`` is the file's exit status (0 pass, 1 fail, 2 unreadable), and
+    ``text`` what the renderer made of the report, if one was given.
+    """
+
+    path: str
+    record: dict[str, Any] | None
+    exit: int
+    text: str | None = None
+    unchanged: bool = False
+
+
+def file_digest(path: str | Path) -> str:
+    """SHA-256 of a file's bytes, read in chunks (memory stays flat for any size)."""
+    h = hashlib.sha256()
+    with Path(path).open("rb") as fh:
+        while chunk := fh.read(_CHUNK):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def error_record(path: str, exc: InputError) -> dict[str, Any]:
+    """The record of a file that could not be verified at all (not audio, unreadable)."""
+    code = "input.unsupported" if isinstance(exc, UnsupportedFormatError) else "input.unreadable"
+    return {
+        "path": path,
+        "verdict": "fail",
+        "c2pa": {"state": "Absent"},
+        "reasons": [f"{code}: {exc.message}"],
+        "error": str(exc),
+    }
+
+
+def _file_facts(path: Path, settings: CatalogueSettings) -> dict[str, Any]:
+    st = path.stat()
+    facts: dict[str, Any] = {"size": st.st_size, "mtime_ns": st.st_mtime_ns}
+    if settings.digest:
+        facts["sha256"] = file_digest(path)
+    return facts
+
+
+def _details(evidence: FileEvidence) -> dict[str, Any]:
+    from provsdk.audio.waveform import waveform_peaks
+    from provsdk.verify.provenance import provenance_tree
+
+    out: dict[str, Any] = {"chain": provenance_tree(evidence.store)}
+    try:
+        out["waveform"] = waveform_peaks(evidence.path, evidence.audio)
+    except InputError as exc:
+        out["waveform"] = None
+        out["waveform_error"] = exc.message
+    return out
+
+
+def verify_task(
+    path: str | os.PathLike[str],
+    settings: CatalogueSettings,
+    *,
+    name: str | None = None,
+    prior_sha256: str | None = None,
+    render: Renderer | None = None,
+    repository: Repository | None = None,
+) -> Outcome:
+    """Verify one local file with ``settings``; never raises for a bad file.
+
+    ``name`` is what the record calls the file (a URI, when ``path`` is a local copy of a
+    remote object). With ``prior_sha256``, the file is hashed first and, when its bytes are
+    the ones a previous run verified, not verified again (``Outcome.unchanged``).
+    ``repository`` is an open repository to use instead of opening ``settings.repository``.
+    """
+    from provsdk.verify.verifier import verify_evidence
+
+    p = Path(path)
+    shown_as = name if name is not None else str(path)
+    try:
+        facts = _file_facts(p, settings)
+    except OSError as exc:
+        error = InputError(f"cannot read the file: {exc.strerror or exc}", path=shown_as)
+        return Outcome(shown_as, error_record(shown_as, error), EXIT_ERROR)
+    if prior_sha256 is not None:
+        digest = facts.get("sha256") or file_digest(p)
+        if digest == prior_sha256:
+            return Outcome(shown_as, None, EXIT_PASS, unchanged=True)
+        facts["sha256"] = digest
+    try:
+        evidence, report = verify_evidence(
+            p,
+            trust=settings.trust(),
+            policy=settings.policy,
+            at=settings.checked_at,
+            repository=repository if repository is not None else settings.repository,
+        )
+    except InputError as exc:
+        record = error_record(shown_as, exc)
+        record.update(file=facts, settings=settings.fingerprint)
+        return Outcome(shown_as, record, EXIT_ERROR)
+    if report.path != shown_as:
+        report = replace(report, path=shown_as)
+    record = report.to_dict()
+    record.update(file=facts, settings=settings.fingerprint)
+    if settings.details:
+        record.update(_details(evidence))
+    text = render(report) if render is not None else None
+    return Outcome(shown_as, record, EXIT_PASS if report.passed else EXIT_FAIL, text)
