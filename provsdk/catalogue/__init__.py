@@ -11,15 +11,18 @@ from typing import TYPE_CHECKING
 from provsdk._lazy import exports as _exports
 
 if TYPE_CHECKING:
-    from provsdk.catalogue.task import CatalogueSettings, Outcome, verify_task
+    from provsdk.catalogue.summary import Summary
+    from provsdk.catalogue.task import CatalogueSettings, Job, Outcome, verify_task
 else:
     __getattr__, __dir__ = _exports(
         __name__,
         {
             "CatalogueSettings": "provsdk.catalogue.task",
+            "Job": "provsdk.catalogue.task",
+            "Summary": "provsdk.catalogue.summary",
             "Outcome": "provsdk.catalogue.task",
             "verify_task": "provsdk.catalogue.task",
         },
     )
 
-__all__ = ["CatalogueSettings", "Outcome", "verify_task"]
+__all__ = ["CatalogueSettings", "Job", "Outcome", "Summary", "verify_task"]

@@ -35,6 +35,7 @@ __all__ = [
     "EXIT_FAIL",
     "EXIT_PASS",
     "CatalogueSettings",
+    "Job",
     "Outcome",
     "Renderer",
     "error_record",
@@ -166,6 +167,15 @@ class Outcome:
     exit: int
     text: str | None = None
     unchanged: bool = False
+
+
+@dataclass(frozen=True)
+class Job:
+    """One file for an engine: where it is (a local path, or for Ray any URI pyarrow reads)
+    and, on a resumed run, the digest its previous record was made from."""
+
+    path: str
+    prior_sha256: str | None = None
 
 
 def file_digest(path: str | Path) -> str:
