@@ -151,7 +151,7 @@ def test_a_manifest_signed_without_a_fingerprint_is_bound_by_its_code_only(
     assert whole.soft_binding.bound and whole.verdict is Verdict.PASS
     stranger = _other(vectors, shop)
     label = register_file(shop.repository(), signed).manifest
-    lying = _Lying(shop.repository(), label)
+    lying = _Ranked(shop.repository(), [label])  # whatever the sound
     report = verify_file(stranger, trust=shop.trust, repository=lying, policy=ACCEPTING)
     assert report.soft_binding.state is SoftBindingState.RECOVERED
     assert not report.soft_binding.bound and report.verdict is Verdict.FAIL
@@ -193,7 +193,7 @@ def test_repository_pairing_a_trusted_manifest_with_another_sound_is_not_counted
     store = embedded_store(signed)
     assert store is not None
     label = register_file(shop.repository(), signed).manifest
-    lying = _Lying(shop.repository(), label)
+    lying = _Ranked(shop.repository(), [label])  # whatever the sound
     report = verify_file(stranger, trust=shop.trust, repository=lying, policy=ACCEPTING)
     assert report.soft_binding.state is SoftBindingState.RECOVERED
     assert not report.soft_binding.bound
@@ -260,11 +260,38 @@ def test_a_recovered_manifest_from_an_untrusted_signer_does_not_pass(
     assert report.verdict is Verdict.FAIL
 
 
-class _Lying:
-    """A repository that answers every content query with one manifest, whatever the sound."""
+def test_a_repository_ranking_an_unbound_manifest_first_does_not_hide_the_bound_one(
+    vectors: Path, shop: Shop
+) -> None:
+    """The repository puts a real, valid manifest of another recording ahead of this sound's
+    own. The first candidate that holds is not taken blindly: the bound one is found behind
+    it, and the policy that accepts recovery counts that one."""
+    mine = register_file(shop.repository(), shop.sign(vectors / "sample1.wav", "a.wav"))
+    decoy = register_file(shop.repository(), shop.sign(_other(vectors, shop), "b.wav"))
+    copy = shop.strip(shop.tmp / "a.wav", "copy.wav")
+    ranked = _Ranked(shop.repository(), [decoy.manifest, mine.manifest])
+    report = verify_file(copy, trust=shop.trust, repository=ranked, policy=ACCEPTING)
+    assert report.soft_binding.state is SoftBindingState.RECOVERED
+    assert report.soft_binding.manifest == mine.manifest
+    assert report.soft_binding.bound
+    assert report.verdict is Verdict.PASS
 
-    def __init__(self, inner: Repository, label: str) -> None:
-        self._inner, self._label = inner, label
+
+def test_only_unbound_candidates_are_shown_as_not_bound(vectors: Path, shop: Shop) -> None:
+    decoy = register_file(shop.repository(), shop.sign(_other(vectors, shop), "b.wav"))
+    copy = shop.strip(shop.sign(vectors / "sample1.wav", "a.wav"), "copy.wav")
+    ranked = _Ranked(shop.repository(), [decoy.manifest])
+    report = verify_file(copy, trust=shop.trust, repository=ranked, policy=ACCEPTING)
+    assert report.soft_binding.state is SoftBindingState.RECOVERED
+    assert report.soft_binding.manifest == decoy.manifest and not report.soft_binding.bound
+    assert report.verdict is Verdict.FAIL
+
+
+class _Ranked:
+    """A repository that answers every content query with these manifests, in this order."""
+
+    def __init__(self, inner: Repository, labels: list[str]) -> None:
+        self._inner, self._labels = inner, labels
 
     def publish(self, *args: Any) -> None:
         raise AssertionError("not used")
@@ -273,7 +300,7 @@ class _Lying:
         return []
 
     def matches_by_content(self, fingerprint: Fingerprint, *, limit: int = 5) -> list[Match]:
-        return [Match(self._label, 1.0, 0.0)]
+        return [Match(label, 0.9, 0.0) for label in self._labels[:limit]]
 
     def manifest_store(self, manifest: str) -> bytes | None:
         return self._inner.manifest_store(manifest)

@@ -115,7 +115,8 @@ def _bound(store: ManifestStore, fingerprint: Fingerprint) -> bool:
 
 def recover(path: Path, repository: Repository, where: str, producer_trust: TrustStore) -> Recovery:
     """Look ``path``'s sound up in ``repository`` (named ``where`` in reports) and validate
-    the best candidates' stores; the first that holds is the recovery."""
+    the best candidates' stores: the first that holds and is bound to this sound is the
+    recovery; failing that, the first that holds (shown as not bound)."""
     from provsdk.softbinding import fingerprint_file
 
     try:
@@ -128,12 +129,13 @@ def recover(path: Path, repository: Repository, where: str, producer_trust: Trus
         why = Reason("soft-binding.no-match", f"{where} knows no sound like this one")
         return Recovery(where, SoftBindingState.NO_MATCH, reasons=(why,))
     rejected: list[Reason] = []
+    unbound: Recovery | None = None
     for match in matches:
         found = _candidate(repository, match.manifest, producer_trust)
         if isinstance(found, Reason):
             rejected.append(found)
             continue
-        return Recovery(
+        recovery = Recovery(
             where,
             SoftBindingState.RECOVERED,
             manifest=match.manifest,
@@ -142,6 +144,13 @@ def recover(path: Path, repository: Repository, where: str, producer_trust: Trus
             store=found,
             bound=_bound(found, fingerprint),
         )
+        if recovery.bound:
+            return recovery
+        # A valid store whose signed sound is not this one: kept in case no candidate is
+        # bound, never allowed to hide one the repository ranked lower.
+        unbound = unbound or recovery
+    if unbound is not None:
+        return unbound
     best = matches[0]
     return Recovery(
         where,
