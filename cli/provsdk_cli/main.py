@@ -31,6 +31,7 @@ EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_PROVIDER = 0, 1, 2, 3
 # test checks each short help against its command's own, so the two cannot drift apart.
 COMMANDS: dict[str, str] = {
     "disclosure": "Training-data disclosures, signed by the model's provider.",
+    "export": "Export verified files for distributors (DDEX).",
     "generate": "Generate PROMPT into OUT with a signed C2PA manifest, then verify it.",
     "grant": "Written rights grants (W3C ODRL agreements), signed by the licensor.",
     "inspect": "Show the C2PA manifest store of FILE as c2pa reads it (offline).",
