@@ -1,0 +1,158 @@
+"""Files a catalogue run reads through a pyarrow filesystem: ``s3://``, ``gs://``, ``file://``...
+
+c2pa reads local files, so a remote object is copied to a temporary local file, verified there
+under its URI, and the copy deleted. The copy is given the object's modification time, so the
+record's ``file`` facts (size, mtime, digest) describe the object, not the copy, and a resumed
+run compares like with like. Folder URIs are walked one listing at a time, in the order and
+with the selection of local folders (:mod:`provsdk.catalogue.walk`).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path, PurePosixPath
+from typing import TYPE_CHECKING, Any
+
+from provsdk.catalogue.task import EXIT_ERROR, Outcome, Renderer, error_record, verify_task
+from provsdk.errors import InputError
+
+if TYPE_CHECKING:
+    import pyarrow.fs as pafs  # type: ignore[import-untyped,unused-ignore]
+
+    from provsdk.catalogue.task import CatalogueSettings
+
+__all__ = ["is_uri", "iter_uri_files", "verify_remote"]
+
+# A scheme of two letters or more: "C:\\x" (a Windows drive) is a path, "s3://x" a URI.
+_URI = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]+://")
+_COPY_CHUNK = 1 << 20
+
+
+def is_uri(path: str) -> bool:
+    """Whether ``path`` names an object through a filesystem URI rather than a local path."""
+    return _URI.match(path) is not None
+
+
+def _split_query(uri: str) -> tuple[str, str]:
+    # "s3://bucket/dir?region=x": children are "s3://bucket/dir/name?region=x".
+    base, sep, query = uri.partition("?")
+    return base.rstrip("/"), sep + query
+
+
+def _filesystem(uri: str) -> tuple[pafs.FileSystem, str]:
+    import pyarrow.fs as pafs  # type: ignore[import-untyped,unused-ignore]
+
+    return pafs.FileSystem.from_uri(uri)  # type: ignore[no-any-return]
+
+
+def _selected(name: str) -> bool:
+    from provsdk.sign.atomic import TEMP_SUFFIX
+    from provsdk.verify.verifier import AUDIO_SUFFIXES
+
+    return (
+        not name.startswith(".")
+        and not name.endswith(TEMP_SUFFIX)
+        and PurePosixPath(name).suffix.lower() in AUDIO_SUFFIXES
+    )
+
+
+def _listing(fs: pafs.FileSystem, folder: str) -> list[Any]:
+    import pyarrow.fs as pafs  # type: ignore[import-untyped,unused-ignore]
+
+    try:
+        infos = fs.get_file_info(pafs.FileSelector(folder, recursive=False))
+    except OSError:
+        return []  # a prefix that vanished or cannot be listed holds nothing to verify
+    return sorted(infos, key=lambda info: info.base_name)
+
+
+def iter_uri_files(uri: str) -> Iterator[str]:
+    """``uri`` itself when it is not a folder; under a folder, the URIs of its audio files
+    that are not hidden, not in a hidden folder and not a writer's temporary, in the order
+    of :func:`provsdk.catalogue.walk.iter_files`. One folder is listed at a time (a recursive
+    listing of a bucket would hold every key in memory)."""
+    import pyarrow.fs as pafs  # type: ignore[import-untyped,unused-ignore]
+
+    fs, root = _filesystem(uri)
+    if fs.get_file_info(root).type != pafs.FileType.Directory:
+        yield uri
+        return
+    base, query = _split_query(uri)
+    stack: list[tuple[str, Iterator[Any]]] = [("", iter(_listing(fs, root)))]
+    while stack:
+        relative, infos = stack[-1]
+        info = next(infos, None)
+        if info is None:
+            stack.pop()
+            continue
+        name = info.base_name
+        if name.startswith("."):
+            continue
+        child = f"{relative}/{name}"
+        if info.type == pafs.FileType.Directory:
+            stack.append((child, iter(_listing(fs, info.path))))
+        elif info.type == pafs.FileType.File and _selected(name):
+            yield base + child + query
+
+
+def _unreadable(uri: str, cause: str) -> Outcome:
+    # As a missing local file's record. ProvsdkError keeps its path as a Path, which would
+    # fold "file:///x" into "file:/x", so the URI is put in front here.
+    error = InputError(f"cannot read the file: {cause}")
+    record = error_record(uri, error)
+    record["error"] = f"{uri}: {error}"
+    return Outcome(uri, record, EXIT_ERROR)
+
+
+def _copy(fs: pafs.FileSystem, path: str, dest: str) -> None:
+    with fs.open_input_stream(path) as src, Path(dest).open("wb") as out:
+        shutil.copyfileobj(src, out, _COPY_CHUNK)
+
+
+def verify_remote(
+    uri: str,
+    settings: CatalogueSettings,
+    *,
+    prior_sha256: str | None = None,
+    render: Renderer | None = None,
+) -> Outcome:
+    """:func:`~provsdk.catalogue.task.verify_task` of the object at ``uri``, copied to a local
+    temporary file first; the record names the URI. Never raises for a bad or missing
+    object."""
+    import pyarrow.fs as pafs  # type: ignore[import-untyped,unused-ignore]
+
+    try:
+        fs, path = _filesystem(uri)
+        info = fs.get_file_info(path)
+    except (OSError, ValueError) as exc:  # unknown scheme, bucket not reachable, bad URI
+        return _unreadable(uri, str(exc))
+    if info.type == pafs.FileType.NotFound:
+        return _unreadable(uri, "no such object")
+    if info.type != pafs.FileType.File:
+        return _unreadable(uri, "not a file")
+    mtime_ns = info.mtime_ns
+    fd, local = tempfile.mkstemp(prefix="provsdk-", suffix=PurePosixPath(path).suffix)
+    os.close(fd)
+    try:
+        try:
+            _copy(fs, path, local)
+        except OSError as exc:
+            return _unreadable(uri, str(exc))
+        if mtime_ns is not None:
+            os.utime(local, ns=(mtime_ns, mtime_ns))
+        outcome = verify_task(local, settings, name=uri, prior_sha256=prior_sha256, render=render)
+    finally:
+        Path(local).unlink()
+    record = outcome.record
+    if record is not None:
+        if mtime_ns is None and "file" in record:
+            record["file"]["mtime_ns"] = None  # the store keeps no time; the copy's means nothing
+        # An unreadable file's error names the path it was read from: the copy's, not the URI.
+        error = record.get("error")
+        if isinstance(error, str) and error.startswith(f"{local}: "):
+            record["error"] = f"{uri}: {error[len(local) + 2 :]}"
+    return outcome
