@@ -16,7 +16,6 @@ from provsdk.models.report import (
     SoftBindingLayer,
     VerificationReport,
 )
-from provsdk.sign.atomic import TEMP_SUFFIX
 from provsdk.verify.layers import findings
 from provsdk.verify.policy import DEFAULT_POLICY, Policy, evaluate
 from provsdk.verify.read import FileEvidence, read_evidence
@@ -193,18 +192,8 @@ def _recover(
 
 
 def expand_paths(paths: Iterable[str | Path]) -> Iterator[Path]:
-    """Files named directly, and the audio files under folders (recursively, sorted)."""
-    for raw in paths:
-        path = Path(raw)
-        if path.is_dir():
-            for child in sorted(path.rglob("*")):
-                hidden = any(part.startswith(".") for part in child.relative_to(path).parts)
-                if (
-                    child.is_file()
-                    and not hidden
-                    and child.suffix.lower() in AUDIO_SUFFIXES
-                    and not child.name.endswith(TEMP_SUFFIX)
-                ):
-                    yield child
-        else:
-            yield path
+    """Files named directly, and the audio files under folders (recursively, sorted), one at
+    a time: see :func:`provsdk.catalogue.walk.iter_files`."""
+    from provsdk.catalogue.walk import iter_files
+
+    return iter_files(paths)
