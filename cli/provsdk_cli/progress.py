@@ -24,7 +24,7 @@ from provsdk.progress import RENDER, SIGN
 if TYPE_CHECKING:
     from rich.progress import Progress, TaskID
 
-__all__ = ["BATCH", "DELAY_ENV", "ProgressBar", "quiet_option"]
+__all__ = ["BATCH", "DELAY_ENV", "VERIFY", "ProgressBar", "quiet_option"]
 
 # Seconds of work before a bar appears; tests set it to 0 to see the bar at once.
 DELAY_ENV = "PROVSDK_PROGRESS_DELAY"
@@ -32,7 +32,8 @@ _DEFAULT_DELAY = 2.0
 _INTERVAL = 0.1  # the least time between two updates of the bar
 
 BATCH = "batch"  # rows of ``generate --batch``: done and total count rows
-_LABELS = {RENDER: "rendering", SIGN: "signing", BATCH: "generating"}
+VERIFY = "verify"  # files of ``verify``: total 0 while the count is not known yet
+_LABELS = {RENDER: "rendering", SIGN: "signing", BATCH: "generating", VERIFY: "verifying"}
 
 
 def _delay() -> float:
@@ -46,6 +47,8 @@ def _delay() -> float:
 def _amount(task: str, done: int, total: int) -> str:
     if task == BATCH:
         return f"{done}/{total} rows"
+    if task == VERIFY:
+        return f"{done}/{total} files" if total else f"{done} files"
     if task == SIGN:
         return f"{done / 1e6:.1f}/{total / 1e6:.1f} MB" if total else f"{done / 1e6:.1f} MB"
     return ""
@@ -54,12 +57,22 @@ def _amount(task: str, done: int, total: int) -> str:
 class ProgressBar:
     """Use as ``with ProgressBar(quiet=quiet) as bar:`` and pass ``bar`` as ``progress=``."""
 
-    def __init__(self, *, quiet: bool = False, stream: TextIO | None = None) -> None:
+    def __init__(
+        self, *, quiet: bool = False, stream: TextIO | None = None, above: bool = False
+    ) -> None:
         self._stream = stream or sys.stderr
         self._enabled = not quiet and self._stream.isatty()
+        # ``above``: the command prints to stdout while the bar is drawn; when both are the
+        # terminal, its lines go through the bar, above it, instead of through it.
+        self._above = above and sys.stdout.isatty()
         self._show_at = time.monotonic() + _delay()
         self._bar: Progress | None = None
         self._tasks: dict[str, TaskID] = {}
+
+    @property
+    def enabled(self) -> bool:
+        """Whether the bar may be drawn (stderr is a terminal and not ``--quiet``)."""
+        return self._enabled
 
     def __call__(self, task: str, done: int, total: int) -> None:
         if not self._enabled:
@@ -99,7 +112,7 @@ class ProgressBar:
             transient=True,  # the bar leaves no trace: what stays on screen is the result
             refresh_per_second=5,
             # Output of the command stays on stdout; warnings go above the bar.
-            redirect_stdout=False,
+            redirect_stdout=self._above,
         )
         bar.start()
         return bar

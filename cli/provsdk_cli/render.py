@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import functools
+import io
 import json
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 from rich.console import Console
@@ -14,7 +16,21 @@ from provsdk.jws import StatementCheck
 from provsdk.models.report import C2paState, MiningUse, SoftBindingState, VerificationReport
 from provsdk.timestamps import TimestampCheck
 
-__all__ = ["dump_json", "error_line", "print_report", "show_statement", "shown"]
+if TYPE_CHECKING:
+    from provsdk.catalogue.task import Renderer
+
+__all__ = [
+    "TABLE_HEADER",
+    "dump_json",
+    "error_line",
+    "print_report",
+    "renderer_for",
+    "report_text",
+    "resumed_text",
+    "show_statement",
+    "shown",
+    "table_row",
+]
 
 _STATE_STYLE = {
     C2paState.TRUSTED: "green",
@@ -282,3 +298,62 @@ def show_statement(
         for problem in check.problems():
             out.print(f"  [red]-[/red] {shown(str(problem))}")
     return 0 if check.trusted else 1
+
+
+def report_text(
+    report: VerificationReport,
+    *,
+    width: int,
+    color_system: str | None,
+    failures_only: bool = False,
+) -> str:
+    """What :func:`print_report` shows, as text: a catalogue's worker renders it (a module
+    function, so it pickles), and the parent only writes it out. ``failures_only``: nothing
+    for a file that passes (``verify --quiet``)."""
+    if failures_only and report.passed:
+        return ""
+    out = io.StringIO()
+    console = Console(
+        file=out,
+        width=width,
+        color_system=color_system,  # type: ignore[arg-type]  # one of rich's names, or None
+        force_terminal=color_system is not None,
+        soft_wrap=True,
+        highlight=False,
+    )
+    print_report(console, report)
+    return out.getvalue()
+
+
+def renderer_for(console: Console, *, failures_only: bool = False) -> Renderer:
+    """:func:`report_text` with ``console``'s width and colours, to send to workers."""
+    return functools.partial(
+        report_text,
+        width=console.width,
+        color_system=console.color_system,
+        failures_only=failures_only,
+    )
+
+
+def resumed_text(record: dict[str, Any]) -> str:
+    """A file unchanged since the run that verified it: its verdict, and its reasons if it
+    failed (the report itself was not made again)."""
+    verdict = "PASS" if record.get("verdict") == "pass" else "FAIL"
+    lines = [f"{verdict}  {inert(record.get('path', '?'))}  (unchanged since the last run)"]
+    lines += [f"    - {inert(reason)}" for reason in record.get("reasons") or []]
+    return "\n".join(lines) + "\n"
+
+
+TABLE_HEADER = f"{'VERDICT':<7}  {'STATE':<7}  PATH  FIRST REASON"
+
+
+def table_row(record: dict[str, Any]) -> str:
+    """One file in ``verify --format table``: verdict and state in fixed columns, then the
+    path and the first reason (a stream of rows cannot know the widest path in advance)."""
+    verdict = (
+        "PASS" if record.get("verdict") == "pass" else "ERROR" if "error" in record else "FAIL"
+    )
+    state = str((record.get("c2pa") or {}).get("state", "?"))
+    reasons = record.get("reasons") or []
+    reason = inert(" ".join(str(reasons[0]).split())) if reasons else "-"
+    return f"{verdict:<7}  {state:<7}  {inert(record.get('path', '?'))}  {reason}"
