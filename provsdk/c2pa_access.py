@@ -1,13 +1,17 @@
 """Every c2pa Context and Reader provsdk opens is made here: offline, with the right anchors.
 
-c2pa's defaults fetch remote manifests; ours never reach the network. Contexts are made fresh
-for each use because c2pa objects are not fork-safe.
+c2pa's defaults fetch remote manifests; ours never reach the network. A Context depends only on
+its settings, so one is kept per process for each set of anchors (building one parses every
+anchor again, a tenth of a small file's read); c2pa objects are not fork-safe, so a forked child
+makes its own.
 """
 
 from __future__ import annotations
 
 import contextlib
 import io
+import os
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -27,14 +31,39 @@ __all__ = [
 # No remote manifests, no OCSP: verification is offline unless a caller asks otherwise.
 OFFLINE_VERIFY = {"remote_manifest_fetch": False, "ocsp_fetch": False}
 
+# (process id, anchors' PEM) -> Context. Keyed by the PEM text itself, so a store with other
+# anchors can never be handed a context built for these. Few stores are used in one process;
+# the bound only keeps a caller cycling through many from growing it without end.
+_CONTEXTS: dict[tuple[int, str], Any] = {}
+_CONTEXTS_MAX = 32
+_CONTEXTS_LOCK = threading.Lock()
+
 
 def c2pa_context(anchors: TrustStore | None = None) -> Any:
-    """A fresh offline c2pa Context; with ``anchors``, they replace c2pa's trust list."""
+    """An offline c2pa Context; with ``anchors``, they replace c2pa's trust list.
+
+    Shared: one per process and set of anchors. Readers may use it concurrently (c2pa guards a
+    shared context's handle); nothing here changes its settings after it is built.
+    """
+    pem = anchors.pem() if anchors is not None and anchors.anchors else ""
+    key = (os.getpid(), pem)
+    context = _CONTEXTS.get(key)
+    if context is None:
+        with _CONTEXTS_LOCK:
+            context = _CONTEXTS.get(key)
+            if context is None:
+                if len(_CONTEXTS) >= _CONTEXTS_MAX:
+                    _CONTEXTS.clear()
+                context = _CONTEXTS[key] = _new_context(pem)
+    return context
+
+
+def _new_context(pem: str) -> Any:
     import c2pa
 
     settings: dict[str, Any] = {"verify": dict(OFFLINE_VERIFY)}
-    if anchors is not None and anchors.anchors:
-        settings["trust"] = {"trust_anchors": anchors.pem()}
+    if pem:
+        settings["trust"] = {"trust_anchors": pem}
     return c2pa.Context.from_dict(settings)
 
 

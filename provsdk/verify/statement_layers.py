@@ -9,13 +9,14 @@ from __future__ import annotations
 
 import base64
 import datetime as dt
+import functools
 import hashlib
 from collections.abc import Collection
 from dataclasses import replace
 from typing import Any
 
 from provsdk.credentials.trust import TrustStore
-from provsdk.disclosure.statement import check_disclosure
+from provsdk.disclosure.statement import DisclosureCheck, check_disclosure
 from provsdk.errors import InputError
 from provsdk.grants.statement import check_grant
 from provsdk.manifest.build import CONTRACT, DISCLOSURE, GRANT
@@ -83,6 +84,22 @@ def _mismatch(layer: DisclosureLayer, origin_model: str | None) -> str:
     return f"the disclosure is about {layer.model_id!r}; this audio was made by {origin_model!r}"
 
 
+@functools.lru_cache(maxsize=256)
+def _checked_disclosure(
+    token: str,
+    provider_trust: TrustStore,
+    at: dt.datetime,
+    timestamps: TrustStore | None,
+    existed_by: dt.datetime | None,
+) -> DisclosureCheck:
+    """:func:`check_disclosure`, remembered: a provider signs one disclosure per model and every
+    track of that model carries it, so a catalogue check meets the same token thousands of
+    times. The check is pure (no clock, no network), and every argument is part of the key,
+    anchors included, so a token judged against other stores or at another instant is judged
+    again."""
+    return check_disclosure(token, provider_trust, at, timestamps=timestamps, existed_by=existed_by)
+
+
 def _judged_disclosure(
     data: Any,
     provider_trust: TrustStore,
@@ -96,9 +113,7 @@ def _judged_disclosure(
     if token is None:
         return DisclosureLayer(present=True, problems=tuple(problems))
     try:
-        checked = check_disclosure(
-            token, provider_trust, at, timestamps=timestamps, existed_by=existed_by
-        )
+        checked = _checked_disclosure(token, provider_trust, at, timestamps, existed_by)
     except InputError as exc:
         return DisclosureLayer(
             present=True, problems=(Reason("disclosure.malformed", exc.message),)
