@@ -109,7 +109,7 @@ def test_a_long_stream_keeps_a_bounded_number_of_blocks() -> None:
     for _ in range(600):
         envelope.feed(second * 1000)
         assert envelope.blocks <= waveform._MAX_BLOCKS
-    peaks = envelope.peaks(waveform.DECODE_RATE, 1)
+    peaks = envelope.peaks(waveform.DECODE_RATE, 1, 32768.0)
     assert peaks["duration"] == pytest.approx(600.0)
     assert peaks["buckets"] == BUCKETS
 

@@ -54,7 +54,7 @@ class _Envelope:
         # The block being filled: its extremes and how many frames it holds (< hop).
         self.low, self.high, self.count = np.inf, -np.inf, 0
 
-    def feed(self, mono: NDArray[np.float32]) -> None:
+    def feed(self, mono: NDArray[Any]) -> None:
         at = 0
         if self.count:
             take = mono[: self.hop - self.count]
@@ -99,7 +99,8 @@ class _Envelope:
         self.blocks = len(self.mins[0])
         self.hop *= 2
 
-    def peaks(self, rate: int, channels: int | None) -> dict[str, Any]:
+    def peaks(self, rate: int, channels: int | None, scale: float) -> dict[str, Any]:
+        """The envelope in ``BUCKETS`` buckets, the samples divided by ``scale``."""
         import numpy as np
 
         frames = self.blocks * self.hop + self.count
@@ -111,8 +112,8 @@ class _Envelope:
         buckets = min(BUCKETS, low.size)
         # Blocks are equally long (but the last): each bucket takes a run of whole blocks.
         edges = (np.arange(buckets) * low.size) // buckets
-        lows = np.minimum.reduceat(low, edges).astype(np.float64) / _FULL_SCALE
-        highs = np.maximum.reduceat(high, edges).astype(np.float64) / _FULL_SCALE
+        lows = np.minimum.reduceat(low, edges).astype(np.float64) / scale
+        highs = np.maximum.reduceat(high, edges).astype(np.float64) / scale
         return {
             "buckets": int(buckets),
             "min": np.clip(np.round(lows, 3), -1.0, 1.0).tolist(),
@@ -130,8 +131,8 @@ def _hop(audio: AudioInfo, rate: int) -> int:
     return rate // 100
 
 
-def _wav_blocks(path: Path, audio: AudioInfo) -> Iterator[NDArray[np.float32]]:
-    """The mono mix of a 16-bit PCM WAV's ``data`` chunk, block by block."""
+def _wav_blocks(path: Path, audio: AudioInfo) -> Iterator[NDArray[np.int32]]:
+    """The sum of the channels of a 16-bit PCM WAV's ``data`` chunk, block by block."""
     import numpy as np
 
     assert audio.essence is not None and audio.channels
@@ -149,14 +150,15 @@ def _wav_blocks(path: Path, audio: AudioInfo) -> Iterator[NDArray[np.float32]]:
                 return  # the file shrank while it was read: what was read is the picture
             length -= usable
             frames = np.frombuffer(data, dtype="<i2", count=usable // 2).reshape(-1, channels)
-            yield (
-                frames.mean(axis=1, dtype=np.float32)
-                if channels > 1
-                else frames[:, 0].astype(np.float32)
-            )
+            # The sum of the channels, not their mean: adding columns is ten times faster,
+            # and the envelope divides by the channel count once, at the end.
+            mono = frames[:, 0].astype(np.int32)
+            for channel in range(1, channels):
+                mono += frames[:, channel]
+            yield mono
 
 
-def _ffmpeg_blocks(path: Path, audio: AudioInfo, log: IO[bytes]) -> Iterator[NDArray[np.float32]]:
+def _ffmpeg_blocks(path: Path, audio: AudioInfo, log: IO[bytes]) -> Iterator[NDArray[np.int16]]:
     """The mono mix at DECODE_RATE, as ffmpeg writes it to its pipe; raises when it fails."""
     import numpy as np
 
@@ -181,7 +183,7 @@ def _ffmpeg_blocks(path: Path, audio: AudioInfo, log: IO[bytes]) -> Iterator[NDA
             data = odd + chunk
             usable = len(data) - len(data) % 2
             odd = data[usable:]
-            yield np.frombuffer(data, dtype="<i2", count=usable // 2).astype(np.float32)
+            yield np.frombuffer(data, dtype="<i2", count=usable // 2)
         code = process.wait()
     finally:
         timer.cancel()
@@ -226,13 +228,14 @@ def waveform_peaks(path: Path, audio: AudioInfo) -> dict[str, Any]:
         if _direct(audio):
             rate = int(audio.sample_rate or 1)
             envelope = _Envelope(_hop(audio, rate))
-            for block in _wav_blocks(p, audio):
-                envelope.feed(block)
-            return envelope.peaks(rate, audio.channels)
+            for summed in _wav_blocks(p, audio):
+                envelope.feed(summed)
+            channels = audio.channels or 1
+            return envelope.peaks(rate, channels, _FULL_SCALE * channels)
         envelope = _Envelope(_hop(audio, DECODE_RATE))
         with tempfile.TemporaryFile() as log:
-            for block in _ffmpeg_blocks(p, audio, log):
-                envelope.feed(block)
-        return envelope.peaks(DECODE_RATE, audio.channels)
+            for mono in _ffmpeg_blocks(p, audio, log):
+                envelope.feed(mono)
+        return envelope.peaks(DECODE_RATE, audio.channels, _FULL_SCALE)
     except OSError as exc:
         raise InputError(f"cannot read the audio: {exc.strerror or exc}", path=p) from exc
