@@ -248,4 +248,16 @@ def test_the_parent_stays_small_while_two_workers_verify_2000_files(
     assert run.returncode == 0, run.stderr[-2000:]
     assert run.stdout.splitlines()[-1] == "2000 files: 2000 pass, 0 fail"
     peak = int(run.stderr.rsplit("peak-mb", 1)[1].split()[0])
-    assert peak < 150, f"the parent peaked at {peak} MB"
+    assert peak < 100, f"the parent peaked at {peak} MB"  # measured: 42 MB for 200 or 2,000
+
+
+def test_html_report_names_every_file_of_the_run(
+    dev_home: ProvsdkHome, mixed: Path, tmp_path: Path
+) -> None:
+    page = tmp_path / "report.html"
+    run = _verify(dev_home, "-q", "--workers", "1", "--html", page, mixed)
+    assert run.returncode == 1, run.stderr[-2000:]
+    text = page.read_text()
+    for path in mixed.iterdir():
+        assert path.name in text
+    assert "4 files: 3 pass, 1 fail" in text
