@@ -89,6 +89,7 @@ _CATALOGUE_KEYS = ("file", "settings", "chain", "waveform", "waveform_error")
 @click.option(
     "--workers",
     type=click.IntRange(min=1),
+    metavar="N",
     help="Files verified at once, each in its own process. Default: the number of cores.",
 )
 @click.option(
