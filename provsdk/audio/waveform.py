@@ -174,7 +174,13 @@ def _ffmpeg_blocks(path: Path, audio: AudioInfo, log: IO[bytes]) -> Iterator[NDA
         process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=log)
     except OSError as exc:
         raise InputError(f"cannot run ffmpeg: {exc.strerror or exc}", path=path) from exc
-    timer = threading.Timer(TIME_LIMIT, process.kill)
+    late = threading.Event()
+
+    def stop() -> None:
+        late.set()
+        process.kill()
+
+    timer = threading.Timer(TIME_LIMIT, stop)
     timer.start()
     try:
         assert process.stdout is not None
@@ -192,6 +198,8 @@ def _ffmpeg_blocks(path: Path, audio: AudioInfo, log: IO[bytes]) -> Iterator[NDA
         process.wait()
         if process.stdout is not None:
             process.stdout.close()
+    if late.is_set() and code != 0:  # a finished ffmpeg was not cut short by a late timer
+        raise InputError(f"decoding the waveform stopped after {TIME_LIMIT:g} s", path=path)
     if code != 0:
         raise CorruptAudioError(
             f"ffmpeg could not decode {audio.format}: {_why(log, code)}", path=path
@@ -200,7 +208,7 @@ def _ffmpeg_blocks(path: Path, audio: AudioInfo, log: IO[bytes]) -> Iterator[NDA
 
 def _why(log: IO[bytes], code: int) -> str:
     if code < 0:
-        return f"stopped after {TIME_LIMIT:.0f} s" if code == -9 else f"stopped by signal {-code}"
+        return f"stopped by signal {-code}"
     log.seek(0)
     lines = log.read(1 << 16).decode("utf-8", "replace").strip().splitlines()
     return lines[-1].strip() if lines else f"exit status {code}"
