@@ -30,6 +30,7 @@ __all__ = [
     "GENERATION",
     "GRANT",
     "PARENT_INGREDIENT",
+    "SPEC_VERSION",
     "TRAINING_MINING",
     "ManifestSpec",
     "manifest_definition",
@@ -37,6 +38,9 @@ __all__ = [
 ]
 
 ACTIONS = "c2pa.actions.v2"
+# The version of the C2PA specification the manifests are written to, declared in
+# claim_generator_info, as spec 2.4 asks (the Conformance Program 0.2 requires it).
+SPEC_VERSION = "2.4"
 # How the parent ingredient is named in the definition, so the "opened" action can point at it.
 PARENT_INGREDIENT = "parent"
 TRAINING_MINING = "cawg.training-mining"
@@ -176,7 +180,15 @@ def manifest_definition(spec: ManifestSpec, fmt: AudioFormat) -> dict[str, Any]:
         if spec.software_agent is not None:
             first["softwareAgent"] = _agent(spec.software_agent)
     assertions: list[dict[str, Any]] = [
-        {"label": ACTIONS, "data": {"actions": [first]}},
+        {
+            "label": ACTIONS,
+            # Created, not gathered: provsdk itself attests to these actions, and the first
+            # actions assertion among created assertions must start with the inception action
+            # (spec 2.2 §18.14.2). The list is complete: provsdk records every action it takes
+            # (allActionsIncluded, which the Conformance Program requires to be stated).
+            "created": True,
+            "data": {"actions": [first], "allActionsIncluded": True},
+        },
         {"label": TRAINING_MINING, "data": {"entries": spec.training_mining.entries()}},
     ]
     if spec.generation is not None:
@@ -198,7 +210,9 @@ def manifest_definition(spec: ManifestSpec, fmt: AudioFormat) -> dict[str, Any]:
         assertions.append(fingerprint_assertion(spec.fingerprint))
     assertions.extend({"label": label, "data": data} for label, data in spec.extra_assertions)
     definition: dict[str, Any] = {
-        "claim_generator_info": [{"name": "provsdk", "version": __version__}],
+        "claim_generator_info": [
+            {"name": "provsdk", "version": __version__, "specVersion": SPEC_VERSION}
+        ],
         "title": spec.title,
         "format": fmt.mime_type,
         "assertions": assertions,
