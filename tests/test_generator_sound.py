@@ -12,7 +12,13 @@ import numpy as np
 import numpy.typing as npt
 import pytest
 
-from bench.generator import long_term_bands, power_spectrogram, share_above, true_peak_db
+from bench.generator import (
+    long_term_bands,
+    measured_tempo,
+    power_spectrogram,
+    share_above,
+    true_peak_db,
+)
 from provsdk.providers.local import plan_track, render_blocks, render_plan, render_track
 from provsdk.providers.local.loudness import integrated_loudness, true_peak
 
@@ -167,3 +173,16 @@ def test_energy_words_change_section_energy() -> None:
     for a, b in itertools.zip_longest(calm.sections, intense.sections):
         if a is not None and b is not None and a.name == b.name:
             assert a.energy < b.energy
+
+
+@pytest.mark.parametrize("bpm", [60.0, 84.0, 110.0, 140.0, 164.0, 176.0])
+def test_the_tempo_meter_does_not_halve_or_double_a_bare_metronome(bpm: float) -> None:
+    # A click every beat repeats every two beats too: the meter must not read the half.
+    rate = 22050
+    track = np.zeros(int(20 * rate))
+    t = np.arange(int(0.03 * rate)) / rate
+    click = np.sin(2 * np.pi * 1000.0 * t) * np.exp(-t / 0.005)
+    for start in np.arange(0.0, 19.5, 60.0 / bpm):
+        at = round(float(start) * rate)
+        track[at : at + len(click)] += 0.5 * click
+    assert abs(measured_tempo(track, rate) / bpm - 1.0) < 0.01

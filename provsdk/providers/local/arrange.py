@@ -56,6 +56,8 @@ _CHORD_LEVEL = 0.14
 _LEAD_LEVEL = 0.45
 _ROLE_LEVEL = {"intro": 0.75, "verse": 0.88, "chorus": 1.0, "bridge": 0.9, "breakdown": 0.85,
                "outro": 0.85, "main": 1.0}  # fmt: skip
+# Below this tempo the beat, not its eighths, must lead: cymbals and tunes move on the beat.
+SLOW_BPM = 95.0
 # Voicing range (lowest, highest MIDI) and voice count per chord timbre.
 _VOICING = {
     "warm-pad": (50, 74, 4), "strings": (50, 76, 4), "organ": (50, 74, 4), "piano": (52, 76, 4),
@@ -250,7 +252,7 @@ def _drums(
     side = 1.0 if dice.chance(0.5) else -1.0
     pans = {piece: side * pan for piece, pan in _DRUM_PAN.items()}
     shimmer = 1.0 + 0.6 * max(-1.0, min(1.0, out.brightness))
-    slow = out.plan.tempo_bpm < 95.0
+    slow = out.plan.tempo_bpm < SLOW_BPM
     for index, section in enumerate(sections):
         start, end = section.start_beat * STEPS_PER_BEAT, section.end_beat * STEPS_PER_BEAT
         if section.name == "outro":
@@ -289,9 +291,9 @@ def _drums(
                     loose = 0.3 if piece == "kick" else 1.0
                     gain = velocity * _DRUM_LEVEL[piece] * level * (0.94 + dice.jitter(0.06))
                     if piece in _CYMBALS:
-                        gain *= shimmer
                         if slow and step % STEPS_PER_BEAT:
-                            gain *= 0.3  # at a slow tempo the beat, not the eighths, leads
+                            continue  # at a slow tempo the cymbals keep the beat, not eighths
+                        gain *= shimmer
                     out.add(at, f"{kit}/{piece}", 0, 0, gain, pans.get(piece, 0.0), loose)
             if roll_beat >= 0:
                 # Trap hi-hat roll: 32nds or sixteenth triplets rising in level.
@@ -334,6 +336,15 @@ def _fill(
             out.add(at, f"{kit}/kick", 0, 0, _DRUM_LEVEL["kick"] * level * 0.8, 0.0, 0.3)
 
 
+def feel(style: Style, groove: str) -> str:
+    """The pattern set a style plays: its own feel while it keeps its groove, else the groove's.
+
+    A groove word in the prompt ("halftime dnb") still wins over the style's feel.
+    """
+    own = groove == style.groove and style.name in DRUM_PATTERNS
+    return style.name if own else groove
+
+
 def _bass_root(pc: int, timbre: str) -> int:
     root = 28 + (pc - 4) % 12  # E1..D#2
     # The chip bass, and a solo player's left hand or thumb, sit an octave up.
@@ -349,7 +360,8 @@ def _bass(
     slots: list[Slot],
     dice: Dice,
 ) -> None:
-    figures = dice.pick(BASS_FIGURES.get(groove, BASS_FIGURES["straight"]))
+    options = BASS_FIGURES.get(feel(style, groove)) or BASS_FIGURES.get(groove)
+    figures = dice.pick(options or BASS_FIGURES["straight"])
     walking = style.name == "jazz" and groove == "swing"
     drone = style.name == "ambient"
     final = slots[-1]
@@ -525,7 +537,10 @@ def _lead(
     plans = {"verse": (0.8, 0), "chorus": (1.05, 2), "main": (1.0, 1), "breakdown": (0.5, -1),
              "bridge": (0.7, 1)}  # fmt: skip
     beat_seconds = out.grid.step * STEPS_PER_BEAT
-    echo_delay = 0.75 * beat_seconds  # dotted eighth
+    slow = out.plan.tempo_bpm < SLOW_BPM
+    # A dotted-eighth echo answers between beats; in a slow song it would be the pulse heard.
+    echo_delay = (1.0 if slow else 0.75) * beat_seconds
+    offbeat = 0.4 if slow else 1.0
     played = False
     for section in sections:
         role = section.name
@@ -540,7 +555,7 @@ def _lead(
         density = min(1.0, style.lead_density * density_scale)
         level = _LEAD_LEVEL * _ROLE_LEVEL.get(role, 1.0)
         pan = dice.jitter(0.15)
-        for melody_note in write_melody(dice, scale, chord_at, start, end, density, lift):
+        for melody_note in write_melody(dice, scale, chord_at, start, end, density, lift, offbeat):
             pitch = tonic + scale.degree_offset(melody_note.degree)
             gain = level * melody_note.velocity
             out.add(melody_note.step, timbre, pitch, melody_note.length * 0.9, gain, pan, 0.7)
@@ -597,7 +612,9 @@ def build_score(plan: MusicPlan) -> Score:
     out = _Writer(plan, style, grid, dice("timing"))
 
     if band.kit is not None:
-        groove_key = "jazz" if plan.groove == "swing" and band.kit == "brush-drums" else plan.groove
+        groove_key = feel(style, plan.groove)
+        if plan.groove == "swing" and band.kit == "brush-drums":
+            groove_key = "jazz"
         pattern = dice("drum-pattern").pick(DRUM_PATTERNS[groove_key])
         _drums(out, band.kit, pattern, plan.sections, final_step, dice("drums"))
     bass = band.bass

@@ -329,7 +329,10 @@ def note(timbre: str, midi: int, held: int, sample_rate: int, voicing: Voicing =
                 extra = np.zeros(count, dtype=np.float32)
             extra[:span] += partial
     if tone.breath:
-        hiss = np.resize(_breath(timbre, sample_rate), count)
+        # Each note reads the loop from its own place: the same hiss restarting on every
+        # note would be a frozen texture, its flicker repeating at every gap between notes.
+        loop = _breath(timbre, sample_rate)
+        hiss = np.resize(np.roll(loop, -((midi * 7919 + held * 104729) % len(loop))), count)
         extra = (
             hiss * np.float32(tone.breath)
             if extra is None

@@ -43,19 +43,20 @@ def _lengths(dice: Dice, onsets: list[int]) -> Cell:
     return tuple(cell)
 
 
-def _rhythm(dice: Dice, density: float) -> Cell:
+def _rhythm(dice: Dice, density: float, offbeat: float = 1.0) -> Cell:
     scale = 0.35 + 1.1 * density
-    onsets = [s for s, w in enumerate(_STEP_WEIGHT) if dice.chance(min(0.95, w * scale))]
+    weights = [w if s % 4 == 0 else w * offbeat for s, w in enumerate(_STEP_WEIGHT)]
+    onsets = [s for s, w in enumerate(weights) if dice.chance(min(0.95, w * scale))]
     if len(onsets) < 2:
         onsets = sorted(set(onsets) | {0, 8})
     return _lengths(dice, onsets)
 
 
-def _vary(dice: Dice, cell: Cell) -> Cell:
+def _vary(dice: Dice, cell: Cell, offbeat: float = 1.0) -> Cell:
     """Same motif with a few off-beat notes added or dropped."""
     onsets = {step for step, _ in cell}
     for step in range(1, BAR):
-        if step % 4 and dice.chance(0.18):
+        if step % 4 and dice.chance(0.18 * offbeat):
             onsets ^= {step}
     if len(onsets) < 2:
         onsets |= {0, 8}
@@ -109,13 +110,18 @@ def write_melody(
     end: int,
     density: float,
     lift: int,
+    offbeat: float = 1.0,
 ) -> list[MelodyNote]:
-    """A melody for the sixteenths [start, end), over the chords ``chord_at`` reports."""
+    """A melody for the sixteenths [start, end), over the chords ``chord_at`` reports.
+
+    ``offbeat`` scales how often notes start between beats: a slow song's tune moves
+    mostly on the beat, so the beat, not its eighths, is the pulse one hears.
+    """
     bars = max(1, math.ceil((end - start) / BAR))
     phrase_bars = 4 if bars >= 4 else 2 if bars >= 2 else 1
     layout = {4: ("a", "b", "a", "end"), 2: ("a", "end"), 1: ("end",)}[phrase_bars]
-    cell_a = _rhythm(dice, density)
-    cells = {"a": cell_a, "b": _vary(dice, cell_a), "end": _cadence(cell_a)}
+    cell_a = _rhythm(dice, density, offbeat)
+    cells = {"a": cell_a, "b": _vary(dice, cell_a, offbeat), "end": _cadence(cell_a)}
     remembered: dict[str, list[int]] = {}
     degree = dice.pick((0, 2, 4)) + lift
     last_move = 0

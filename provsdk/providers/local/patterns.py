@@ -106,6 +106,47 @@ DRUM_PATTERNS: dict[str, tuple[DrumPattern, ...]] = {
             {"kick": "XxxxXxxxXxxxXxxx", "crash": "x...x...x...x...", "hat": ""},
         ),
     ),
+    # Style feels, used when the style keeps its own groove (arrange.feel).
+    # Ballad: nothing between the beats, so the slow beat is what one feels.
+    "ballad": (
+        DrumPattern(
+            {"kick": "X.......X.......", "snare": "....x.......x...", "hat": "x...x...x...x..."},
+            {"hat": "", "ride": "x...x...x...x...", "kick": "X.......X...o..."},
+        ),
+    ),
+    # Drum and bass: the two-step's kick and snare, every beat marked by a ride and a kick
+    # or snare, so the 170s pulse, not its half, is the one that carries.
+    "dnb": (
+        DrumPattern(
+            {
+                "kick": "X.......o.X.....",
+                "snare": "....X.......X...",
+                "hat": "x.x.x.x.x.x.x.x.",
+                "ride": "x...x...x...x...",
+            },
+            {"shaker": "gogogogogogogogo", "snare": "....X.......X..g"},
+        ),
+        DrumPattern(
+            {
+                "kick": "X.......o.X..o..",
+                "snare": "....X.......X...",
+                "hat": "x.x.x.x.x.x.x.x.",
+                "ride": "x...x...x...x...",
+            },
+            {"rim": "..o.......o.....", "open": "......x.......x."},
+        ),
+    ),
+    # Lofi: a lazy boom-bap whose kick still lands on one and three under the swung hats.
+    "lofi": (
+        DrumPattern(
+            {"kick": "X.......X.x.....", "snare": "....X.......X...", "hat": "x.o.x.o.x.o.x.o."},
+            {"kick": "X.......X.x...x.", "rim": "...g.......g....", "open": "..............x."},
+        ),
+        DrumPattern(
+            {"kick": "X.....x.X.......", "snare": "....X.......X...", "hat": "x.x.x.x.x.x.x.x."},
+            {"shaker": "..o...o...o...o.", "kick": "X.....x.X.x....."},
+        ),
+    ),
     # Jazz time: ride "spang-a-lang", hi-hat foot on 2 and 4, feathered kick, brush ghosts.
     "jazz": (
         DrumPattern(
@@ -155,6 +196,11 @@ BASS_FIGURES: dict[str, tuple[tuple[BassFigure, BassFigure], ...]] = {
         (((0, 1, "R"), (2, 1, "R"), (4, 1, "R"), (6, 1, "R"), (8, 1, "R"), (10, 1, "R"),
           (12, 1, "R"), (14, 1, "R")),
          ((0, 4, "R"), (4, 2, "R"), (6, 2, "R"), (8, 4, "R"), (12, 2, "5"), (14, 2, "R"))),
+    ),
+    # A ballad's bass holds the downbeats and walks the beats only in the chorus.
+    "ballad": (
+        (((0, 8, "R"), (8, 8, "5")),
+         ((0, 4, "R"), (4, 4, "5"), (8, 4, "8"), (12, 4, "5"))),
     ),
     "swing": (
         (((0, 6, "R"), (7, 3, "5"), (10, 6, "R")),
