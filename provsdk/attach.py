@@ -26,6 +26,7 @@ from provsdk.jws import read_statement
 from provsdk.manifest.build import DISCLOSURE, GRANT, TRAINING_MINING, ManifestSpec
 from provsdk.models.grant import ContractDocument
 from provsdk.models.origin import DigitalSourceType, SoftwareAgent, TrainingMining
+from provsdk.models.report import OriginLayer
 from provsdk.models.store import Manifest
 from provsdk.progress import Progress
 from provsdk.sign.atomic import atomic_output
@@ -76,6 +77,20 @@ def _contracts(
 ) -> list[tuple[ContractDocument, bytes]]:
     # Read back from the file, bytes and all: the new manifest embeds them again, unchanged.
     return read_contracts(source, manifest, trust.producer)
+
+
+def _restatable(origin: OriginLayer) -> DigitalSourceType | None:
+    """The source type the new manifest may restate: only one a trusted history vouches for.
+
+    The new manifest is signed by a trusted producer; restating what an untrusted history
+    claims (a "recorded by a person" as much as an "AI-generated") would sign it anew.
+    """
+    if not origin.trusted or origin.digital_source_type is None:
+        return None
+    try:
+        return DigitalSourceType.parse(origin.digital_source_type)
+    except ValueError:
+        return None
 
 
 def _attach_one(
@@ -148,6 +163,7 @@ def _attach_one(
         disclosure=disclosures[0] if disclosures else None,
         grants=(*grants, signed.token),
         contracts=tuple(contracts),
+        restated_source_type=_restatable(origin),
     )
     sign_file(
         source,

@@ -55,6 +55,8 @@ NODE = shutil.which("node")
 CONFORMANCE = "asset-rubric-conformance0.2-spec2.4.yml"
 INTEGRITY = "asset-rubric-integrity.yml"
 SPEC_FOR = {CONFORMANCE: "2.4", INTEGRITY: None}
+# Not a pass/fail rubric: it labels each manifest (captured, fully GenAI, non-editorial...).
+SIGNALS = "asset-rubric-signals-local.yml"
 
 pytestmark = [
     pytest.mark.slow,
@@ -90,7 +92,7 @@ def load_rubric(name: str) -> Rubric:
                 matched = bool(item.get("failIfMatched") or item.get("warnIfMatched"))
                 statements.append(Statement(item["id"], item["expression"], matched))
     variables = dict(info.get("variables") or {})
-    if SPEC_FOR[name] is not None:
+    if SPEC_FOR.get(name) is not None:
         variables["$expected_spec_version"] = SPEC_FOR[name]
     return Rubric(name, variables, dict(info.get("expressions") or {}), tuple(statements))
 
@@ -103,8 +105,14 @@ def evaluate(rubric: Rubric, documents: dict[str, Any]) -> dict[str, dict[str, A
         "statements": [{"id": s.id, "expression": s.expression} for s in rubric.statements],
         "documents": documents,
     }
+    found: dict[str, dict[str, Any]] = run_node(EVALUATOR, request)
+    return found
+
+
+def run_node(script: Path, request: Any) -> Any:
+    """What a node script answers in JSON to ``request``, given as JSON on its stdin."""
     done = subprocess.run(
-        [NODE or "node", str(EVALUATOR)],
+        [NODE or "node", str(script)],
         input=json.dumps(request),
         capture_output=True,
         text=True,
@@ -112,8 +120,7 @@ def evaluate(rubric: Rubric, documents: dict[str, Any]) -> dict[str, dict[str, A
         check=False,
     )
     assert done.returncode == 0, done.stderr
-    found: dict[str, dict[str, Any]] = json.loads(done.stdout)
-    return found
+    return json.loads(done.stdout)
 
 
 def verdict(statement: Statement, result: dict[str, Any]) -> tuple[bool, Any]:
@@ -274,7 +281,7 @@ def test_rubrics_catch_a_manifest_missing_what_conformance_requires(
     statement that exists to catch it, and only the clean report passes them all."""
     files, trust = kinds
     rubric = load_rubric(CONFORMANCE)
-    clean = crjson(files["grant-attached wav"], trust.producer)
+    clean = crjson(files["re-signed wav"], trust.producer)  # one action: c2pa.opened
     assert _failing(rubric, clean) == set()
 
     def claim(doc: Any) -> Any:

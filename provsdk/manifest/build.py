@@ -82,6 +82,10 @@ class ManifestSpec:
     # signed data (sign_file computes both from the input when they are not given).
     soft_binding: AudioCode | None = None
     fingerprint: Fingerprint | None = None
+    # With a parent: how its audio was made, as a trusted history states it, restated on a
+    # c2pa.edited.metadata action for viewers that read only the active manifest (the opened
+    # action may carry none). Only a caller that checked the history may set it.
+    restated_source_type: DigitalSourceType | None = None
 
     def __post_init__(self) -> None:
         # Checked here, not only by the CLI, so no caller can credit an AI origin to nobody.
@@ -132,6 +136,23 @@ def _agent(agent: SoftwareAgent) -> dict[str, str]:
     return found
 
 
+def _restated(source: DigitalSourceType) -> dict[str, Any]:
+    """The action that keeps a parent's digital source type on the active manifest.
+
+    A ``c2pa.opened`` action shall carry no digitalSourceType (Conformance Program 0.2, spec
+    2.4), and neither shall an ingredient that has an active manifest (spec 2.4 §18.16.12.3);
+    the program allows one on the non-editorial ``c2pa.edited.metadata``, which is what adding
+    provsdk's assertions to an opened file is. No softwareAgent: provsdk made no audio, and
+    viewers list an action's agent as the tool that generated it.
+    """
+    return {
+        "action": "c2pa.edited.metadata",
+        "digitalSourceType": source.value,
+        "description": "metadata added; the audio is unchanged, made as the parent ingredient's "
+        "manifest states",
+    }
+
+
 def _resource_id(index: int) -> str:
     # By position, not by the digest the caller states: two documents may claim the same one.
     return f"{CONTRACT}.{index}"
@@ -179,6 +200,9 @@ def manifest_definition(spec: ManifestSpec, fmt: AudioFormat) -> dict[str, Any]:
         first = {"action": "c2pa.created", "digitalSourceType": spec.source_type.value}
         if spec.software_agent is not None:
             first["softwareAgent"] = _agent(spec.software_agent)
+    actions = [first]
+    if spec.has_parent and spec.restated_source_type is not None:
+        actions.append(_restated(spec.restated_source_type))
     assertions: list[dict[str, Any]] = [
         {
             "label": ACTIONS,
@@ -187,7 +211,7 @@ def manifest_definition(spec: ManifestSpec, fmt: AudioFormat) -> dict[str, Any]:
             # (spec 2.2 §18.14.2). The list is complete: provsdk records every action it takes
             # (allActionsIncluded, which the Conformance Program requires to be stated).
             "created": True,
-            "data": {"actions": [first], "allActionsIncluded": True},
+            "data": {"actions": actions, "allActionsIncluded": True},
         },
         {"label": TRAINING_MINING, "data": {"entries": spec.training_mining.entries()}},
     ]
