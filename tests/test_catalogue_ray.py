@@ -151,33 +151,23 @@ def runs(catalogue: Catalogue, settings: CatalogueSettings) -> Runs:
     return Runs(on_ray, serial, ray.is_initialized())
 
 
-@pytest.fixture(scope="module")
-def ray_outcomes(runs: Runs) -> list[Outcome]:
-    return runs.ray
-
-
 def _json(outcome: Outcome) -> str:
     return json.dumps([outcome.path, outcome.record, outcome.exit, outcome.text, outcome.unchanged])
 
 
-@pytest.mark.slow
-def test_ray_records_are_byte_for_byte_a_serial_runs(catalogue: Catalogue, runs: Runs) -> None:
+def _records_are_byte_for_byte_a_serial_runs(catalogue: Catalogue, runs: Runs) -> None:
     assert len(runs.ray) == len(catalogue.jobs)
     for job, on_ray, serial in zip(catalogue.jobs, runs.ray, runs.serial, strict=True):
         assert _json(on_ray) == _json(serial), job
 
 
-@pytest.mark.slow
-def test_the_local_ray_a_run_started_is_stopped_when_it_ends(runs: Runs) -> None:
+def _the_local_ray_a_run_started_is_stopped_when_it_ends(runs: Runs) -> None:
     assert not runs.ray_left_running
 
 
-@pytest.mark.slow
-def test_each_kind_of_file_gets_its_own_verdict_on_ray(
-    catalogue: Catalogue, ray_outcomes: list[Outcome]
-) -> None:
+def _each_kind_of_file_gets_its_own_verdict(catalogue: Catalogue, runs: Runs) -> None:
     by_kind: dict[str, list[Outcome]] = {}
-    for job, outcome in zip(catalogue.jobs, ray_outcomes, strict=True):
+    for job, outcome in zip(catalogue.jobs, runs.ray, strict=True):
         if job.prior_sha256 is None:
             by_kind.setdefault(catalogue.kinds[job.path], []).append(outcome)
 
@@ -200,9 +190,8 @@ def test_each_kind_of_file_gets_its_own_verdict_on_ray(
         assert missing.record["error"].startswith(f"{missing.path}: ")
 
 
-@pytest.mark.slow
-def test_ray_keeps_the_input_order(catalogue: Catalogue, ray_outcomes: list[Outcome]) -> None:
-    assert [o.path for o in ray_outcomes] == [job.path for job in catalogue.jobs]
+def _the_input_order_is_kept(catalogue: Catalogue, runs: Runs) -> None:
+    assert [o.path for o in runs.ray] == [job.path for job in catalogue.jobs]
 
 
 def test_a_folder_uri_is_walked_as_the_same_local_folder_is(catalogue: Catalogue) -> None:
@@ -220,13 +209,12 @@ def test_a_folder_uri_is_walked_as_the_same_local_folder_is(catalogue: Catalogue
     assert not is_uri("C:\\music\\a.wav") and not is_uri("music/a.wav")
 
 
-@pytest.mark.slow
-def test_objects_under_a_uri_are_named_by_their_uri_not_by_the_local_copy(
-    catalogue: Catalogue, settings: CatalogueSettings, ray_outcomes: list[Outcome]
+def _objects_under_a_uri_are_named_by_their_uri_not_by_the_local_copy(
+    catalogue: Catalogue, settings: CatalogueSettings, runs: Runs
 ) -> None:
     base = catalogue.folder_uri
     local = catalogue.root / "bucket"
-    for job, outcome in zip(catalogue.jobs, ray_outcomes, strict=True):
+    for job, outcome in zip(catalogue.jobs, runs.ray, strict=True):
         if catalogue.kinds.get(job.path) != "object" or job.prior_sha256:
             continue
         assert outcome.record is not None
@@ -242,12 +230,11 @@ def test_objects_under_a_uri_are_named_by_their_uri_not_by_the_local_copy(
         assert _json(outcome) == _json(there)
 
 
-@pytest.mark.slow
-def test_resumed_jobs_whose_bytes_match_are_not_verified_again(
-    catalogue: Catalogue, ray_outcomes: list[Outcome]
+def _resumed_jobs_whose_bytes_match_are_not_verified_again(
+    catalogue: Catalogue, runs: Runs
 ) -> None:
     resumed = [
-        (job, o) for job, o in zip(catalogue.jobs, ray_outcomes, strict=True) if job.prior_sha256
+        (job, o) for job, o in zip(catalogue.jobs, runs.ray, strict=True) if job.prior_sha256
     ]
     assert [(o.unchanged, o.record is None) for _, o in resumed] == [
         (True, True),  # pass_03: the same bytes
@@ -268,3 +255,17 @@ def test_verify_engine_ray_without_the_extra_says_what_to_install(
         run_ray([], settings)
     assert "pip install 'provsdk[ray]'" in str(caught.value)
     assert "\n" not in str(caught.value)
+
+
+@pytest.mark.slow
+def test_ray_gives_every_file_the_record_a_serial_run_gives(
+    catalogue: Catalogue, settings: CatalogueSettings, runs: Runs
+) -> None:
+    """Every check of the one Ray run is in this test, so pytest-xdist cannot spread them over
+    its workers and start Ray once per worker."""
+    _records_are_byte_for_byte_a_serial_runs(catalogue, runs)
+    _the_input_order_is_kept(catalogue, runs)
+    _each_kind_of_file_gets_its_own_verdict(catalogue, runs)
+    _objects_under_a_uri_are_named_by_their_uri_not_by_the_local_copy(catalogue, settings, runs)
+    _resumed_jobs_whose_bytes_match_are_not_verified_again(catalogue, runs)
+    _the_local_ray_a_run_started_is_stopped_when_it_ends(runs)

@@ -3,9 +3,11 @@
 Each file goes through the same :func:`~provsdk.catalogue.task.verify_task` as the local
 engine, in a pool of Ray actors: an actor is one worker process that rebuilds the trust
 stores once from the settings and verifies batch after batch. Local Ray by default (started
-here, loopback only, no dashboard, no usage statistics, and stopped when the run ends), or a
-cluster at ``address``, whose workers must have provsdk installed and see the local paths
-given (URIs that pyarrow reads, ``s3://...``, reach them anywhere).
+here, no dashboard, no usage statistics, and stopped when the run ends), or a cluster at
+``address``, whose workers must have provsdk installed and see the local paths given (URIs
+that pyarrow reads, ``s3://...``, reach them anywhere). A local Ray listens on every
+interface whatever it is told (it swaps a loopback node address for a reachable one); what
+keeps others out is the token authentication it enables, which must stay on.
 
 Jobs come from an iterator of any length, so the driver never holds them all: they are fed
 to Ray in bounded chunks, one dataset per chunk (``from_items``: the chunk travels in Ray's
@@ -100,7 +102,13 @@ def _connect(ray: Any, address: str | None, workers: int | None) -> bool:
         return False
     quiet: dict[str, Any] = {"log_to_driver": False, "logging_level": logging.ERROR}
     if address is not None:
-        ray.init(address=address, **quiet)
+        try:
+            ray.init(address=address, **quiet)
+        except ConnectionError as exc:
+            raise ConfigurationError(
+                f"cannot connect to the Ray cluster at {address}: {exc}",
+                hint="check the address, and that this machine has the cluster's token",
+            ) from exc
         return True
     # Before the local instance starts: its processes read it from their environment.
     os.environ["RAY_USAGE_STATS_ENABLED"] = "0"
@@ -109,7 +117,6 @@ def _connect(ray: Any, address: str | None, workers: int | None) -> bool:
         address="local",
         num_cpus=workers or os.cpu_count() or 1,
         include_dashboard=False,
-        _node_ip_address="127.0.0.1",
         **quiet,
     )
     return True
