@@ -261,3 +261,38 @@ def test_html_report_names_every_file_of_the_run(
     for path in mixed.iterdir():
         assert path.name in text
     assert "4 files: 3 pass, 1 fail" in text
+
+
+def test_a_uri_without_ray_is_a_usage_error_naming_it(
+    dev_home: ProvsdkHome, tmp_path: Path
+) -> None:
+    run = _verify(dev_home, f"file://{tmp_path}/cat")
+    assert run.returncode == 2
+    assert "remote objects are read by --engine ray" in run.stderr
+
+
+@pytest.mark.slow
+def test_ray_through_the_cli_gives_the_local_engines_records_for_a_folder_uri(
+    dev_home: ProvsdkHome, mixed: Path
+) -> None:
+    """The same folder named as a path (local engine) and as a file:// URI (Ray): the same
+    verdicts and reasons, file by file, each named as it was asked for."""
+    local = _json(_verify(dev_home, mixed, "--json", "--at", "2026-06-01"))
+    ray = _json(
+        _verify(
+            dev_home,
+            f"file://{mixed}",
+            "--engine",
+            "ray",
+            "--workers",
+            "2",
+            "--json",
+            "--at",
+            "2026-06-01",
+        )
+    )
+    assert len(ray["files"]) == len(local["files"]) == 4
+    for here, there in zip(local["files"], ray["files"], strict=True):
+        assert there["path"] == f"file://{here['path']}"
+        assert {**there, "path": here["path"]} == here
+    assert ray["summary"] == local["summary"]

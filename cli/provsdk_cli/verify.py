@@ -21,7 +21,7 @@ from typing import IO, TYPE_CHECKING, Any
 
 import click
 
-from provsdk.errors import InputError
+from provsdk.errors import InputError, ProvsdkError
 from provsdk_cli.options import CheckDate
 
 if TYPE_CHECKING:
@@ -159,7 +159,6 @@ def verify(
     # Here, not at the top: `provsdk verify --help` (and completion) need none of it.
     from provsdk.catalogue.summary import Summary
     from provsdk.catalogue.task import CatalogueSettings
-    from provsdk.catalogue.walk import iter_files
     from provsdk.credentials.trust import TrustConfig
     from provsdk.sign.atomic import check_destination
     from provsdk.verify import DEFAULT_POLICY, load_policy
@@ -190,7 +189,7 @@ def verify(
         details=html is not None,
         digest=results is not None,
     )
-    found = iter_files(paths)
+    found = _files(paths, engine)
     first = next(found, None)
     if first is None:
         raise InputError("no audio files found", path=paths[0])
@@ -206,7 +205,7 @@ def verify(
         complete = False
         try:
             with ProgressBar(above=True) as bar:
-                counter = _Counter(paths) if bar.enabled else None
+                counter = _Counter(paths, engine) if bar.enabled else None
                 jobs = _jobs(files, settings, log)
                 outcomes = _engine(engine, jobs, settings, render, workers, order, address)
                 for done, outcome in enumerate(outcomes, 1):
@@ -230,6 +229,22 @@ def verify(
     ctx.exit(summary.exit_status)
 
 
+def _files(paths: Iterable[str], engine: str) -> Iterator[str | Path]:
+    """The files of a run: folders walked; with Ray, URIs too (``s3://bucket/folder``)."""
+    from provsdk.catalogue.remote import is_uri
+    from provsdk.catalogue.walk import iter_files
+
+    for path in paths:
+        if not is_uri(path):
+            yield from iter_files([path])
+        elif engine == "ray":
+            from provsdk.catalogue.remote import iter_uri_files
+
+            yield from iter_uri_files(path)
+        else:
+            raise click.UsageError(f"{path}: remote objects are read by --engine ray")
+
+
 def _html_writer() -> Any:
     # Imported first, so a missing HTML renderer fails before any file is verified.
     from provsdk.html_report import write_html_report
@@ -245,7 +260,7 @@ def _open_results(results: str | None, recheck: bool) -> Any:
     return ResultsLog.open(results, recheck=recheck)
 
 
-def _jobs(files: Iterable[Path], settings: CatalogueSettings, log: Any) -> Iterator[Job]:
+def _jobs(files: Iterable[str | Path], settings: CatalogueSettings, log: Any) -> Iterator[Job]:
     from provsdk.catalogue.task import Job
 
     for path in files:
@@ -286,14 +301,16 @@ class _Counter:
     """The number of files the run has, counted by a second walk beside the work, for the
     progress bar (0 until the count is done; only on a terminal)."""
 
-    def __init__(self, paths: Iterable[str]) -> None:
+    def __init__(self, paths: Iterable[str], engine: str) -> None:
         self.total = 0
-        threading.Thread(target=self._count, args=(list(paths),), daemon=True).start()
+        args = (list(paths), engine)
+        threading.Thread(target=self._count, args=args, daemon=True).start()
 
-    def _count(self, paths: list[str]) -> None:
-        from provsdk.catalogue.walk import iter_files
-
-        self.total = sum(1 for _ in iter_files(paths))
+    def _count(self, paths: list[str], engine: str) -> None:
+        try:
+            self.total = sum(1 for _ in _files(paths, engine))
+        except (click.UsageError, ProvsdkError, OSError):
+            pass  # the run itself meets the same path and says what is wrong with it
 
 
 class _Output:

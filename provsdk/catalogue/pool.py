@@ -21,7 +21,7 @@ import os
 from collections.abc import Iterable, Iterator
 from itertools import chain, islice
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from provsdk.catalogue.task import (
     EXIT_ERROR,
@@ -29,9 +29,10 @@ from provsdk.catalogue.task import (
     Job,
     Outcome,
     Renderer,
+    error_record,
     verify_task,
 )
-from provsdk.errors import ProvsdkError
+from provsdk.errors import InputError, ProvsdkError
 
 if TYPE_CHECKING:
     from concurrent.futures import Future, ProcessPoolExecutor
@@ -100,14 +101,8 @@ def _crash_record(job: Job, settings: CatalogueSettings) -> Outcome:
     message = (
         "the worker process verifying this file died (a crash, or it was killed); not verified"
     )
-    record: dict[str, Any] = {
-        "path": job.path,
-        "verdict": "fail",
-        "c2pa": {"state": "Absent"},
-        "reasons": [f"engine.worker-died: {message}"],
-        "error": f"{job.path}: {message}",
-        "settings": settings.fingerprint,
-    }
+    record = error_record(job.path, InputError(message), code="engine.worker-died")
+    record["settings"] = settings.fingerprint
     try:
         st = Path(job.path).stat()
         # No digest: a resumed run tries the file again.

@@ -18,6 +18,7 @@ from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING, Any
 
 from provsdk.catalogue.task import EXIT_ERROR, Outcome, Renderer, error_record, verify_task
+from provsdk.catalogue.walk import in_catalogue
 from provsdk.errors import InputError
 
 if TYPE_CHECKING:
@@ -47,17 +48,6 @@ def _filesystem(uri: str) -> tuple[pafs.FileSystem, str]:
     import pyarrow.fs as pafs  # type: ignore[import-untyped,unused-ignore]
 
     return pafs.FileSystem.from_uri(uri)  # type: ignore[no-any-return]
-
-
-def _selected(name: str) -> bool:
-    from provsdk.sign.atomic import TEMP_SUFFIX
-    from provsdk.verify.verifier import AUDIO_SUFFIXES
-
-    return (
-        not name.startswith(".")
-        and not name.endswith(TEMP_SUFFIX)
-        and PurePosixPath(name).suffix.lower() in AUDIO_SUFFIXES
-    )
 
 
 def _listing(fs: pafs.FileSystem, folder: str) -> list[Any]:
@@ -95,16 +85,12 @@ def iter_uri_files(uri: str) -> Iterator[str]:
         child = f"{relative}/{name}"
         if info.type == pafs.FileType.Directory:
             stack.append((child, iter(_listing(fs, info.path))))
-        elif info.type == pafs.FileType.File and _selected(name):
+        elif info.type == pafs.FileType.File and in_catalogue(name):
             yield base + child + query
 
 
 def _unreadable(uri: str, cause: str) -> Outcome:
-    # As a missing local file's record. ProvsdkError keeps its path as a Path, which would
-    # fold "file:///x" into "file:/x", so the URI is put in front here.
-    error = InputError(f"cannot read the file: {cause}")
-    record = error_record(uri, error)
-    record["error"] = f"{uri}: {error}"
+    record = error_record(uri, InputError(f"cannot read the file: {cause}"))
     return Outcome(uri, record, EXIT_ERROR)
 
 
@@ -148,11 +134,6 @@ def verify_remote(
     finally:
         Path(local).unlink()
     record = outcome.record
-    if record is not None:
-        if mtime_ns is None and "file" in record:
-            record["file"]["mtime_ns"] = None  # the store keeps no time; the copy's means nothing
-        # An unreadable file's error names the path it was read from: the copy's, not the URI.
-        error = record.get("error")
-        if isinstance(error, str) and error.startswith(f"{local}: "):
-            record["error"] = f"{uri}: {error[len(local) + 2 :]}"
+    if record is not None and mtime_ns is None and "file" in record:
+        record["file"]["mtime_ns"] = None  # the store keeps no time; the copy's means nothing
     return outcome

@@ -187,15 +187,21 @@ def file_digest(path: str | Path) -> str:
     return h.hexdigest()
 
 
-def error_record(path: str, exc: InputError) -> dict[str, Any]:
-    """The record of a file that could not be verified at all (not audio, unreadable)."""
-    code = "input.unsupported" if isinstance(exc, UnsupportedFormatError) else "input.unreadable"
+def error_record(path: str, exc: InputError, *, code: str | None = None) -> dict[str, Any]:
+    """The record of a file that could not be verified at all (not audio, unreadable, its
+    worker died): its reason's ``code`` is ``input.unsupported`` or ``input.unreadable`` unless
+    given. The one-line ``error`` names the file as ``path`` does (a URI stays a URI, a local
+    copy of a remote object is not named)."""
+    if code is None:
+        unsupported = isinstance(exc, UnsupportedFormatError)
+        code = "input.unsupported" if unsupported else "input.unreadable"
+    message = " ".join(exc.message.split())
     return {
         "path": path,
         "verdict": "fail",
         "c2pa": {"state": "Absent"},
         "reasons": [f"{code}: {exc.message}"],
-        "error": str(exc),
+        "error": f"{' '.join(path.splitlines())}: {message}",
     }
 
 

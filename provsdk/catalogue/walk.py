@@ -11,17 +11,24 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterable, Iterator
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 
 from provsdk.sign.atomic import TEMP_SUFFIX
 
-__all__ = ["iter_files"]
+__all__ = ["in_catalogue", "iter_files"]
 
 
-def _selected(name: str, suffixes: frozenset[str]) -> bool:
-    # Audio by its suffix, and not a temporary file a writer left. (A file named on the
-    # command line is verified whatever its name, so an unsupported one is reported.)
-    return not name.endswith(TEMP_SUFFIX) and Path(name).suffix.lower() in suffixes
+def in_catalogue(name: str) -> bool:
+    """Whether a file called ``name``, found in a folder, is verified: audio by its suffix,
+    not hidden, and not a temporary file a writer left. (A file named on the command line is
+    verified whatever its name, so an unsupported one is reported.)"""
+    from provsdk.verify.verifier import AUDIO_SUFFIXES
+
+    return (
+        not name.startswith(".")
+        and not name.endswith(TEMP_SUFFIX)
+        and PurePosixPath(name).suffix.lower() in AUDIO_SUFFIXES
+    )
 
 
 def _sorted_names(folder: Path) -> list[str]:
@@ -32,7 +39,7 @@ def _sorted_names(folder: Path) -> list[str]:
         return []  # a folder that vanished or cannot be listed holds nothing to verify
 
 
-def _walk(top: Path, suffixes: frozenset[str]) -> Iterator[Path]:
+def _walk(top: Path) -> Iterator[Path]:
     # One list of names per folder we are inside; a folder's entries are looked at (stat) one
     # at a time as the walk reaches them, never all at once.
     stack: list[tuple[Path, Iterator[str]]] = [(top, iter(_sorted_names(top)))]
@@ -49,18 +56,16 @@ def _walk(top: Path, suffixes: frozenset[str]) -> Iterator[Path]:
         # out of the catalogue; a symlinked file is verified like the file it names.
         if full.is_dir() and not full.is_symlink():
             stack.append((full, iter(_sorted_names(full))))
-        elif _selected(name, suffixes) and full.is_file():
+        elif in_catalogue(name) and full.is_file():
             yield full
 
 
 def iter_files(paths: Iterable[str | os.PathLike[str]]) -> Iterator[Path]:
     """Each path as given when it is not a folder; under each folder, the audio files (by
     suffix) that are not hidden, not inside a hidden folder and not a writer's temporary."""
-    from provsdk.verify.verifier import AUDIO_SUFFIXES
-
     for raw in paths:
         path = Path(raw)
         if path.is_dir():
-            yield from _walk(path, AUDIO_SUFFIXES)
+            yield from _walk(path)
         else:
             yield path
