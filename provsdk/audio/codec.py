@@ -28,7 +28,7 @@ if TYPE_CHECKING:
     import numpy as np
     from numpy.typing import NDArray
 
-__all__ = ["decode", "encode", "encode_stream", "ffmpeg_executable"]
+__all__ = ["decode", "demuxer", "encode", "encode_stream", "ffmpeg_executable"]
 
 # ffmpeg muxer and codec per format; bitexact flags keep the output free of encoder version
 # strings and timestamps, so the same samples give the same bytes.
@@ -45,6 +45,14 @@ _DECODERS: dict[AudioFormat, tuple[str, str]] = {
     AudioFormat.FLAC: ("flac", "flac"),
     AudioFormat.M4A: ("mp4", "aac"),
 }
+
+
+def demuxer(fmt: AudioFormat) -> str:
+    """The ffmpeg demuxer that reads ``fmt``: forcing it keeps ffmpeg from probing a file
+    into another format than the one we checked."""
+    return _DECODERS[fmt][0]
+
+
 _BITEXACT = ["-map_metadata", "-1", "-fflags", "+bitexact", "-flags:a", "+bitexact"]
 # Frames per block when whole arrays are encoded: progress is reported this often, and no
 # copy of the whole array is made on the way to ffmpeg.

@@ -22,7 +22,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
 
-from provsdk.audio.codec import _DECODERS, ffmpeg_executable
+from provsdk.audio.codec import demuxer, ffmpeg_executable
 from provsdk.audio.containers import AudioInfo
 from provsdk.audio.formats import AudioFormat
 from provsdk.errors import CorruptAudioError, InputError
@@ -162,11 +162,11 @@ def _ffmpeg_blocks(path: Path, audio: AudioInfo, log: IO[bytes]) -> Iterator[NDA
     """The mono mix at DECODE_RATE, as ffmpeg writes it to its pipe; raises when it fails."""
     import numpy as np
 
-    demuxer, _ = _DECODERS[audio.format]
+    forced = demuxer(audio.format)
     command = [
         ffmpeg_executable(),
         *("-nostdin", "-hide_banner", "-nostats", "-v", "error"),
-        *("-protocol_whitelist", "file", "-f", demuxer, "-i", f"file:{path}"),
+        *("-protocol_whitelist", "file", "-f", forced, "-i", f"file:{path}"),
         *("-map", "0:a:0", "-vn", "-sn", "-dn"),
         *("-ac", "1", "-ar", str(DECODE_RATE), "-f", "s16le", "pipe:1"),
     ]
