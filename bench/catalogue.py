@@ -526,16 +526,16 @@ def render(info: dict[str, Any], rows: list[Figure]) -> str:
         f"inputs (temp dir, removed after): {inputs['seconds']:g} s generated WAVs "
         f"({inputs['bytes'] / 1000:.0f} kB), signed with a dev PKI; folders hold copies of one",
     ]
-    header = f"   {'side':<46}{'figure':<40}{'baseline':<36}{'ratio':>7}  {'target':<20}status"
+    header = f"   {'side':<50}{'figure':<40}{'baseline':<36}{'ratio':>7}  {'target':<20}status"
     for row in sorted({f.row for f in rows}):
         lines += ["", f"{row}  {_TITLES[row].format(**plan)}", header]
         for f in (f for f in rows if f.row == row):
             lines.append(
-                f"   {f.side:<46}{f.value:<40}{f.baseline:<36}{f.ratio:>7}  {f.target:<20}"
+                f"   {f.side:<50}{f.value:<40}{f.baseline:<36}{f.ratio:>7}  {f.target:<20}"
                 f"{f.status}"
             )
             if f.note:
-                lines.append(f"   {'':<46}{f.note}")
+                lines.append(f"   {'':<50}{f.note}")
     counted = [f for f in rows if f.strict]
     missed = [f for f in counted if f.status in ("MISS", "ERROR")]
     lines += [

@@ -31,10 +31,11 @@ __all__ = [
 # No remote manifests, no OCSP: verification is offline unless a caller asks otherwise.
 OFFLINE_VERIFY = {"remote_manifest_fetch": False, "ocsp_fetch": False}
 
-# (process id, anchors' PEM) -> Context. Keyed by the PEM text itself, so a store with other
-# anchors can never be handed a context built for these. Few stores are used in one process;
-# the bound only keeps a caller cycling through many from growing it without end.
-_CONTEXTS: dict[tuple[int, str], Any] = {}
+# (process id, anchors) -> Context. Certificates compare by their DER bytes, so a store with
+# other anchors can never be handed a context built for these (and the key costs no PEM
+# encoding per file). Few stores are used in one process; the bound only keeps a caller
+# cycling through many from growing it without end.
+_CONTEXTS: dict[tuple[int, tuple[Any, ...]], Any] = {}
 _CONTEXTS_MAX = 32
 _CONTEXTS_LOCK = threading.Lock()
 
@@ -45,8 +46,8 @@ def c2pa_context(anchors: TrustStore | None = None) -> Any:
     Shared: one per process and set of anchors. Readers may use it concurrently (c2pa guards a
     shared context's handle); nothing here changes its settings after it is built.
     """
-    pem = anchors.pem() if anchors is not None and anchors.anchors else ""
-    key = (os.getpid(), pem)
+    certs = anchors.anchors if anchors is not None else ()
+    key = (os.getpid(), certs)
     context = _CONTEXTS.get(key)
     if context is None:
         with _CONTEXTS_LOCK:
@@ -54,6 +55,7 @@ def c2pa_context(anchors: TrustStore | None = None) -> Any:
             if context is None:
                 if len(_CONTEXTS) >= _CONTEXTS_MAX:
                     _CONTEXTS.clear()
+                pem = anchors.pem() if anchors is not None and certs else ""
                 context = _CONTEXTS[key] = _new_context(pem)
     return context
 
