@@ -17,12 +17,14 @@ from __future__ import annotations
 import base64
 import binascii
 import datetime as dt
+import functools
 import json
 import secrets
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from cryptography import x509
 from cryptography.exceptions import UnsupportedAlgorithm
 from joserfc import jws
 from joserfc.errors import JoseError
@@ -322,6 +324,23 @@ def verify_statement(
     )
 
 
+@functools.lru_cache(maxsize=256)
+def _validated_chain_of(x5c: tuple[str, ...], store: TrustStore, when: dt.datetime) -> ChainCheck:
+    return validate_chain(chain_from_x5c(list(x5c)), store, when)
+
+
+def _validated_chain(
+    x5c: tuple[Any, ...], chain: list[x509.Certificate], store: TrustStore, when: dt.datetime
+) -> ChainCheck:
+    """:func:`validate_chain`, remembered by the certificates' own encoding, the store and the
+    instant: one provider certificate signs every disclosure of its models and one licensor
+    every grant, so a catalogue meets the same chain thousands of times. The path search is
+    pure, and everything it reads is in the key."""
+    if not all(isinstance(c, str) for c in x5c):
+        return validate_chain(chain, store, when)
+    return _validated_chain_of(x5c, store, when)
+
+
 def check_statement(
     statement: UnverifiedStatement,
     store: TrustStore,
@@ -376,7 +395,7 @@ def check_statement(
     return StatementCheck(
         statement=statement,
         signature_valid=signature_valid,
-        chain=validate_chain(chain, store, when),
+        chain=_validated_chain(tuple(statement.header.get("x5c") or ()), chain, store, when),
         signer_names=subject_names(chain[0]) if chain else (),
         timestamp=stamp,
     )

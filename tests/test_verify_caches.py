@@ -8,6 +8,7 @@ import dataclasses
 import datetime as dt
 import multiprocessing
 from pathlib import Path
+from typing import Any
 
 from provsdk.credentials import Role, TrustConfig, TrustStore, load_signer
 from provsdk.disclosure import sign_disclosure
@@ -83,3 +84,27 @@ def test_a_remembered_disclosure_check_is_not_reused_for_another_store_or_instan
     later = NOW + dt.timedelta(days=365 * 50)
     assert disclosure_layer(manifest, trust.provider, later).trusted is False
     assert disclosure_layer(manifest, trust.provider, NOW).trusted is True
+
+
+def test_a_remembered_chain_is_not_reused_for_another_store_instant_or_certificate(
+    dev_home: ProvsdkHome, trust: TrustConfig, tmp_path_factory: Any
+) -> None:
+    """Two statements by one licensor share a chain, whose check is remembered; a statement
+    under another certificate, another store or another instant is judged afresh."""
+    from provsdk.credentials import init_dev_pki
+    from provsdk.jws import check_statement, read_statement, sign_statement
+
+    licensor = load_signer(Role.LICENSOR, home=dev_home, use_env=False)
+    first = read_statement(sign_statement({"n": 1}, licensor, "test"))
+    second = read_statement(sign_statement({"n": 2}, licensor, "test"))
+    assert check_statement(first, trust.licensor, at=NOW).trusted
+    assert check_statement(second, trust.licensor, at=NOW).trusted
+    assert not check_statement(second, TrustStore(Role.LICENSOR), at=NOW).trusted
+    later = NOW + dt.timedelta(days=365 * 50)
+    assert not check_statement(second, trust.licensor, at=later).trusted
+    stranger_home = ProvsdkHome(tmp_path_factory.mktemp("stranger"))
+    init_dev_pki(stranger_home)
+    stranger = load_signer(Role.LICENSOR, home=stranger_home, use_env=False)
+    forged = read_statement(sign_statement({"n": 1}, stranger, "test"))
+    assert not check_statement(forged, trust.licensor, at=NOW).trusted
+    assert check_statement(first, trust.licensor, at=NOW).trusted

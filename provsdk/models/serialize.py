@@ -9,6 +9,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import enum
+import functools
 from typing import Any
 
 from provsdk.models.reason import Reason
@@ -16,12 +17,18 @@ from provsdk.models.reason import Reason
 __all__ = ["plain"]
 
 
+@functools.cache
+def _field_names(kind: type) -> tuple[str, ...]:
+    # dataclasses.fields() rebuilds its tuple on every call; a report has dozens of records.
+    return tuple(f.name for f in dataclasses.fields(kind))
+
+
 def plain(value: Any) -> Any:
     """Dataclasses, enums, tuples → dicts, values, lists; reasons → their "code: message"."""
     if isinstance(value, Reason):
         return str(value)
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        return {f.name: plain(getattr(value, f.name)) for f in dataclasses.fields(value)}
+        return {name: plain(getattr(value, name)) for name in _field_names(type(value))}
     if isinstance(value, enum.Enum):
         return value.value
     if isinstance(value, dt.datetime):
