@@ -186,7 +186,7 @@ def drum_hit(kit: str, piece: str, sample_rate: int) -> Signal:
         sound = _tom(kit, piece, sample_rate)
     if kit == "lofi-drums":
         # Dusty sampler character: darker and slightly squashed.
-        sound = soft_clip(lowpass(sound, 4200.0, sample_rate), 1.6)
+        sound = soft_clip(lowpass(sound, 6000.0, sample_rate), 1.6)
     elif kit == "chip-drums":
         sound = crush(sound, 16)
     peak = float(np.max(np.abs(sound))) or 1.0

@@ -119,21 +119,21 @@ DRUM_PATTERNS: dict[str, tuple[DrumPattern, ...]] = {
     "dnb": (
         DrumPattern(
             {
-                "kick": "X.......o.X.....",
+                "kick": "X.......x.X.....",
                 "snare": "....X.......X...",
                 "hat": "x.x.x.x.x.x.x.x.",
-                "ride": "x...x...x...x...",
+                "ride": "X...X...X...X...",
             },
             {"shaker": "gogogogogogogogo", "snare": "....X.......X..g"},
         ),
         DrumPattern(
             {
-                "kick": "X.......o.X..o..",
+                "kick": "X.......x.X..o..",
                 "snare": "....X.......X...",
                 "hat": "x.x.x.x.x.x.x.x.",
-                "ride": "x...x...x...x...",
+                "ride": "X...X...X...X...",
             },
-            {"rim": "..o.......o.....", "open": "......x.......x."},
+            {"shaker": "gogogogogogogogo", "open": "......x.......x."},
         ),
     ),
     # Lofi: a lazy boom-bap whose kick still lands on one and three under the swung hats.
@@ -201,6 +201,12 @@ BASS_FIGURES: dict[str, tuple[tuple[BassFigure, BassFigure], ...]] = {
     "ballad": (
         (((0, 8, "R"), (8, 8, "5")),
          ((0, 4, "R"), (4, 4, "5"), (8, 4, "8"), (12, 4, "5"))),
+    ),
+    # Drum and bass: a rolling line on every beat, eighths when the drop lands.
+    "dnb": (
+        (((0, 3, "R"), (4, 3, "R"), (8, 3, "5"), (12, 3, "R")),
+         ((0, 2, "R"), (2, 2, "8"), (4, 2, "R"), (6, 2, "8"), (8, 2, "5"), (10, 2, "8"),
+          (12, 2, "R"), (14, 2, "A"))),
     ),
     "swing": (
         (((0, 6, "R"), (7, 3, "5"), (10, 6, "R")),
