@@ -114,26 +114,29 @@ DRUM_PATTERNS: dict[str, tuple[DrumPattern, ...]] = {
             {"hat": "", "ride": "x...x...x...x...", "kick": "X.......X...o..."},
         ),
     ),
-    # Drum and bass: the two-step's kick and snare, every beat marked by a ride and a kick
-    # or snare, so the 170s pulse, not its half, is the one that carries.
+    # Drum and bass: the two-step's kick and snare, every beat marked by a ride and one and
+    # three by an open hat as well (the snare not accented over them), so the 170s pulse, not
+    # its half, is the one that carries.
     "dnb": (
         DrumPattern(
             {
                 "kick": "X.......x.X.....",
-                "snare": "....X.......X...",
+                "snare": "....x.......x...",
                 "hat": "x.x.x.x.x.x.x.x.",
                 "ride": "X...X...X...X...",
+                "open": "x.......x.......",
             },
-            {"shaker": "gogogogogogogogo", "snare": "....X.......X..g"},
+            {"shaker": "gogogogogogogogo", "snare": "....x.......x..g"},
         ),
         DrumPattern(
             {
                 "kick": "X.......x.X..o..",
-                "snare": "....X.......X...",
+                "snare": "....x.......x...",
                 "hat": "x.x.x.x.x.x.x.x.",
                 "ride": "X...X...X...X...",
+                "open": "x.......x.......",
             },
-            {"shaker": "gogogogogogogogo", "open": "......x.......x."},
+            {"shaker": "gogogogogogogogo", "rim": "..o.......o....."},
         ),
     ),
     # Lofi: a lazy boom-bap whose kick still lands on one and three under the swung hats.
