@@ -12,6 +12,7 @@ a terminal shows, rendered where the work is done so one process does not print 
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import hashlib
 import os
 from collections.abc import Callable
@@ -129,7 +130,7 @@ class CatalogueSettings:
             )
         return self._trust[0]
 
-    @property
+    @functools.cached_property
     def fingerprint(self) -> str:
         """Names what a verdict depends on besides the file: provsdk's version, every trust
         store, the policy, the repository and an explicit date. Records made under another

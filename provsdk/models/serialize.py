@@ -17,6 +17,9 @@ from provsdk.models.reason import Reason
 __all__ = ["plain"]
 
 
+_LEAVES = frozenset({str, int, float, bool})
+
+
 @functools.cache
 def _field_names(kind: type) -> tuple[str, ...]:
     # dataclasses.fields() rebuilds its tuple on every call; a report has dozens of records.
@@ -25,6 +28,8 @@ def _field_names(kind: type) -> tuple[str, ...]:
 
 def plain(value: Any) -> Any:
     """Dataclasses, enums, tuples → dicts, values, lists; reasons → their "code: message"."""
+    if value is None or type(value) in _LEAVES:
+        return value  # most of a report: answered before the checks below
     if isinstance(value, Reason):
         return str(value)
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
