@@ -307,10 +307,9 @@ class _Counter:
         threading.Thread(target=self._count, args=args, daemon=True).start()
 
     def _count(self, paths: list[str], engine: str) -> None:
-        try:
+        # The run itself meets the same paths and says what is wrong with them.
+        with contextlib.suppress(click.UsageError, ProvsdkError, OSError):
             self.total = sum(1 for _ in _files(paths, engine))
-        except (click.UsageError, ProvsdkError, OSError):
-            pass  # the run itself meets the same path and says what is wrong with it
 
 
 class _Output:
