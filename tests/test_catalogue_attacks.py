@@ -14,6 +14,8 @@ import json
 import os
 import pickle
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -21,7 +23,7 @@ import junitparser
 import pytest
 import test_cli_verify_catalogue as plain_catalogue
 from catalogue_files import catalogue, tiny_signed
-from cli_runner import run_cli
+from cli_runner import provsdk_env, run_cli
 
 from provsdk.catalogue.task import CatalogueSettings, file_digest
 from provsdk.credentials.trust import TrustConfig
@@ -464,3 +466,26 @@ def test_bytes_swapped_between_the_hash_and_the_verification_are_not_credited_la
     assert outcome.record is not None
     assert outcome.record["verdict"] == "pass"  # the good bytes were verified
     assert outcome.record["file"]["sha256"] != bad  # so the bad ones must not get the credit
+
+
+@pytest.mark.slow
+@pytest.mark.xfail(
+    strict=True,
+    reason="with --results, verify_task hashes the file before the verifier's own check that "
+    "it is a regular file: a name for a character device (/dev/zero) is read forever and the "
+    "run never ends. Fix: provsdk/catalogue/task.py _file_facts refuses a path whose stat is "
+    "not S_ISREG (an input.unreadable error record, as the verifier words it) before hashing",
+)
+def test_a_device_named_as_a_track_does_not_hang_a_run_with_a_results_file(
+    dev_home: ProvsdkHome, tmp_path: Path
+) -> None:
+    device = tmp_path / "endless.wav"
+    device.symlink_to("/dev/zero")
+    run = subprocess.run(
+        [sys.executable, "-m", "provsdk", "verify", "--results", tmp_path / "r.jsonl", device],
+        capture_output=True,
+        text=True,
+        env=provsdk_env(dev_home.root),
+        timeout=20,  # without a results file it is refused at once
+    )
+    assert run.returncode == 2
