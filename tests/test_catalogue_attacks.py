@@ -33,13 +33,6 @@ from provsdk.verify.policy_file import policy_from_dict
 
 VECTORS = Path(__file__).resolve().parents[1].parent / "shared" / "vectors"
 
-FORGED_RESULTS = (
-    "a results file is counted as it is: anyone who can write it (a shared CI cache, an "
-    "artifact) can make any file PASS by writing a record with its digest and the settings "
-    "fingerprint, which anyone can compute. Fix: authenticate records (an HMAC keyed by a "
-    "secret in PROVSDK_HOME) and verify again every file whose record does not carry a valid one"
-)
-
 # The same tiny signed track as the plain catalogue tests, made once per module; and their
 # way of running `provsdk verify`.
 tiny = plain_catalogue.tiny
@@ -48,9 +41,6 @@ _verify = plain_catalogue._verify
 
 def _lines(results: Path) -> list[dict[str, Any]]:
     return [json.loads(line) for line in results.read_text().splitlines()]
-
-
-forged_results_hole = pytest.mark.xfail(strict=True, reason=FORGED_RESULTS)
 
 
 def _tampered(signed: Path, dest: Path) -> Path:
@@ -94,7 +84,6 @@ def _write_jsonl(results: Path, records: list[dict[str, Any]]) -> None:
 # --- Resuming from a results file -------------------------------------------------------------
 
 
-@forged_results_hole
 def test_a_forged_results_record_makes_an_unsigned_file_pass(
     dev_home: ProvsdkHome, tmp_path: Path
 ) -> None:
@@ -109,7 +98,6 @@ def test_a_forged_results_record_makes_an_unsigned_file_pass(
     assert json.loads(run.stdout)["summary"]["resumed"] == 0
 
 
-@forged_results_hole
 def test_a_results_record_saying_pass_over_reasons_that_fail_is_counted_as_a_pass(
     dev_home: ProvsdkHome, tmp_path: Path, tiny: Path
 ) -> None:
@@ -130,7 +118,6 @@ def test_a_results_record_saying_pass_over_reasons_that_fail_is_counted_as_a_pas
     assert "1 fail" in run.stdout
 
 
-@forged_results_hole
 def test_a_forged_parquet_results_file_makes_a_tampered_file_pass(
     dev_home: ProvsdkHome, tmp_path: Path, tiny: Path
 ) -> None:
@@ -213,14 +200,6 @@ def test_an_explicit_date_never_reuses_a_record_judged_at_another(trust: TrustCo
     assert len({now.fingerprint, later.fingerprint, other.fingerprint}) == 3
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="the fingerprint holds --repository as typed: a relative path names another "
-    "repository from another folder (or on a Ray worker), yet a resumed run reuses the "
-    "records judged with the first. Fix: CatalogueSettings.of resolves a repository that is "
-    "not a URL to an absolute path (Path(repository).resolve()), so workers and the "
-    "fingerprint name the same file",
-)
 def test_a_relative_repository_names_another_repository_from_another_folder(
     trust: TrustConfig, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -325,10 +304,11 @@ def test_a_symlink_loop_and_a_symlinked_folder_out_of_the_catalogue_are_not_walk
 # --- Records reaching the HTML report ---------------------------------------------------------
 
 
-def test_markup_in_a_results_record_reaches_the_html_report_as_text(
+def test_a_forged_record_full_of_markup_is_verified_again_and_never_shown(
     dev_home: ProvsdkHome, tmp_path: Path, tiny: Path
 ) -> None:
-    # The record is forged (see above: it is credited), but what it says must still not act.
+    # The record is forged, so it is not credited: the file is verified again, and nothing the
+    # record says reaches the page.
     [track] = catalogue(tmp_path / "cat", tiny, 1)
     script = "<script>alert(1)</script><img src=https://evil.example/x.png>"
     record = _forged_pass(
@@ -344,19 +324,10 @@ def test_markup_in_a_results_record_reaches_the_html_report_as_text(
     _write_jsonl(results, [record])
     html = tmp_path / "r.html"
     run = _verify(dev_home, "--html", html, "--results", results, track.parent)
-    assert run.returncode == 1, run.stderr
+    assert run.returncode == 0, run.stderr
     page = html.read_text(encoding="utf-8")
     assert "<script>alert" not in page
     assert "<img" not in page
-
-
-HASH_SEEDED_POLICY = (
-    "a policy's sets (disclosure training, grant licensors) are frozensets, whose repr order "
-    "follows the process's string hash seed: the fingerprint differs from run to run, so a "
-    "resumed run silently verifies everything again. Fix: CatalogueSettings.fingerprint "
-    "hashes a canonical form of the policy (sets sorted), not repr(policy); or the policy "
-    "rules hold sorted tuples"
-)
 
 
 @pytest.mark.parametrize(
@@ -366,10 +337,6 @@ HASH_SEEDED_POLICY = (
         pytest.param(
             ("0", "1"),  # two seeds that order those four names differently
             id="two-seeds",
-            marks=pytest.mark.xfail(
-                strict=True,
-                reason=HASH_SEEDED_POLICY,
-            ),
         ),
     ],
 )
@@ -401,13 +368,6 @@ def test_a_policy_with_a_set_of_values_is_fingerprinted_alike_in_every_process(
 # --- DDEX export ------------------------------------------------------------------------------
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="an untrusted manifest's label (the signer picks it: it can copy a trusted "
-    "track's) is written as the edition's C2PA ProprietaryId when a lenient policy lets the "
-    "file pass. Fix: provsdk/export/ddex.py recording_from sets manifest_label only when "
-    "report.producer.trusted (else None, and _sound_recording writes no ProprietaryId)",
-)
 def test_an_untrusted_manifests_label_is_not_exported_as_the_editions_c2pa_id(
     dev_home: ProvsdkHome, tmp_path: Path, spec: ManifestSpec
 ) -> None:
@@ -439,43 +399,33 @@ def test_an_untrusted_manifests_label_is_not_exported_as_the_editions_c2pa_id(
 # --- A file that changes while it is verified -------------------------------------------------
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="verify_task hashes the file, then verify_evidence reads it again: bytes swapped "
-    "in between are verified, yet the record keeps the digest of the bytes hashed, so a "
-    "resumed run credits those (never verified) with the PASS. Fix: provsdk/catalogue/task.py "
-    "verify_task verifies the bytes it hashed: copy the file to a private temporary file "
-    "while hashing it (one read) and verify the copy, as the Ray engine does for a URI",
-)
 def test_bytes_swapped_between_the_hash_and_the_verification_are_not_credited_later(
     trust: TrustConfig, tmp_path: Path, tiny: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    """The attacker rewrites the file right after it was hashed, hoping the good bytes are
+    verified under the bad bytes' digest. What is verified is the copy that was hashed, so the
+    record's verdict and digest are of the same bytes."""
     import provsdk.catalogue.task as task
 
     track = _tampered(tiny, tmp_path / "track.wav")
     bad = file_digest(track)
-    hashed = task.file_digest
+    verified = task._verified
 
-    def then_swapped(path: str | Path) -> str:
-        digest = hashed(path)
-        shutil.copyfile(tiny, track)  # the attacker's timing: right after the hash
-        return digest
+    def swapped_first(p: Path, *args: Any) -> Any:
+        shutil.copyfile(tiny, track)  # the attacker's timing: after the hash, before the check
+        return verified(p, *args)
 
-    monkeypatch.setattr(task, "file_digest", then_swapped)
+    monkeypatch.setattr(task, "_verified", swapped_first)
     outcome = task.verify_task(track, CatalogueSettings.of(trust, digest=True))
     assert outcome.record is not None
-    assert outcome.record["verdict"] == "pass"  # the good bytes were verified
-    assert outcome.record["file"]["sha256"] != bad  # so the bad ones must not get the credit
+    assert outcome.record["file"]["sha256"] == bad
+    assert outcome.record["verdict"] == "fail"  # the bytes with that digest are the bad ones
+    monkeypatch.undo()
+    again = task.verify_task(track, CatalogueSettings.of(trust, digest=True), prior_sha256=bad)
+    assert not again.unchanged  # the good bytes now there are judged on their own
 
 
 @pytest.mark.slow
-@pytest.mark.xfail(
-    strict=True,
-    reason="with --results, verify_task hashes the file before the verifier's own check that "
-    "it is a regular file: a name for a character device (/dev/zero) is read forever and the "
-    "run never ends. Fix: provsdk/catalogue/task.py _file_facts refuses a path whose stat is "
-    "not S_ISREG (an input.unreadable error record, as the verifier words it) before hashing",
-)
 def test_a_device_named_as_a_track_does_not_hang_a_run_with_a_results_file(
     dev_home: ProvsdkHome, tmp_path: Path
 ) -> None:

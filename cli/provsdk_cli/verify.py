@@ -29,7 +29,7 @@ if TYPE_CHECKING:
 
 # What a catalogue record adds to the ``verify --json`` entry (for resuming, for the HTML
 # report); ``--json`` keeps the entry it always had.
-_CATALOGUE_KEYS = ("file", "settings", "chain", "waveform", "waveform_error")
+_CATALOGUE_KEYS = ("file", "settings", "chain", "waveform", "waveform_error", "seal")
 
 
 @click.command()
@@ -196,7 +196,7 @@ def verify(
     files = chain([first], found)
     console = stdout()
     render = None if as_json or fmt == "table" else renderer_for(console, failures_only=quiet)
-    log = _open_results(results, recheck)
+    log = _open_results(results, recheck, home_of(ctx))
     summary = Summary()
     out = _Output(as_json=as_json, table=fmt == "table", quiet=quiet)
     with contextlib.ExitStack() as spools:
@@ -252,12 +252,12 @@ def _html_writer() -> Any:
     return write_html_report
 
 
-def _open_results(results: str | None, recheck: bool) -> Any:
+def _open_results(results: str | None, recheck: bool, home: Any) -> Any:
     if not results:
         return None
-    from provsdk.catalogue.results import ResultsLog
+    from provsdk.catalogue.results import ResultsLog, results_key
 
-    return ResultsLog.open(results, recheck=recheck)
+    return ResultsLog.open(results, recheck=recheck, key=results_key(home))
 
 
 def _jobs(files: Iterable[str | Path], settings: CatalogueSettings, log: Any) -> Iterator[Job]:

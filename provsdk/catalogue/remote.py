@@ -130,7 +130,9 @@ def verify_remote(
             return _unreadable(uri, str(exc))
         if mtime_ns is not None:
             os.utime(local, ns=(mtime_ns, mtime_ns))
-        outcome = verify_task(local, settings, name=uri, prior_sha256=prior_sha256, render=render)
+        outcome = verify_task(
+            local, settings, name=uri, prior_sha256=prior_sha256, render=render, copied=True
+        )
     finally:
         Path(local).unlink()
     record = outcome.record

@@ -22,13 +22,22 @@ the old record stands (a changed mtime alone costs a hash, not a verification: a
 restore from backup keeps the bytes). Any other file is verified. The index of a previous run
 is compact: about 220 bytes per file (a hash of the path, of the size and settings, the
 digest and where the record is), so a million files need about 220 MB, not the records.
+
+Records are sealed: each line carries an HMAC-SHA256 (``seal``) under a key kept in
+``PROVSDK_HOME`` (``results.key``, made on first use, readable by its owner only). A record
+whose seal does not hold (forged, edited, or written by another home), or that says "pass"
+beside an error or failing reasons, is shown nowhere and credited never: its file is verified
+again. Anyone who can compute the settings fingerprint (it is made of public things) could
+otherwise write a record that makes any file pass.
 """
 
 from __future__ import annotations
 
 import hashlib
+import hmac
 import json
 import os
+import secrets
 import struct
 from collections.abc import Iterator
 from pathlib import Path
@@ -36,11 +45,19 @@ from typing import IO, TYPE_CHECKING, Any
 
 from provsdk.catalogue.task import CatalogueSettings, Job
 from provsdk.errors import ConfigurationError, InputError
+from provsdk.home import ProvsdkHome
 
 if TYPE_CHECKING:
     from types import ModuleType
 
-__all__ = ["JOURNAL_SUFFIX", "NotOurResultsError", "ResultsLog", "read_records"]
+__all__ = [
+    "JOURNAL_SUFFIX",
+    "SEAL",
+    "NotOurResultsError",
+    "ResultsLog",
+    "read_records",
+    "results_key",
+]
 
 JOURNAL_SUFFIX = ".journal.jsonl"
 _KINDS = {".jsonl": "jsonl", ".parquet": "parquet"}
@@ -51,6 +68,54 @@ _ROWS_PER_BATCH = 2048
 _ENTRY = struct.Struct("<8s32sQB")
 _NO_DIGEST = bytes(32)
 _HAS_DETAILS = 1
+
+
+SEAL = "seal"
+_KEY_BYTES = 32
+
+
+def results_key(home: ProvsdkHome | None = None) -> bytes:
+    """This home's key for sealing results records, made (owner-only) on first use."""
+    path = (home or ProvsdkHome()).root / "results.key"
+    try:
+        return _read_key(path)
+    except FileNotFoundError:
+        pass
+    path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        return _read_key(path)  # another run made it first
+    with os.fdopen(fd, "wb") as fh:
+        fh.write(secrets.token_bytes(_KEY_BYTES))
+    return _read_key(path)
+
+
+def _read_key(path: Path) -> bytes:
+    data = path.read_bytes()
+    if len(data) != _KEY_BYTES:
+        raise ConfigurationError(
+            f"the results key is {len(data)} bytes, not {_KEY_BYTES}; remove it to make a new one",
+            path=path,
+        )
+    return data
+
+
+def _seal(record: dict[str, Any], key: bytes) -> str:
+    body = {k: v for k, v in record.items() if k != SEAL}
+    text = json.dumps(body, sort_keys=True, ensure_ascii=True, separators=(",", ":"))
+    return hmac.new(key, text.encode(), hashlib.sha256).hexdigest()
+
+
+def _credible(record: dict[str, Any], key: bytes | None) -> bool:
+    """Whether a record read back may stand for its file: sealed by this home's key, and not
+    a pass that contradicts itself."""
+    if key is None:
+        return False
+    seal = record.get(SEAL)
+    if not isinstance(seal, str) or not hmac.compare_digest(seal, _seal(record, key)):
+        return False
+    return record.get("verdict") != "pass" or ("error" not in record and not record.get("reasons"))
 
 
 class NotOurResultsError(InputError):
@@ -129,8 +194,11 @@ class ResultsLog:
     after an interruption: a Parquet run then keeps its journal to resume from).
     """
 
-    def __init__(self, path: Path, journal: Path, kind: str, *, resume: bool) -> None:
+    def __init__(
+        self, path: Path, journal: Path, kind: str, *, resume: bool, key: bytes | None = None
+    ) -> None:
         self.path = path
+        self._key = key
         self.journal = journal
         self.kind = kind
         self._index: dict[bytes, bytes] = {}
@@ -140,8 +208,13 @@ class ResultsLog:
         self._end = 0
 
     @classmethod
-    def open(cls, path: str | os.PathLike[str], *, recheck: bool = False) -> ResultsLog:
-        """Check and index ``path`` (``recheck``: reuse nothing, but still append to it)."""
+    def open(
+        cls, path: str | os.PathLike[str], *, key: bytes | None, recheck: bool = False
+    ) -> ResultsLog:
+        """Check and index ``path`` (``recheck``: reuse nothing, but still append to it).
+
+        ``key`` seals new records and is the only key old ones are believed under (see
+        :func:`results_key`); without one, nothing is sealed and nothing is reused."""
         from provsdk.sign.atomic import check_destination
 
         target = Path(path)
@@ -158,7 +231,7 @@ class ResultsLog:
             if not journal.exists() and target.exists():
                 _export_parquet(target, journal)
         check_destination(journal)
-        log = cls(target, journal, kind, resume=not recheck)
+        log = cls(target, journal, kind, resume=not recheck, key=key)
         log._load()
         return log
 
@@ -179,7 +252,12 @@ class ResultsLog:
     def _remember(self, record: dict[str, Any], offset: int) -> None:
         facts = record["file"]
         digest = facts.get("sha256")
-        raw = bytes.fromhex(digest) if isinstance(digest, str) and len(digest) == 64 else b""
+        try:
+            raw = bytes.fromhex(digest) if isinstance(digest, str) and len(digest) == 64 else b""
+        except ValueError:
+            raw = b""
+        if not _credible(record, self._key):
+            raw = b""  # kept in the log, never credited: its file is verified again
         flags = _HAS_DETAILS if "chain" in record else 0
         size = facts.get("size")
         self._index[_key(record["path"])] = _ENTRY.pack(
@@ -220,6 +298,8 @@ class ResultsLog:
     def append(self, record: dict[str, Any]) -> None:
         """Write ``record`` as one line and flush it: once this returns, a killed run keeps it."""
         assert self._writer is not None
+        if self._key is not None:
+            record = {**record, SEAL: _seal(record, self._key)}
         line = json.dumps(record, ensure_ascii=True, separators=(",", ":")).encode() + b"\n"
         self._writer.write(line)
         self._writer.flush()

@@ -11,11 +11,17 @@ a terminal shows, rendered where the work is done so one process does not print 
 
 from __future__ import annotations
 
+import contextlib
+import dataclasses
 import datetime as dt
+import enum
 import functools
 import hashlib
+import json
 import os
-from collections.abc import Callable
+import stat
+import tempfile
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -106,6 +112,9 @@ class CatalogueSettings:
         digest: bool = False,
     ) -> CatalogueSettings:
         stores = tuple(_PortableStore.of(trust.for_role(role)) for role in Role)
+        if repository and "://" not in repository:
+            # A relative path names another file from another folder (or on a Ray worker).
+            repository = str(Path(repository).resolve())
         return cls(
             stores=stores,
             policy=policy,
@@ -136,7 +145,7 @@ class CatalogueSettings:
         store, the policy, the repository and an explicit date. Records made under another
         fingerprint are not reused by a resumed run."""
         h = hashlib.sha256()
-        parts = [__version__, repr(self.policy), self.repository or ""]
+        parts = [__version__, _canonical(self.policy), self.repository or ""]
         parts += [f"{s.role}\n{s.pem}" for s in self.stores]
         parts.append(self.checked_at.isoformat() if self.at_given else "")
         for part in parts:
@@ -151,6 +160,29 @@ class CatalogueSettings:
 
     def __setstate__(self, state: dict[str, Any]) -> None:
         self.__dict__.update(state)
+
+
+def _canonical(value: Any) -> str:
+    """``value`` as text that is the same in every process: a policy's sets (training bases,
+    licensors) are frozensets, whose ``repr`` order follows the process's hash seed."""
+
+    def plain(v: Any) -> Any:
+        if dataclasses.is_dataclass(v) and not isinstance(v, type):
+            fields = {f.name: plain(getattr(v, f.name)) for f in dataclasses.fields(v)}
+            return [type(v).__qualname__, fields]
+        if isinstance(v, enum.Enum):
+            return [type(v).__qualname__, plain(v.value)]
+        if isinstance(v, set | frozenset):
+            return ["set", sorted(json.dumps(plain(x), sort_keys=True) for x in v)]
+        if isinstance(v, list | tuple):
+            return [plain(x) for x in v]
+        if isinstance(v, dict):
+            return {str(k): plain(x) for k, x in v.items()}
+        if v is None or isinstance(v, str | int | float | bool):
+            return v
+        return repr(v)
+
+    return json.dumps(plain(value), sort_keys=True, ensure_ascii=True)
 
 
 @dataclass(frozen=True)
@@ -206,12 +238,31 @@ def error_record(path: str, exc: InputError, *, code: str | None = None) -> dict
     }
 
 
-def _file_facts(path: Path, settings: CatalogueSettings) -> dict[str, Any]:
+def _file_facts(path: Path) -> dict[str, Any]:
     st = path.stat()
-    facts: dict[str, Any] = {"size": st.st_size, "mtime_ns": st.st_mtime_ns}
-    if settings.digest:
-        facts["sha256"] = file_digest(path)
-    return facts
+    if not stat.S_ISREG(st.st_mode):
+        # Checked before anything reads it: hashing a device (/dev/zero) would never end.
+        raise InputError("not a regular file: devices, FIFOs and sockets are never read")
+    return {"size": st.st_size, "mtime_ns": st.st_mtime_ns}
+
+
+@contextlib.contextmanager
+def _private_copy(path: Path) -> Iterator[tuple[Path, str]]:
+    """A copy of ``path`` only this process writes, and the SHA-256 of its bytes, made in one
+    read. Verifying the copy means the digest a record carries is of the bytes that were
+    verified: a file rewritten between the hash and the verification cannot lend its PASS to
+    bytes nobody verified."""
+    h = hashlib.sha256()
+    fd, name = tempfile.mkstemp(prefix="provsdk-verify-", suffix=path.suffix)
+    copy = Path(name)
+    try:
+        with path.open("rb") as src, os.fdopen(fd, "wb") as out:
+            while chunk := src.read(_CHUNK):
+                h.update(chunk)
+                out.write(chunk)
+        yield copy, h.hexdigest()
+    finally:
+        copy.unlink(missing_ok=True)
 
 
 def _details(evidence: FileEvidence) -> dict[str, Any]:
@@ -235,6 +286,7 @@ def verify_task(
     prior_sha256: str | None = None,
     render: Renderer | None = None,
     repository: Repository | None = None,
+    copied: bool = False,
 ) -> Outcome:
     """Verify one local file with ``settings``; never raises for a bad file.
 
@@ -242,21 +294,48 @@ def verify_task(
     remote object). With ``prior_sha256``, the file is hashed first and, when its bytes are
     the ones a previous run verified, not verified again (``Outcome.unchanged``).
     ``repository`` is an open repository to use instead of opening ``settings.repository``.
-    """
-    from provsdk.verify.verifier import verify_evidence
 
+    When a digest is wanted (``settings.digest`` or ``prior_sha256``), what is verified is a
+    private copy made while hashing, so the digest is of the verified bytes; ``copied`` says
+    ``path`` already is such a copy (a remote object fetched for this call).
+    """
     p = Path(path)
     shown_as = name if name is not None else str(path)
     try:
-        facts = _file_facts(p, settings)
+        facts = _file_facts(p)
     except OSError as exc:
         error = InputError(f"cannot read the file: {exc.strerror or exc}", path=shown_as)
         return Outcome(shown_as, error_record(shown_as, error), EXIT_ERROR)
-    if prior_sha256 is not None:
-        digest = facts.get("sha256") or file_digest(p)
-        if digest == prior_sha256:
+    except InputError as exc:
+        return Outcome(shown_as, error_record(shown_as, exc), EXIT_ERROR)
+    if not (settings.digest or prior_sha256 is not None):
+        return _verified(p, shown_as, facts, settings, render, repository)
+    if copied:
+        facts["sha256"] = file_digest(p)
+        if facts["sha256"] == prior_sha256:
             return Outcome(shown_as, None, EXIT_PASS, unchanged=True)
-        facts["sha256"] = digest
+        return _verified(p, shown_as, facts, settings, render, repository)
+    try:
+        with _private_copy(p) as (copy, digest):
+            if digest == prior_sha256:
+                return Outcome(shown_as, None, EXIT_PASS, unchanged=True)
+            facts["sha256"] = digest
+            return _verified(copy, shown_as, facts, settings, render, repository)
+    except OSError as exc:
+        error = InputError(f"cannot read the file: {exc.strerror or exc}", path=shown_as)
+        return Outcome(shown_as, error_record(shown_as, error), EXIT_ERROR)
+
+
+def _verified(
+    p: Path,
+    shown_as: str,
+    facts: dict[str, Any],
+    settings: CatalogueSettings,
+    render: Renderer | None,
+    repository: Repository | None,
+) -> Outcome:
+    from provsdk.verify.verifier import verify_evidence
+
     try:
         evidence, report = verify_evidence(
             p,

@@ -162,7 +162,8 @@ def recording_from(evidence: FileEvidence, report: VerificationReport) -> Record
         path=path,
         title=title or path.name,
         duration=report.duration,
-        manifest_label=report.integrity.manifest_label,
+        # The signer picks the label: an untrusted one could copy a trusted track's.
+        manifest_label=report.integrity.manifest_label if producer.trusted else None,
         artist=(producer.organization or producer.common_name) if producer.trusted else None,
         contains_ai=_CONTRIBUTION.get(origin.digital_source_type or "") if trusted_origin else None,
         model=origin.model_id if trusted_origin else None,
