@@ -97,21 +97,16 @@ def ddex(
     written) or none passed (nothing is written); 2 on a usage error.
     """
     # Here, not at the top: `provsdk export --help` needs none of it.
-    from provsdk.credentials.trust import TrustConfig
     from provsdk.errors import InputError
     from provsdk.export.ddex import MessageParty, export_ddex
-    from provsdk.verify import DEFAULT_POLICY, expand_paths, load_policy
-    from provsdk_cli.context import home_of, stdout
+    from provsdk.verify import expand_paths
+    from provsdk_cli.context import stdout
+    from provsdk_cli.options import trust_and_policy
     from provsdk_cli.render import error_line, shown
 
-    trust = TrustConfig.load(
-        home_of(ctx),
-        producer_anchors=anchors,
-        provider_anchors=provider_anchors,
-        licensor_anchors=licensor_anchors,
-        timestamp_anchors=tsa_anchors,
+    trust, policy = trust_and_policy(
+        ctx, anchors, provider_anchors, licensor_anchors, tsa_anchors, policy_file
     )
-    policy = load_policy(policy_file) if policy_file else DEFAULT_POLICY
     files = list(expand_paths(paths))
     if not files:
         raise InputError("no audio files found", path=paths[0])

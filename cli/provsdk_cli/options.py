@@ -12,6 +12,8 @@ import click
 
 if TYPE_CHECKING:
     from provsdk.credentials import Role, Signer
+    from provsdk.credentials.trust import TrustConfig
+    from provsdk.verify.policy import Policy
 
 __all__ = [
     "CheckDate",
@@ -19,6 +21,7 @@ __all__ = [
     "credential_options",
     "statement_options",
     "statement_signing",
+    "trust_and_policy",
     "tsa_option",
 ]
 
@@ -102,6 +105,30 @@ def repository_option(f: F) -> F:
         "(a SQLite file from `provsdk repo init`, or a URL), so a copy that loses its manifest "
         "can find it again with `verify --repository` (default: $PROVSDK_REPOSITORY).",
     )(f)
+
+
+def trust_and_policy(
+    ctx: click.Context,
+    anchors: Iterable[str],
+    provider_anchors: Iterable[str],
+    licensor_anchors: Iterable[str],
+    tsa_anchors: Iterable[str],
+    policy_file: str | None,
+) -> tuple[TrustConfig, Policy]:
+    """What a verifying command judges with: the home's trust stores plus the anchors its
+    options add, and the policy file given (else the default policy)."""
+    from provsdk.credentials.trust import TrustConfig
+    from provsdk.verify import DEFAULT_POLICY, load_policy
+    from provsdk_cli.context import home_of
+
+    trust = TrustConfig.load(
+        home_of(ctx),
+        producer_anchors=anchors,
+        provider_anchors=provider_anchors,
+        licensor_anchors=licensor_anchors,
+        timestamp_anchors=tsa_anchors,
+    )
+    return trust, load_policy(policy_file) if policy_file else DEFAULT_POLICY
 
 
 def open_repository_for(where: str | None) -> Any:

@@ -159,12 +159,10 @@ def verify(
     # Here, not at the top: `provsdk verify --help` (and completion) need none of it.
     from provsdk.catalogue.summary import Summary
     from provsdk.catalogue.task import CatalogueSettings
-    from provsdk.credentials.trust import TrustConfig
     from provsdk.sign.atomic import check_destination
-    from provsdk.verify import DEFAULT_POLICY, load_policy
     from provsdk_cli.context import home_of, stdout
     from provsdk_cli.junit import JunitSpool
-    from provsdk_cli.options import open_repository_for
+    from provsdk_cli.options import open_repository_for, trust_and_policy
     from provsdk_cli.progress import VERIFY, ProgressBar
     from provsdk_cli.render import renderer_for
 
@@ -172,14 +170,9 @@ def verify(
         if report:
             check_destination(Path(report))  # fail now, not after verifying a whole catalogue
     write_html = _html_writer() if html else None
-    trust = TrustConfig.load(
-        home_of(ctx),
-        producer_anchors=anchors,
-        provider_anchors=provider_anchors,
-        licensor_anchors=licensor_anchors,
-        timestamp_anchors=tsa_anchors,
+    trust, policy = trust_and_policy(
+        ctx, anchors, provider_anchors, licensor_anchors, tsa_anchors, policy_file
     )
-    policy = load_policy(policy_file) if policy_file else DEFAULT_POLICY
     open_repository_for(repository)  # a missing or broken one fails before any file
     settings = CatalogueSettings.of(
         trust,
