@@ -33,7 +33,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from bench.streaming import Figure, _environment, _provsdk_command, _secs
+from bench.streaming import Figure, _environment, _provsdk_command, _secs, figure_lines
 from bench.timing import Stats, Task, interleave, time_once
 from provsdk.catalogue.task import CatalogueSettings, Job, verify_task
 from provsdk.credentials import Algorithm, TrustConfig, init_dev_pki
@@ -526,16 +526,7 @@ def render(info: dict[str, Any], rows: list[Figure]) -> str:
         f"inputs (temp dir, removed after): {inputs['seconds']:g} s generated WAVs "
         f"({inputs['bytes'] / 1000:.0f} kB), signed with a dev PKI; folders hold copies of one",
     ]
-    header = f"   {'side':<50}{'figure':<40}{'baseline':<36}{'ratio':>7}  {'target':<20}status"
-    for row in sorted({f.row for f in rows}):
-        lines += ["", f"{row}  {_TITLES[row].format(**plan)}", header]
-        for f in (f for f in rows if f.row == row):
-            lines.append(
-                f"   {f.side:<50}{f.value:<40}{f.baseline:<36}{f.ratio:>7}  {f.target:<20}"
-                f"{f.status}"
-            )
-            if f.note:
-                lines.append(f"   {'':<50}{f.note}")
+    lines += figure_lines(rows, _TITLES, plan, (50, 40, 36, 20))
     counted = [f for f in rows if f.strict]
     missed = [f for f in counted if f.status in ("MISS", "ERROR")]
     lines += [

@@ -535,16 +535,7 @@ def render(info: dict[str, Any], rows: list[Figure]) -> str:
         "every input is read once before it is timed, so all sides run from the page cache "
         "(dropping the cache needs root)",
     ]
-    header = f"   {'side':<40}{'figure':<36}{'baseline':<48}{'ratio':>7}  {'target':<11}status"
-    for row in sorted({f.row for f in rows}):
-        lines += ["", f"{row}  {_TITLES[row].format(**fill)}", header]
-        for f in (f for f in rows if f.row == row):
-            lines.append(
-                f"   {f.side:<40}{f.value:<36}{f.baseline:<48}{f.ratio:>7}  {f.target:<11}"
-                f"{f.status}"
-            )
-            if f.note:
-                lines.append(f"   {'':<40}{f.note}")
+    lines += figure_lines(rows, _TITLES, fill, (40, 36, 48, 11))
     counted = [f for f in rows if f.strict]
     missed = [f for f in counted if f.status in ("MISS", "ERROR")]
     lines += [
@@ -554,6 +545,32 @@ def render(info: dict[str, Any], rows: list[Figure]) -> str:
         f"bench took {info['runtime_s']:.0f} s",
     ]
     return "\n".join(lines)
+
+
+def figure_lines(
+    rows: list[Figure],
+    titles: dict[int, str],
+    fill: dict[str, Any],
+    widths: tuple[int, int, int, int],
+) -> list[str]:
+    """Each row's title, then a line per side: side, figure, baseline, ratio, target, status
+    (``widths`` of the side, figure, baseline and target columns), and its note below."""
+    side, value, baseline, target = widths
+    header = (
+        f"   {'side':<{side}}{'figure':<{value}}{'baseline':<{baseline}}{'ratio':>7}  "
+        f"{'target':<{target}}status"
+    )
+    lines: list[str] = []
+    for row in sorted({f.row for f in rows}):
+        lines += ["", f"{row}  {titles[row].format(**fill)}", header]
+        for f in (f for f in rows if f.row == row):
+            lines.append(
+                f"   {f.side:<{side}}{f.value:<{value}}{f.baseline:<{baseline}}{f.ratio:>7}  "
+                f"{f.target:<{target}}{f.status}"
+            )
+            if f.note:
+                lines.append(f"   {'':<{side}}{f.note}")
+    return lines
 
 
 def main(argv: list[str] | None = None) -> int:
