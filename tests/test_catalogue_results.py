@@ -232,3 +232,14 @@ def test_the_results_key_is_made_once_and_readable_by_its_owner_only(tmp_path: P
     assert len(first) == 32 and results_key(home) == first
     mode = (home.root / "results.key").stat().st_mode
     assert stat.S_IMODE(mode) == 0o600
+
+
+def test_a_home_where_no_results_key_can_be_made_is_one_clear_error(tmp_path: Path) -> None:
+    from provsdk.catalogue.results import results_key
+    from provsdk.errors import ConfigurationError
+    from provsdk.home import ProvsdkHome
+
+    blocked = tmp_path / "file-not-folder"
+    blocked.write_text("x")
+    with pytest.raises(ConfigurationError, match="cannot read or make the results key"):
+        results_key(ProvsdkHome(blocked / "home"))

@@ -78,17 +78,22 @@ def results_key(home: ProvsdkHome | None = None) -> bytes:
     """This home's key for sealing results records, made (owner-only) on first use."""
     path = (home or ProvsdkHome()).root / "results.key"
     try:
+        try:
+            return _read_key(path)
+        except FileNotFoundError:
+            pass
+        path.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        except FileExistsError:
+            return _read_key(path)  # another run made it first
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(secrets.token_bytes(_KEY_BYTES))
         return _read_key(path)
-    except FileNotFoundError:
-        pass
-    path.parent.mkdir(parents=True, exist_ok=True)
-    try:
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    except FileExistsError:
-        return _read_key(path)  # another run made it first
-    with os.fdopen(fd, "wb") as fh:
-        fh.write(secrets.token_bytes(_KEY_BYTES))
-    return _read_key(path)
+    except OSError as exc:
+        raise ConfigurationError(
+            f"cannot read or make the results key: {exc.strerror or exc}", path=path
+        ) from None
 
 
 def _read_key(path: Path) -> bytes:
