@@ -163,3 +163,23 @@ def test_the_streaming_walk_selects_and_orders_as_the_sorted_tree_did(tmp_path: 
     assert list(iter_files(named)) == _old_expand_paths(named)
     assert list(expand_paths(named)) == _old_expand_paths(named)
     assert tmp_path / "z" / "notes.txt" in list(iter_files(named))  # named: whatever its name
+
+
+def test_a_uri_and_its_local_path_are_looked_up_in_the_same_repository(
+    tmp_path: Path, trust: TrustConfig, vectors: Path
+) -> None:
+    """The Ray engine verifies URIs through the same worker as local paths: a file with no
+    manifest is looked up in the one repository the worker opened, named alike either way."""
+    from provsdk.catalogue.pool import Worker
+    from provsdk.repository import open_repository
+
+    repo = tmp_path / "repo.sqlite"
+    open_repository(repo, create=True)
+    unsigned = tmp_path / "unsigned.flac"
+    shutil.copyfile(vectors / "sample1.flac", unsigned)
+    worker = Worker(CatalogueSettings.of(trust, repository=str(repo)), None)
+    here = worker.run(Job(str(unsigned))).record
+    there = worker.run(Job(unsigned.as_uri())).record
+    assert here is not None and there is not None
+    assert here["soft_binding"]["state"] == "no-match"
+    assert there["soft_binding"] == here["soft_binding"]

@@ -55,9 +55,10 @@ class WorkerCrashError(ProvsdkError):
     default_hint = "run with --workers 1 to see the failure in this process"
 
 
-class _Worker:
-    """What one process verifies with: the settings, the renderer, and the repository opened
-    once (not once per file: a SQLite connection, or an HTTP client with its pool)."""
+class Worker:
+    """What one process (a pool's worker, a Ray actor, or this one) verifies with: the
+    settings, the renderer, and the repository opened once (not once per file: a SQLite
+    connection, or an HTTP client with its pool)."""
 
     def __init__(self, settings: CatalogueSettings, render: Renderer | None) -> None:
         self.settings = settings
@@ -66,7 +67,10 @@ class _Worker:
         self.repository = _open_repository(settings.repository)
 
     def run(self, job: Job) -> Outcome:
-        return verify_task(
+        from provsdk.catalogue.remote import is_uri, verify_remote
+
+        verify = verify_remote if is_uri(job.path) else verify_task
+        return verify(
             job.path,
             self.settings,
             prior_sha256=job.prior_sha256,
@@ -84,12 +88,12 @@ def _open_repository(where: str | None) -> Repository | None:
     return open_repository(where, api_key=os.environ.get(REPOSITORY_KEY_ENV))
 
 
-_this_worker: _Worker | None = None
+_this_worker: Worker | None = None
 
 
 def _start_worker(settings: CatalogueSettings, render: Renderer | None) -> None:
     global _this_worker
-    _this_worker = _Worker(settings, render)
+    _this_worker = Worker(settings, render)
 
 
 def _work(batch: list[Job]) -> list[Outcome]:
@@ -132,7 +136,7 @@ def run_local(
     stream = iter(jobs)
     head = list(islice(stream, BATCH_FILES * workers)) if workers > 1 else []
     if workers == 1 or len(head) < 2:
-        worker = _Worker(settings, render)
+        worker = Worker(settings, render)
         for job in chain(head, stream):
             yield worker.run(job)
         return

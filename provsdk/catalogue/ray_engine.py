@@ -33,7 +33,7 @@ from itertools import islice
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from provsdk.catalogue.task import Job, Outcome, Renderer, verify_task
+from provsdk.catalogue.task import Job, Outcome, Renderer
 from provsdk.errors import ConfigurationError
 
 if TYPE_CHECKING:
@@ -56,28 +56,24 @@ def _need_ray() -> None:
 
 
 class _Verifier:
-    """One Ray actor: the settings (and the trust built from them) live as long as it does."""
+    """One Ray actor: a :class:`~provsdk.catalogue.pool.Worker` (the settings, the trust built
+    from them, the repository opened once) lives as long as it does."""
 
     def __init__(self, settings: CatalogueSettings, render: Renderer | None, cwd: str | None):
+        from provsdk.catalogue.pool import Worker
+
         if cwd is not None:
             # A local Ray's workers share this machine: relative paths mean what they mean to
             # the caller, and records name them as a serial run would.
             os.chdir(cwd)
-        settings.trust()
-        self.settings = settings
-        self.render = render
+        self.worker = Worker(settings, render)
 
     def __call__(self, batch: dict[str, Any]) -> dict[str, list[str]]:
         return {"outcome": [self._one(job) for job in batch["job"]]}
 
     def _one(self, job_json: str) -> str:
-        from provsdk.catalogue.remote import is_uri, verify_remote
-
         path, prior = json.loads(job_json)
-        if is_uri(path):
-            outcome = verify_remote(path, self.settings, prior_sha256=prior, render=self.render)
-        else:
-            outcome = verify_task(path, self.settings, prior_sha256=prior, render=self.render)
+        outcome = self.worker.run(Job(path, prior))
         return json.dumps(
             [outcome.path, outcome.record, outcome.exit, outcome.text, outcome.unchanged]
         )

@@ -25,6 +25,7 @@ if TYPE_CHECKING:
     import pyarrow.fs as pafs  # type: ignore[import-untyped,unused-ignore]
 
     from provsdk.catalogue.task import CatalogueSettings
+    from provsdk.repository import Repository
 
 __all__ = ["is_uri", "iter_uri_files", "verify_remote"]
 
@@ -105,6 +106,7 @@ def verify_remote(
     *,
     prior_sha256: str | None = None,
     render: Renderer | None = None,
+    repository: Repository | None = None,
 ) -> Outcome:
     """:func:`~provsdk.catalogue.task.verify_task` of the object at ``uri``, copied to a local
     temporary file first; the record names the URI. Never raises for a bad or missing
@@ -131,7 +133,13 @@ def verify_remote(
         if mtime_ns is not None:
             os.utime(local, ns=(mtime_ns, mtime_ns))
         outcome = verify_task(
-            local, settings, name=uri, prior_sha256=prior_sha256, render=render, copied=True
+            local,
+            settings,
+            name=uri,
+            prior_sha256=prior_sha256,
+            render=render,
+            repository=repository,
+            copied=True,
         )
     finally:
         Path(local).unlink()
