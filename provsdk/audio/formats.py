@@ -11,22 +11,34 @@ from provsdk.small_files import open_regular
 
 __all__ = ["AudioFormat", "detect_format", "format_for_name"]
 
-# Enough to see past one ID3v2 header and reach the magic of what follows it.
+# Enough to see past one ID3v2 header and reach the magic of what follows it, and to read
+# the first packet of an Ogg stream, which names its codec.
 _HEAD = 64
 
 
 class AudioFormat(enum.Enum):
-    """The formats c2pa-python 0.38.1 can embed a manifest into, with their C2PA MIME types."""
+    """The audio formats provsdk signs and verifies, with their MIME types.
 
-    WAV = ("wav", "audio/wav")
-    MP3 = ("mp3", "audio/mpeg")
-    FLAC = ("flac", "audio/flac")
+    c2pa-python 0.38.1 embeds a manifest into the first four. The others keep theirs in a
+    sidecar, a ``.c2pa`` manifest store beside the file whose data hash covers every byte of
+    it (:mod:`provsdk.manifest.sidecar`); their :attr:`embeds` is False.
+    """
+
+    WAV = ("wav", "audio/wav", True)
+    MP3 = ("mp3", "audio/mpeg", True)
+    FLAC = ("flac", "audio/flac", True)
     # c2pa wants audio/mp4; audio/x-m4a is not recognised for embedding.
-    M4A = ("m4a", "audio/mp4")
+    M4A = ("m4a", "audio/mp4", True)
+    # Ogg Vorbis (and any other codec in an Ogg stream but Opus).
+    OGG = ("ogg", "audio/ogg", False)
+    # RFC 7845: an Ogg Opus file is audio/ogg; the codecs parameter tells it from Vorbis.
+    OPUS = ("opus", "audio/ogg; codecs=opus", False)
+    AIFF = ("aiff", "audio/aiff", False)
 
-    def __init__(self, extension: str, mime_type: str) -> None:
+    def __init__(self, extension: str, mime_type: str, embeds: bool) -> None:
         self.extension = extension
         self.mime_type = mime_type
+        self.embeds = embeds
 
     def __str__(self) -> str:
         return self.extension
@@ -36,10 +48,18 @@ def format_for_name(name: str) -> AudioFormat:
     """The format a user named (``wav``, ``.mp3``, ``audio/flac``...), for choosing an output."""
     key = name.lower().lstrip(".")
     for fmt in AudioFormat:
-        if key in (fmt.extension, fmt.mime_type) or (fmt is AudioFormat.M4A and key == "mp4"):
+        if key in (fmt.extension, fmt.mime_type) or key in _ALIASES.get(fmt, ()):
             return fmt
     supported = ", ".join(f.extension for f in AudioFormat)
     raise UnsupportedFormatError(f"unsupported audio format {name!r}; supported: {supported}")
+
+
+# Other names a user may give a format by.
+_ALIASES: dict[AudioFormat, tuple[str, ...]] = {
+    AudioFormat.M4A: ("mp4",),
+    AudioFormat.OGG: ("oga",),
+    AudioFormat.AIFF: ("aif", "aifc", "audio/x-aiff"),
+}
 
 
 def _id3v2_end(head: bytes) -> int | None:
@@ -71,9 +91,9 @@ def _classify(head: bytes) -> AudioFormat | str:
     if _is_mpeg_frame_header(head[:2]):
         return AudioFormat.MP3
     if head[:4] == b"OggS":
-        return "Ogg"
+        return _ogg_codec(head)
     if head[:4] == b"FORM" and head[8:12] in (b"AIFF", b"AIFC"):
-        return "AIFF"
+        return AudioFormat.AIFF
     if head[:4] == b"RIFF":
         return "RIFF (not WAVE)"
     if head[:4] == b"caff":
@@ -83,11 +103,19 @@ def _classify(head: bytes) -> AudioFormat | str:
     return ""
 
 
+def _ogg_codec(head: bytes) -> AudioFormat:
+    """Opus or the other Ogg: the first page's first packet starts with the codec's magic.
+    What else the stream holds is the Ogg parser's to check."""
+    segments = head[26] if len(head) > 26 else 0
+    packet = head[27 + segments : 27 + segments + 8]
+    return AudioFormat.OPUS if packet == b"OpusHead" else AudioFormat.OGG
+
+
 def detect_format(path: str | Path) -> AudioFormat:
     """The format of the file at ``path``, from its content.
 
     Raises :class:`InputError` for a missing, unreadable or empty file and
-    :class:`UnsupportedFormatError` for anything that is not WAV, MP3, FLAC or M4A.
+    :class:`UnsupportedFormatError` for anything that is not one of :class:`AudioFormat`.
     """
     p = Path(path)
     # Audio is read only from regular files: a FIFO would block, a device never end.
@@ -113,7 +141,7 @@ def detect_format(path: str | Path) -> AudioFormat:
     supported = ", ".join(f.extension.upper() for f in AudioFormat)
     if kind:
         raise UnsupportedFormatError(
-            f"{kind} audio cannot carry an embedded C2PA manifest; supported: {supported}",
+            f"{kind} audio is not a format provsdk signs; supported: {supported}",
             path=p,
             hint="convert the file to one of the supported formats first",
         )
