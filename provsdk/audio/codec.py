@@ -1,5 +1,5 @@
-"""Encoding PCM samples into the four formats, with ffmpeg from imageio-ffmpeg; decoding
-through pydub.
+"""Encoding PCM samples into every :class:`AudioFormat`, with ffmpeg from imageio-ffmpeg;
+decoding through pydub.
 
 No system package is needed: the ffmpeg binary ships inside the ``imageio-ffmpeg`` wheel.
 Encoding reads the samples block by block, so memory does not grow with the duration: WAV is
@@ -30,12 +30,23 @@ if TYPE_CHECKING:
 
 __all__ = ["decode", "demuxer", "encode", "encode_stream", "ffmpeg_executable"]
 
-# ffmpeg muxer and codec per format; bitexact flags keep the output free of encoder version
-# strings and timestamps, so the same samples give the same bytes.
-_FFMPEG: dict[AudioFormat, tuple[str, str | None, str | None]] = {
-    AudioFormat.MP3: ("mp3", "libmp3lame", "192k"),
-    AudioFormat.FLAC: ("flac", "flac", None),
-    AudioFormat.M4A: ("ipod", "aac", "192k"),
+# ffmpeg muxer and encoder options per format; with _BITEXACT they keep the output free of
+# encoder version strings and timestamps, so the same samples give the same bytes.
+_FFMPEG: dict[AudioFormat, tuple[str, tuple[str, ...]]] = {
+    AudioFormat.MP3: ("mp3", ("-acodec", "libmp3lame", "-b:a", "192k")),
+    AudioFormat.FLAC: ("flac", ("-acodec", "flac")),
+    AudioFormat.M4A: ("ipod", ("-acodec", "aac", "-b:a", "192k")),
+    # Quality 5 is about 160 kbit/s, near the MP3 and AAC rates. The Ogg muxer draws a random
+    # stream serial number unless +bitexact is set, when it numbers the stream from
+    # serial_offset: that is what makes two encodings of the same samples identical.
+    AudioFormat.OGG: ("ogg", ("-acodec", "libvorbis", "-q:a", "5", "-serial_offset", "0")),
+    # Opus codes at 48 kHz whatever the source (RFC 7845 players decode at 48 kHz): resample
+    # here, so the rate never depends on which rate ffmpeg would negotiate with libopus.
+    AudioFormat.OPUS: (
+        "opus",
+        ("-acodec", "libopus", "-b:a", "128k", "-ar", "48000", "-serial_offset", "0"),
+    ),
+    AudioFormat.AIFF: ("aiff", ("-acodec", "pcm_s16be")),
 }
 # ffmpeg demuxer and decoder per format: naming the decoder keeps pydub from calling ffprobe,
 # which the imageio-ffmpeg wheel does not ship.
@@ -44,6 +55,10 @@ _DECODERS: dict[AudioFormat, tuple[str, str]] = {
     AudioFormat.MP3: ("mp3", "mp3"),
     AudioFormat.FLAC: ("flac", "flac"),
     AudioFormat.M4A: ("mp4", "aac"),
+    # ffmpeg has one Ogg demuxer, whatever the codec inside.
+    AudioFormat.OGG: ("ogg", "vorbis"),
+    AudioFormat.OPUS: ("ogg", "opus"),
+    AudioFormat.AIFF: ("aiff", "pcm_s16be"),
 }
 
 
@@ -191,7 +206,7 @@ def _write_wav(
 def _pipe_to_ffmpeg(
     data: Iterator[memoryview], sample_rate: int, channels: int, fmt: AudioFormat, dest: Path
 ) -> None:
-    muxer, codec, bitrate = _FFMPEG[fmt]
+    muxer, options = _FFMPEG[fmt]
     command = [
         ffmpeg_executable(),
         "-y",
@@ -199,8 +214,7 @@ def _pipe_to_ffmpeg(
         "-hide_banner",
         "-nostats",
         *("-f", "s16le", "-ar", str(sample_rate), "-ac", str(channels), "-i", "pipe:0"),
-        *(("-acodec", codec) if codec else ()),
-        *(("-b:a", bitrate) if bitrate else ()),
+        *options,
         *_BITEXACT,
         # file: so that a name with a colon is never taken for another ffmpeg protocol.
         *("-f", muxer, f"file:{dest}"),
