@@ -63,8 +63,13 @@ def _track_json(track: Track) -> dict[str, Any]:
 @click.option(
     "--format",
     "fmt",
-    type=click.Choice(["wav", "mp3", "flac", "m4a"]),
-    help="Output format (default: from the output's suffix; wav in batches).",
+    # From AudioFormat, so that a format the SDK learns is one the command offers.
+    type=click.Choice([f.extension for f in AudioFormat], case_sensitive=False),
+    help=(
+        "Output format (default: from the output's suffix; wav in batches). "
+        + ", ".join(f.extension for f in AudioFormat if not f.embeds)
+        + " keep their manifest in a .c2pa sidecar beside the file."
+    ),
 )
 @click.option("--no-prompt", is_flag=True, help="Leave the prompt out of the manifest.")
 @statement_options
