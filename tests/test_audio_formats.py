@@ -1,4 +1,4 @@
-"""Format detection by content, structural probing of the four containers, and encoding."""
+"""Format detection by content, structural probing of the containers, and encoding."""
 
 from __future__ import annotations
 
@@ -104,11 +104,11 @@ def test_missing_file_is_an_input_error(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("data", "named"),
     [
-        (b"OggS\x00\x02" + b"\x00" * 100, "Ogg"),
-        (b"FORM\x00\x00\x01\x00AIFFCOMM" + b"\x00" * 100, "AIFF"),
-        (b"FORM\x00\x00\x01\x00AIFCCOMM" + b"\x00" * 100, "AIFF"),
+        (b"RIFF\x00\x00\x01\x00AVI LIST" + b"\x00" * 100, "RIFF"),
+        (b"caff\x00\x01\x00\x00desc" + b"\x00" * 100, "CAF"),
+        (b"\x1aE\xdf\xa3" + b"\x00" * 100, "Matroska"),
     ],
-    ids=["ogg", "aiff", "aifc"],
+    ids=["riff-avi", "caf", "matroska"],
 )
 def test_recognised_but_unsupported_formats_are_named(
     tmp_path: Path, data: bytes, named: str
@@ -120,6 +120,27 @@ def test_recognised_but_unsupported_formats_are_named(
     _assert_one_line_naming(info.value, path)
     with pytest.raises(UnsupportedFormatError):
         probe(path)
+
+
+@pytest.mark.parametrize(
+    ("data", "fmt"),
+    [
+        (b"OggS\x00\x02" + b"\x00" * 100, AudioFormat.OGG),
+        (b"OggS\x00\x02" + b"\x00" * 20 + b"\x01\x13OpusHead" + b"\x00" * 100, AudioFormat.OPUS),
+        (b"FORM\x00\x00\x01\x00AIFFCOMM" + b"\x00" * 100, AudioFormat.AIFF),
+        (b"FORM\x00\x00\x01\x00AIFCCOMM" + b"\x00" * 100, AudioFormat.AIFF),
+    ],
+    ids=["ogg", "opus", "aiff", "aifc"],
+)
+def test_fake_ogg_and_aiff_are_recognised_then_refused_as_corrupt(
+    tmp_path: Path, data: bytes, fmt: AudioFormat
+) -> None:
+    """A magic number followed by zeros is named by its format, and its structure refused."""
+    path = _write(tmp_path / "song.wav", data)
+    assert detect_format(path) is fmt
+    with pytest.raises(CorruptAudioError) as info:
+        probe(path)
+    _assert_one_line_naming(info.value, path)
 
 
 def test_signed_flac_starts_with_id3_and_is_still_flac(signed_files: dict[str, Path]) -> None:
@@ -395,11 +416,13 @@ def test_encode_each_format(
     dest = tmp_path / f"tone.{fmt.extension}"
     encode(samples, rate, fmt, dest)
     info = probe(dest)
-    assert (info.format, info.sample_rate, info.channels) == (fmt, rate, channels)
+    # Opus decodes at 48 kHz whatever the input rate was.
+    decoded_rate = 48000 if fmt is AudioFormat.OPUS else rate
+    assert (info.format, info.sample_rate, info.channels) == (fmt, decoded_rate, channels)
     assert detect_format(dest) is fmt
     assert info.duration is not None
     # Lossy codecs add encoder delay and padding frames; PCM and FLAC are exact.
-    if fmt in (AudioFormat.WAV, AudioFormat.FLAC):
+    if fmt in (AudioFormat.WAV, AudioFormat.FLAC, AudioFormat.AIFF):
         assert info.duration == pytest.approx(1.0, abs=1e-3)
     else:
         assert 0.95 < info.duration < 1.3

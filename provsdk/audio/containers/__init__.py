@@ -1,4 +1,6 @@
-"""Structural checks of the four containers, run before any file is signed or verified.
+"""Structural checks of every container provsdk handles, run before any file is signed or
+verified: WAV, MP3, FLAC and MP4, which embed their manifest, and Ogg (Vorbis, Opus) and AIFF,
+which keep it in a sidecar.
 
 Each parser walks only the structure that carries audio and metadata, with every size field
 bounded by the file and every loop by a count, so a truncated, corrupt or hostile file ends in a
@@ -16,11 +18,13 @@ from collections.abc import Callable
 from pathlib import Path
 
 from provsdk.audio.containers._buffer import Bytes
+from provsdk.audio.containers.aiff import check_aiff
 from provsdk.audio.containers.flac import check_flac
 from provsdk.audio.containers.info import AudioInfo
 from provsdk.audio.containers.jumbf import manifest_store_problem
 from provsdk.audio.containers.mp3 import check_mp3
 from provsdk.audio.containers.mp4 import check_mp4
+from provsdk.audio.containers.ogg import check_ogg
 from provsdk.audio.containers.wav import check_wav
 from provsdk.audio.formats import AudioFormat, detect_format
 from provsdk.errors import InputError
@@ -32,6 +36,9 @@ _CHECKS: dict[AudioFormat, Callable[[Bytes], AudioInfo]] = {
     AudioFormat.MP3: check_mp3,
     AudioFormat.FLAC: check_flac,
     AudioFormat.M4A: check_mp4,
+    AudioFormat.OGG: check_ogg,
+    AudioFormat.OPUS: check_ogg,
+    AudioFormat.AIFF: check_aiff,
 }
 
 
