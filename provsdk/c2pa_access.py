@@ -4,6 +4,10 @@ c2pa's defaults fetch remote manifests; ours never reach the network. A Context 
 its settings, so one is kept per process for each set of anchors (building one parses every
 anchor again, a tenth of a small file's read); c2pa objects are not fork-safe, so a forked child
 makes its own.
+
+A format that cannot embed a manifest (OGG, Opus, AIFF) is read with its sidecar store
+(:mod:`provsdk.manifest.sidecar`): the store's bytes are read once, checked as an embedded
+store is, and handed to c2pa beside the audio, whose every byte c2pa then hashes.
 """
 
 from __future__ import annotations
@@ -26,6 +30,7 @@ __all__ = [
     "open_reader",
     "read_manifest_reports",
     "read_store_reports",
+    "sidecar_store",
 ]
 
 # No remote manifests, no OCSP: verification is offline unless a caller asks otherwise.
@@ -78,8 +83,29 @@ class UnreadableManifest(Exception):
     """The manifest store is broken in a way c2pa must not be handed (see ``probe``)."""
 
 
+def sidecar_store(path: Path, audio: AudioInfo, sidecar: Path | None = None) -> bytes | None:
+    """The sidecar manifest store of ``path`` when its format keeps one, else None.
+
+    ``sidecar`` names it (``--manifest``); by default it is looked for beside the file. A
+    store that is structurally broken raises :class:`UnreadableManifest`, as a broken
+    embedded one does; a format that embeds its manifest never has a sidecar.
+    """
+    from provsdk.audio.containers.jumbf import manifest_store_problem
+    from provsdk.manifest.sidecar import read_sidecar, sidecar_for
+
+    if audio.format.embeds:
+        return None
+    store = read_sidecar(sidecar or sidecar_for(path), named=sidecar is not None)
+    if store is None:
+        return None
+    problem = manifest_store_problem(store)
+    if problem is not None:
+        raise UnreadableManifest(f"the sidecar manifest: {problem}")
+    return store
+
+
 def read_manifest_reports(
-    path: Path, audio: AudioInfo, anchors: TrustStore | None = None
+    path: Path, audio: AudioInfo, anchors: TrustStore | None = None, sidecar: Path | None = None
 ) -> tuple[str, str] | None:
     """c2pa's ``json()`` and ``crjson()`` reports of ``path``, or None without a manifest.
 
@@ -88,15 +114,19 @@ def read_manifest_reports(
 
     ``audio`` is what :func:`~provsdk.audio.containers.probe` found; a manifest store it found
     broken raises :class:`UnreadableManifest` without reaching c2pa. Other c2pa errors
-    propagate as ``c2pa.C2paError`` for the caller to classify.
+    propagate as ``c2pa.C2paError`` for the caller to classify. A format without an embedded
+    manifest is read with its sidecar (``sidecar``, or the one beside ``path``).
     """
     import c2pa
 
     if audio.manifest_problem is not None:
         raise UnreadableManifest(audio.manifest_problem)
+    store = sidecar_store(path, audio, sidecar)
+    if store is None and not audio.format.embeds:
+        return None
     try:
         with path.open("rb") as fh:
-            return _reports(audio.format.mime_type, fh, anchors)
+            return _reports(audio.format.mime_type, fh, anchors, store)
     except c2pa.C2paError as exc:
         if is_missing_manifest(exc):
             return None
@@ -119,12 +149,14 @@ def read_store_reports(store: bytes, anchors: TrustStore | None = None) -> tuple
     return _reports("application/c2pa", io.BytesIO(store), anchors)
 
 
-def _reports(mime_type: str, stream: Any, anchors: TrustStore | None) -> tuple[str, str]:
+def _reports(
+    mime_type: str, stream: Any, anchors: TrustStore | None, store: bytes | None = None
+) -> tuple[str, str]:
     import c2pa
 
     from provsdk.manifest.resources import with_data_digests
 
-    reader = c2pa.Reader(mime_type, stream, context=c2pa_context(anchors))
+    reader = c2pa.Reader(mime_type, stream, manifest_data=store, context=c2pa_context(anchors))
     try:
         # Embedded data is hashed now: only the open reader can reach its bytes.
         return with_data_digests(reader.json(), reader), reader.crjson()
@@ -133,15 +165,21 @@ def _reports(mime_type: str, stream: Any, anchors: TrustStore | None) -> tuple[s
 
 
 @contextlib.contextmanager
-def open_reader(path: Path, audio: AudioInfo, anchors: TrustStore | None = None) -> Iterator[Any]:
+def open_reader(
+    path: Path, audio: AudioInfo, anchors: TrustStore | None = None, sidecar: Path | None = None
+) -> Iterator[Any]:
     """An offline c2pa Reader on ``path``, closed on exit: for what the reports only name,
-    such as embedded data. Refuses a store ``probe`` found broken, as above."""
+    such as embedded data. Refuses a store ``probe`` found broken, as above; reads a sidecar
+    store as :func:`read_manifest_reports` does."""
     import c2pa
 
     if audio.manifest_problem is not None:
         raise UnreadableManifest(audio.manifest_problem)
+    store = sidecar_store(path, audio, sidecar)
     with path.open("rb") as fh:
-        reader = c2pa.Reader(audio.format.mime_type, fh, context=c2pa_context(anchors))
+        reader = c2pa.Reader(
+            audio.format.mime_type, fh, manifest_data=store, context=c2pa_context(anchors)
+        )
         try:
             yield reader
         finally:

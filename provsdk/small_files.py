@@ -1,13 +1,13 @@
 """The small documents a user hands provsdk, read whole: bounded, and from regular files only.
 
 Signed statements, grant and disclosure documents, inclusion proofs, policies, trust stores and
-key files, batch CSVs and contracts are read into memory whole, so each kind has a cap (the
-table in docs/cli.md). The size is checked before anything is parsed: the file's own size
-first, so an oversized one is refused without being read, then at most cap + 1 bytes, since a
-file can grow between the two. Only regular files are read: a FIFO would block until someone
-writes to it and a device such as ``/dev/zero`` never ends, so both are refused at once. The
-file is opened without blocking and checked on the open descriptor, so a path swapped for a
-FIFO between a check and the open cannot hang the command either.
+key files, batch CSVs, contracts and sidecar manifest stores are read into memory whole, so each
+kind has a cap (the table in docs/cli.md). The size is checked before anything is parsed: the
+file's own size first, so an oversized one is refused without being read, then at most cap + 1
+bytes, since a file can grow between the two. Only regular files are read: a FIFO would block
+until someone writes to it and a device such as ``/dev/zero`` never ends, so both are refused at
+once. The file is opened without blocking and checked on the open descriptor, so a path swapped
+for a FIFO between a check and the open cannot hang the command either.
 """
 
 from __future__ import annotations
@@ -25,6 +25,7 @@ __all__ = [
     "DOCUMENT_CAP",
     "PEM_CAP",
     "POLICY_CAP",
+    "SIDECAR_CAP",
     "STATEMENT_CAP",
     "kind_of",
     "open_regular",
@@ -37,6 +38,8 @@ POLICY_CAP = 256 << 10
 PEM_CAP = 4 << 20  # a trust store may hold a few hundred roots
 BATCH_CAP = 16 << 20
 CONTRACT_CAP = 10 << 20  # the signed contract a grant binds, carried in every manifest
+# A sidecar manifest store: a history of manifests, each of which may embed its contracts.
+SIDECAR_CAP = 64 << 20
 
 _KINDS = {
     stat.S_IFDIR: "a folder",

@@ -21,9 +21,10 @@ from provsdk.audio.containers import AudioInfo, probe
 from provsdk.audio.essence import essence_digest
 from provsdk.c2pa_access import UnreadableManifest, read_manifest_reports
 from provsdk.credentials.trust import TrustStore
-from provsdk.errors import CorruptAudioError, InputError
+from provsdk.errors import ConfigurationError, CorruptAudioError, InputError
 from provsdk.manifest.build import GRANT
 from provsdk.manifest.parse import parse_store
+from provsdk.manifest.sidecar import sidecar_for
 from provsdk.models.report import C2paState, StatusEntry
 from provsdk.models.store import ManifestStore
 from provsdk.verify.recovery import Recovery
@@ -43,6 +44,10 @@ class FileEvidence:
     essence_problem: str | None = None
     # A manifest found again by the sound, when the file carries none that holds.
     recovery: Recovery | None = None
+    # Where the manifest store of a format that keeps it beside the file was looked for, and
+    # whether one was there (None for formats that embed theirs).
+    sidecar: Path | None = None
+    sidecar_found: bool = False
 
 
 def _unreadable(message: str) -> ManifestStore:
@@ -51,11 +56,13 @@ def _unreadable(message: str) -> ManifestStore:
     return ManifestStore(state=C2paState.INVALID, active=None, manifests={}, failures=(entry,))
 
 
-def _read_store(path: Path, audio: AudioInfo, anchors: TrustStore) -> ManifestStore | None:
+def _read_store(
+    path: Path, audio: AudioInfo, anchors: TrustStore, sidecar: Path | None
+) -> ManifestStore | None:
     import c2pa
 
     try:
-        reports = read_manifest_reports(path, audio, anchors)
+        reports = read_manifest_reports(path, audio, anchors, sidecar)
     except UnreadableManifest as exc:
         return _unreadable(str(exc))
     except c2pa.C2paError as exc:
@@ -76,38 +83,60 @@ def _with_timestamp(
     store: ManifestStore,
     producer_trust: TrustStore,
     timestamp_trust: TrustStore,
+    sidecar: Path | None,
 ) -> ManifestStore:
     """``store`` with its timestamp judged, and its signer judged at that time if it must be."""
-    by_authorities = _read_store(path, audio, timestamp_trust)
+    by_authorities = _read_store(path, audio, timestamp_trust, sidecar)
     authority_trusted = "timeStamp.trusted" in _codes(by_authorities)
     signer_under_tsa_root = "signingCredential.trusted" in _codes(by_authorities)
     expired = any(e.code == "signingCredential.expired" for e in store.failures)
     if expired and authority_trusted and not signer_under_tsa_root:
-        again = _read_store(path, audio, producer_trust.adding(timestamp_trust.anchors))
+        again = _read_store(path, audio, producer_trust.adding(timestamp_trust.anchors), sidecar)
         if again is not None and again.active is not None:
             store = again
     return replace(store, timestamp_trusted=authority_trusted)
 
 
 def read_evidence(
-    path: str | Path, producer_trust: TrustStore, timestamp_trust: TrustStore | None = None
+    path: str | Path,
+    producer_trust: TrustStore,
+    timestamp_trust: TrustStore | None = None,
+    *,
+    sidecar: str | Path | None = None,
 ) -> FileEvidence:
     """Probe ``path`` and read its manifest store with ``producer_trust`` as the C2PA anchors.
 
     A manifest timestamped by an authority of ``timestamp_trust`` has its signer judged at the
-    token's time (see the module docstring for how the two lists are kept apart).
+    token's time (see the module docstring for how the two lists are kept apart). A format
+    that keeps its manifest in a sidecar is read with ``sidecar``, or the ``.c2pa`` file beside
+    it; naming a sidecar for a format that embeds its manifest is a
+    :class:`~provsdk.errors.ConfigurationError`.
 
     Never writes to the file and never opens a network connection (remote manifests and OCSP
     are off). Raises :class:`~provsdk.errors.InputError` for files that are not usable audio.
     """
     p = Path(path)
     audio = probe(p)
-    store = _read_store(p, audio, producer_trust)
+    named = Path(sidecar) if sidecar is not None else None
+    if named is not None and audio.format.embeds:
+        raise ConfigurationError(
+            f"{audio.format.extension.upper()} carries its manifest inside the file; a sidecar "
+            "manifest is only read for formats that cannot embed one (OGG, Opus, AIFF)",
+            path=p,
+        )
+    store = _read_store(p, audio, producer_trust, named)
     timestamped = store is not None and store.active is not None and store.active.timestamped_at
     if store is not None and timestamped and timestamp_trust and timestamp_trust.anchors:
-        store = _with_timestamp(p, audio, store, producer_trust, timestamp_trust)
+        store = _with_timestamp(p, audio, store, producer_trust, timestamp_trust, named)
+    where = None if audio.format.embeds else named or sidecar_for(p)
     return FileEvidence(
-        p, audio, store, _essence_if_needed(p, audio, store), essence_problem=audio.essence_problem
+        p,
+        audio,
+        store,
+        _essence_if_needed(p, audio, store),
+        essence_problem=audio.essence_problem,
+        sidecar=where,
+        sidecar_found=where is not None and (named is not None or where.exists()),
     )
 
 

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from provsdk.credentials.trust import TrustConfig
+from provsdk.manifest.sidecar import sidecar_for
 from provsdk.models.report import (
     C2paState,
     Findings,
@@ -70,6 +71,8 @@ def report_from_evidence(
     )
     if evidence.recovery is not None:
         layers = _with_recovery(layers, evidence, trust, at)
+    if evidence.sidecar is not None:
+        layers = replace(layers, notes=(*layers.notes, _sidecar_note(evidence)))
     return VerificationReport(
         path=str(evidence.path),
         format=evidence.audio.format.extension,
@@ -84,6 +87,23 @@ def report_from_evidence(
         checked_at=layers.checked_at,
         soft_binding=layers.soft_binding,
     )
+
+
+def _sidecar_note(evidence: FileEvidence) -> Reason:
+    """Where the manifest of a format that cannot embed one came from, or was looked for.
+
+    The sidecar beside the file is not named: a catalogue run verifies a private copy, and
+    its record must read as a run on the file itself does.
+    """
+    fmt = evidence.audio.format.extension.upper()
+    if not evidence.sidecar_found:
+        return Reason(
+            "manifest.sidecar-missing",
+            f"{fmt} keeps its manifest in a .c2pa sidecar, and there is none beside the file",
+        )
+    named = evidence.sidecar is not None and evidence.sidecar != sidecar_for(evidence.path)
+    where = f"the sidecar {evidence.sidecar}" if named else "the .c2pa sidecar beside the file"
+    return Reason("manifest.sidecar", f"{fmt} keeps its manifest apart: read from {where}")
 
 
 def _with_recovery(
@@ -134,6 +154,7 @@ def verify_file(
     policy: Policy = DEFAULT_POLICY,
     at: dt.datetime | None = None,
     repository: Repository | str | Path | None = None,
+    manifest: str | Path | None = None,
 ) -> VerificationReport:
     """Verify one file, offline, against ``trust`` (default: ``PROVSDK_HOME``'s stores).
 
@@ -148,6 +169,10 @@ def verify_file(
     manifest, or one that fails, is looked up by its sound; what is recovered is shown in
     ``soft_binding`` and counted only by a policy that accepts recovery
     (:class:`~provsdk.verify.policy.AcceptRecovered`).
+
+    A file whose format keeps its manifest in a sidecar (OGG, Opus, AIFF) is read with
+    ``manifest``, the path of that ``.c2pa`` store, or by default the one beside it
+    (``track.ogg`` -> ``track.c2pa``); without one, the file has no manifest.
     """
     trust = trust or TrustConfig.load()
     if trust_anchors or provider_anchors or licensor_anchors:
@@ -157,7 +182,10 @@ def verify_file(
             provider=trust.provider.adding_files(provider_anchors),
             licensor=trust.licensor.adding_files(licensor_anchors),
         )
-    return verify_evidence(path, trust=trust, policy=policy, at=at, repository=repository)[1]
+    found = verify_evidence(
+        path, trust=trust, policy=policy, at=at, repository=repository, manifest=manifest
+    )
+    return found[1]
 
 
 def verify_evidence(
@@ -167,10 +195,11 @@ def verify_evidence(
     policy: Policy = DEFAULT_POLICY,
     at: dt.datetime | None = None,
     repository: Repository | str | Path | None = None,
+    manifest: str | Path | None = None,
 ) -> tuple[FileEvidence, VerificationReport]:
     """:func:`verify_file`, keeping what was read beside the report (for reports that show
     more than the verdict: the provenance tree, the waveform)."""
-    evidence = read_evidence(path, trust.producer, trust.timestamp)
+    evidence = read_evidence(path, trust.producer, trust.timestamp, sidecar=manifest)
     if repository is not None and _needs_recovery(evidence):
         evidence = replace(evidence, recovery=_recover(evidence, repository, trust))
     return evidence, report_from_evidence(evidence, policy, trust=trust, at=at)
