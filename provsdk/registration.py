@@ -94,11 +94,17 @@ def active_label(store: bytes) -> str | None:
 
 
 def register_file(repository: Repository, path: str | Path) -> Registration:
-    """Publish the store embedded in ``path`` to ``repository`` under the sound of ``path``."""
+    """Publish the store embedded in ``path`` (or, for a format that keeps it in a sidecar,
+    that sidecar's) to ``repository`` under the sound of ``path``."""
+    from provsdk.c2pa_access import UnreadableManifest, sidecar_store
     from provsdk.softbinding import audio_code, fingerprint_file
 
     p = Path(path)
-    store = embedded_store(p)
+    info = probe(p)
+    try:
+        store = embedded_store(p) if info.format.embeds else sidecar_store(p, info)
+    except UnreadableManifest as exc:
+        raise InputError(f"cannot register it: {exc}", path=p) from None
     if store is None:
         raise InputError("the file carries no C2PA manifest to register", path=p)
     label = active_label(store)

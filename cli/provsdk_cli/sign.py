@@ -125,11 +125,14 @@ def sign(
             soft_binding=not no_soft_binding,
         )
     console = stdout()
+    where = "" if result.sidecar is None else f" in {shown(result.sidecar)}"
     console.print(
         f"Signed {shown(result.path)} ({result.audio.format}, manifest "
-        f"{result.manifest_size} bytes) as {shown(result.signer_subject)}"
+        f"{result.manifest_size} bytes{where}) as {shown(result.signer_subject)}"
     )
-    if result.strategy_note:
+    if result.strategy_note and result.sidecar is not None:
+        console.print(result.strategy_note)
+    elif result.strategy_note:
         # The file is signed all the same; say why it took the slower, whole-file path.
         console.print(f"signed in memory by c2pa's own writer: {result.strategy_note}")
     if result.soft_binding_note:

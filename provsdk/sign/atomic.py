@@ -13,7 +13,13 @@ from pathlib import Path
 from provsdk.errors import OutputError
 from provsdk.small_files import kind_of
 
-__all__ = ["TEMP_SUFFIX", "atomic_output", "check_destination", "remove_stale_temporaries"]
+__all__ = [
+    "TEMP_SUFFIX",
+    "atomic_output",
+    "atomic_pair",
+    "check_destination",
+    "remove_stale_temporaries",
+]
 
 TEMP_SUFFIX = ".provsdk-tmp"
 
@@ -100,6 +106,15 @@ def check_destination(dest: str | Path) -> None:
     _temporary(out).unlink()
 
 
+def _commit(tmp: Path, dest: Path) -> None:
+    """Make ``tmp`` durable with the mode ``dest`` has (or a new file's), then rename it on."""
+    mode = dest.stat().st_mode & 0o777 if dest.exists() else 0o666 & ~_UMASK
+    tmp.chmod(mode)
+    with tmp.open("rb+") as fh:
+        os.fsync(fh.fileno())
+    tmp.replace(dest)
+
+
 @contextlib.contextmanager
 def atomic_output(dest: Path) -> Iterator[Path]:
     """Yield a temporary path beside ``dest``; rename it onto ``dest`` if the block succeeds.
@@ -111,21 +126,42 @@ def atomic_output(dest: Path) -> Iterator[Path]:
     filesystem). On any failure, including KeyboardInterrupt, it is removed; what a killed
     writer of the same destination left behind is removed first.
     """
-    folder = dest.parent
-    _refuse_special(dest)
-    remove_stale_temporaries(dest)
-    tmp = _temporary(dest)
-    try:
+    with atomic_pair(dest, None) as (tmp, _):
         yield tmp
-        mode = dest.stat().st_mode & 0o777 if dest.exists() else 0o666 & ~_UMASK
-        tmp.chmod(mode)
-        with tmp.open("rb+") as fh:
-            os.fsync(fh.fileno())
-        tmp.replace(dest)
-        _fsync_dir(folder)
+
+
+@contextlib.contextmanager
+def atomic_pair(dest: Path, companion: Path | None) -> Iterator[tuple[Path, Path]]:
+    """:func:`atomic_output` for a file and its ``companion`` (audio and its sidecar
+    manifest), which must never be seen out of step: yields their two temporary paths.
+
+    On success the old companion is removed first, then ``dest`` and the companion are renamed
+    into place in that order. A crash between two steps leaves a file without a companion,
+    which reads as a file without a manifest; never a new file beside an old manifest, nor an
+    old one beside a new. With ``companion`` None only ``dest`` is written (the second path
+    yielded is then unused).
+    """
+    outputs = [dest] if companion is None else [dest, companion]
+    for out in outputs:
+        _refuse_special(out)
+        remove_stale_temporaries(out)
+    temporaries: list[Path] = []
+    try:
+        for out in outputs:
+            temporaries.append(_temporary(out))
+        yield temporaries[0], temporaries[-1]
+        if companion is not None:
+            companion.unlink(missing_ok=True)
+        for tmp, out in zip(temporaries, outputs, strict=True):
+            _commit(tmp, out)
+        _fsync_dir(dest.parent)
+        if companion is not None and companion.parent != dest.parent:
+            _fsync_dir(companion.parent)
     except OSError as exc:
-        tmp.unlink(missing_ok=True)
+        for tmp in temporaries:
+            tmp.unlink(missing_ok=True)
         raise OutputError(f"cannot write output: {exc.strerror or exc}", path=dest) from exc
     except BaseException:
-        tmp.unlink(missing_ok=True)
+        for tmp in temporaries:
+            tmp.unlink(missing_ok=True)
         raise

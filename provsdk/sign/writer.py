@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import base64
+import contextlib
 import dataclasses
 import hashlib
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -31,12 +33,19 @@ from provsdk.manifest.build import (
 )
 from provsdk.manifest.parse import parse_store
 from provsdk.manifest.resources import EmbeddedData, read_resource
+from provsdk.manifest.sidecar import SIDECAR_SUFFIX, sidecar_for
 from provsdk.models.grant import ContractDocument
 from provsdk.models.report import C2paState
 from provsdk.models.store import Manifest, ManifestStore
 from provsdk.progress import Progress
-from provsdk.sign.atomic import atomic_output, check_destination
-from provsdk.sign.strategy import SigningStrategy, default_strategy, resolve_strategy
+from provsdk.sign.atomic import atomic_output, atomic_pair, check_destination
+from provsdk.sign.sidecar import SidecarStrategy
+from provsdk.sign.strategy import (
+    DataHashedStrategy,
+    SigningStrategy,
+    default_strategy,
+    resolve_strategy,
+)
 from provsdk.softbinding.audio_code import AudioCode
 from provsdk.softbinding.fingerprint import Fingerprint
 from provsdk.timestamps import check_tsa_url
@@ -48,6 +57,9 @@ _SUFFIXES = {
     AudioFormat.MP3: {".mp3"},
     AudioFormat.FLAC: {".flac"},
     AudioFormat.M4A: {".m4a", ".mp4", ".aac"},
+    AudioFormat.OGG: {".ogg", ".oga"},
+    AudioFormat.OPUS: {".opus"},
+    AudioFormat.AIFF: {".aif", ".aiff", ".aifc"},
 }
 _KNOWN_SUFFIXES = set().union(*_SUFFIXES.values())
 
@@ -66,6 +78,8 @@ class SignResult:
     # The ISCC Audio-Code its c2pa.soft-binding assertion carries, or why it carries none.
     soft_binding: AudioCode | None = None
     soft_binding_note: str | None = None
+    # The .c2pa file the manifest was written to, for a format that cannot embed one.
+    sidecar: Path | None = None
 
 
 def read_parent(path: Path, audio: AudioInfo, anchors: TrustStore | None) -> ManifestStore | None:
@@ -169,6 +183,23 @@ def _check_destination(source: Path, dest: Path, fmt: AudioFormat, in_place: boo
             "signing does not convert formats",
             path=dest,
         )
+    if fmt.embeds:
+        return
+    if suffix == SIDECAR_SUFFIX:
+        raise ConfigurationError(
+            f"the output is named {SIDECAR_SUFFIX}, the name its sidecar manifest would take",
+            path=dest,
+            hint=f"name the audio output .{fmt.extension}; the manifest goes beside it",
+        )
+    beside = sidecar_for(dest)
+    if (beside.exists() or beside.is_symlink()) and not dest.exists():
+        # track.ogg and track.opus share track.c2pa: replacing it would strip the other file.
+        raise ConfigurationError(
+            f"{beside.name} already exists, and there is no {dest.name} it could describe; "
+            "it may be another file's manifest",
+            path=dest,
+            hint=f"move {beside.name} away, or choose another output name",
+        )
 
 
 def sign_file(
@@ -222,37 +253,45 @@ def sign_file(
         definition = manifest_definition(spec, info.format)
     except ConfigurationError as exc:
         raise ConfigurationError(exc.message, path=src, hint=exc.hint) from None
-    strategy, strategy_note = resolve_strategy(strategy or default_strategy(), info.format, src)
-
-    import c2pa
-
     signer_errors: list[BaseException] = []
-    with atomic_output(out) as tmp:
-        try:
+    c2pa_signer = signer.c2pa_signer(tsa_url, signer_errors)
+    resources = manifest_resources(spec)
+    beside: Path | None = None
+    if info.format.embeds:
+        strategy, strategy_note = resolve_strategy(strategy or default_strategy(), info.format, src)
+        with atomic_output(out) as tmp, _signing_errors(src, tsa_url, signer_errors):
             manifest = strategy.sign(
                 definition,
-                signer.c2pa_signer(tsa_url, signer_errors),
+                c2pa_signer,
                 info.format,
                 src,
                 tmp,
                 parent=parent,
                 anchors=anchors,
-                resources=manifest_resources(spec),
+                resources=resources,
                 progress=progress,
             )
-        except c2pa.C2paError as exc:
-            if signer_errors:
-                cause = signer_errors[0]
-                raise SigningError(
-                    f"the signer failed: {type(cause).__name__}: {cause}", path=src
-                ) from cause
-            text = " ".join(str(exc).split())
-            if tsa_url and ("http resolver" in text or "timestamp" in text.lower()):
-                # c2pa asks the TSA itself; say which service failed, not only that c2pa did.
-                raise TimestampError(
-                    f"time-stamp authority {tsa_url} gave no token: {text}", path=src
-                ) from None
-            raise SigningError(f"c2pa could not sign: {text}", path=src) from None
+    else:
+        strategy_note = _sidecar_note(strategy, info.format)
+        beside, sidecar = sidecar_for(out), SidecarStrategy()
+        strategy = sidecar
+        # In place the audio is not rewritten: only its sidecar is replaced, atomically.
+        same_file = out.exists() and src.samefile(out)
+        pair = atomic_pair(beside, None) if same_file else atomic_pair(out, beside)
+        with pair as (tmp, tmp_beside):
+            with _signing_errors(src, tsa_url, signer_errors):
+                manifest = sidecar.sign(
+                    definition,
+                    c2pa_signer,
+                    info.format,
+                    src,
+                    None if same_file else tmp,
+                    parent=parent,
+                    anchors=anchors,
+                    resources=resources,
+                    progress=progress,
+                )
+            tmp_beside.write_bytes(manifest)
     return SignResult(
         path=out,
         audio=info,
@@ -263,4 +302,36 @@ def sign_file(
         strategy_note=strategy_note,
         soft_binding=spec.soft_binding,
         soft_binding_note=unbound,
+        sidecar=beside,
     )
+
+
+def _sidecar_note(asked: SigningStrategy | None, fmt: AudioFormat) -> str | None:
+    """Why a strategy asked for by name is not the one that signs a sidecar format."""
+    if asked is None or isinstance(asked, DataHashedStrategy):
+        return None  # the default: nothing was asked that is not done
+    return f"{fmt.extension.upper()} cannot embed a manifest: it was signed into a sidecar"
+
+
+@contextlib.contextmanager
+def _signing_errors(
+    src: Path, tsa_url: str | None, signer_errors: list[BaseException]
+) -> Iterator[None]:
+    """c2pa's signing errors as provsdk's: what the signer raised, which TSA failed."""
+    import c2pa
+
+    try:
+        yield
+    except c2pa.C2paError as exc:
+        if signer_errors:
+            cause = signer_errors[0]
+            raise SigningError(
+                f"the signer failed: {type(cause).__name__}: {cause}", path=src
+            ) from cause
+        text = " ".join(str(exc).split())
+        if tsa_url and ("http resolver" in text or "timestamp" in text.lower()):
+            # c2pa asks the TSA itself; say which service failed, not only that c2pa did.
+            raise TimestampError(
+                f"time-stamp authority {tsa_url} gave no token: {text}", path=src
+            ) from None
+        raise SigningError(f"c2pa could not sign: {text}", path=src) from None
