@@ -70,6 +70,14 @@ _CATALOGUE_KEYS = ("file", "settings", "chain", "waveform", "waveform_error", "s
     help="Look a file with no manifest up by its sound in this manifest repository (a SQLite "
     "file, or a URL: the only case that uses the network). Default: $PROVSDK_REPOSITORY.",
 )
+@click.option(
+    "--manifest",
+    "manifest",
+    type=click.Path(dir_okay=False),
+    metavar="PATH",
+    help="The sidecar manifest store (.c2pa) of the one FILE, for formats that keep it apart "
+    "(OGG, Opus, AIFF). Default: the .c2pa file beside it (track.ogg -> track.c2pa).",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object with a files list.")
 @click.option("--junit", type=click.Path(dir_okay=False), help="Also write a JUnit XML report.")
 @click.option(
@@ -131,6 +139,7 @@ def verify(
     policy_file: str | None,
     at: dt.datetime | None,
     repository: str | None,
+    manifest: str | None,
     as_json: bool,
     junit: str | None,
     html: str | None,
@@ -156,6 +165,8 @@ def verify(
         raise click.UsageError("--recheck is for --results")
     if as_json and fmt == "table":
         raise click.UsageError("--json and --format table cannot be combined")
+    if manifest and (len(paths) != 1 or Path(paths[0]).is_dir() or results):
+        raise click.UsageError("--manifest is the sidecar of one FILE: no folder, no --results")
     # Here, not at the top: `provsdk verify --help` (and completion) need none of it.
     from provsdk.catalogue.summary import Summary
     from provsdk.catalogue.task import CatalogueSettings
@@ -199,7 +210,7 @@ def verify(
         try:
             with ProgressBar(above=True) as bar:
                 counter = _Counter(paths, engine) if bar.enabled else None
-                jobs = _jobs(files, settings, log)
+                jobs = _jobs(files, settings, log, manifest)
                 outcomes = _engine(engine, jobs, settings, render, workers, order, address)
                 for done, outcome in enumerate(outcomes, 1):
                     record, resumed = _record_of(outcome, log)
@@ -253,11 +264,13 @@ def _open_results(results: str | None, recheck: bool, home: Any) -> Any:
     return ResultsLog.open(results, recheck=recheck, key=results_key(home))
 
 
-def _jobs(files: Iterable[str | Path], settings: CatalogueSettings, log: Any) -> Iterator[Job]:
+def _jobs(
+    files: Iterable[str | Path], settings: CatalogueSettings, log: Any, manifest: str | None
+) -> Iterator[Job]:
     from provsdk.catalogue.task import Job
 
     for path in files:
-        yield log.job(path, settings) if log is not None else Job(str(path))
+        yield log.job(path, settings) if log is not None else Job(str(path), sidecar=manifest)
 
 
 def _record_of(outcome: Outcome, log: Any) -> tuple[dict[str, Any], bool]:

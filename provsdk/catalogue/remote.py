@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 from provsdk.catalogue.task import EXIT_ERROR, Outcome, Renderer, error_record, verify_task
 from provsdk.catalogue.walk import in_catalogue
 from provsdk.errors import InputError
+from provsdk.manifest.sidecar import sidecar_for
 
 if TYPE_CHECKING:
     import pyarrow.fs as pafs  # type: ignore[import-untyped,unused-ignore]
@@ -100,6 +101,21 @@ def _copy(fs: pafs.FileSystem, path: str, dest: str) -> None:
         shutil.copyfileobj(src, out, _COPY_CHUNK)
 
 
+def _fetch_sidecar(fs: Any, path: str, local: Path) -> None:
+    """Copy the object's sidecar manifest beside the local copy, if the store has one (its
+    size is judged when it is read, as a local sidecar's is)."""
+    import pyarrow.fs as pafs  # type: ignore[import-untyped,unused-ignore]
+
+    remote = str(sidecar_for(path))  # the object store's paths are POSIX ones
+    try:
+        info = fs.get_file_info(remote)
+        if info.type != pafs.FileType.File:
+            return
+        _copy(fs, remote, str(sidecar_for(local)))
+    except OSError:
+        sidecar_for(local).unlink(missing_ok=True)
+
+
 def verify_remote(
     uri: str,
     settings: CatalogueSettings,
@@ -107,10 +123,12 @@ def verify_remote(
     prior_sha256: str | None = None,
     render: Renderer | None = None,
     repository: Repository | None = None,
+    sidecar: str | None = None,
 ) -> Outcome:
     """:func:`~provsdk.catalogue.task.verify_task` of the object at ``uri``, copied to a local
     temporary file first; the record names the URI. Never raises for a bad or missing
-    object."""
+    object. The object's sidecar manifest (``track.c2pa`` beside ``track.ogg``) is fetched
+    with it when there is one; ``sidecar`` names a local one instead."""
     import pyarrow.fs as pafs  # type: ignore[import-untyped,unused-ignore]
 
     try:
@@ -132,6 +150,8 @@ def verify_remote(
             return _unreadable(uri, str(exc))
         if mtime_ns is not None:
             os.utime(local, ns=(mtime_ns, mtime_ns))
+        if sidecar is None:
+            _fetch_sidecar(fs, path, Path(local))
         outcome = verify_task(
             local,
             settings,
@@ -140,9 +160,11 @@ def verify_remote(
             render=render,
             repository=repository,
             copied=True,
+            sidecar=sidecar,
         )
     finally:
         Path(local).unlink()
+        sidecar_for(local).unlink(missing_ok=True)
     record = outcome.record
     if record is not None and mtime_ns is None and "file" in record:
         record["file"]["mtime_ns"] = None  # the store keeps no time; the copy's means nothing

@@ -204,20 +204,38 @@ class Outcome:
 
 @dataclass(frozen=True)
 class Job:
-    """One file for an engine: where it is (a local path, or for Ray any URI pyarrow reads)
-    and, on a resumed run, the digest its previous record was made from."""
+    """One file for an engine: where it is (a local path, or for Ray any URI pyarrow reads),
+    on a resumed run the digest its previous record was made from, and the sidecar manifest
+    a user named for it (``verify FILE --manifest PATH``; by default the one beside it)."""
 
     path: str
     prior_sha256: str | None = None
+    sidecar: str | None = None
 
 
-def file_digest(path: str | Path) -> str:
-    """SHA-256 of a file's bytes, read in chunks (memory stays flat for any size)."""
+def file_digest(path: str | Path, sidecar: str | Path | None = None) -> str:
+    """SHA-256 of what verifying ``path`` reads: the file's bytes, then those of its sidecar
+    manifest (``sidecar``, else a ``.c2pa`` beside it) when there is one, so that a resumed run
+    verifies again a file whose sidecar changed. Read in chunks: memory stays flat."""
     h = hashlib.sha256()
     with Path(path).open("rb") as fh:
         while chunk := fh.read(_CHUNK):
             h.update(chunk)
+    beside = _sidecar_bytes(Path(path), sidecar)
+    if beside is not None:
+        h.update(beside)
     return h.hexdigest()
+
+
+def _sidecar_bytes(path: Path, sidecar: str | Path | None) -> bytes | None:
+    """The sidecar store verifying ``path`` would read, if any (bounded, regular files only).
+    Read whatever the format: only the reader knows the format, and a stray ``.c2pa`` beside
+    a WAV costs a re-verification at most."""
+    from provsdk.manifest.sidecar import read_sidecar, sidecar_for
+
+    if sidecar is not None:
+        return read_sidecar(Path(sidecar), named=True)
+    return read_sidecar(sidecar_for(path))
 
 
 def error_record(path: str, exc: InputError, *, code: str | None = None) -> dict[str, Any]:
@@ -247,22 +265,32 @@ def _file_facts(path: Path) -> dict[str, Any]:
 
 
 @contextlib.contextmanager
-def _private_copy(path: Path) -> Iterator[tuple[Path, str]]:
-    """A copy of ``path`` only this process writes, and the SHA-256 of its bytes, made in one
-    read. Verifying the copy means the digest a record carries is of the bytes that were
-    verified: a file rewritten between the hash and the verification cannot lend its PASS to
-    bytes nobody verified."""
+def _private_copy(path: Path, sidecar: str | None) -> Iterator[tuple[Path, str]]:
+    """A copy of ``path`` only this process writes, and the SHA-256 of its bytes (then of its
+    sidecar's, see :func:`file_digest`), made in one read. Verifying the copy means the digest
+    a record carries is of the bytes that were verified: a file rewritten between the hash and
+    the verification cannot lend its PASS to bytes nobody verified. A sidecar is copied beside
+    the copy, where the reader looks for it, so the copy is read as the file would be."""
+    from provsdk.manifest.sidecar import sidecar_for
+
     h = hashlib.sha256()
     fd, name = tempfile.mkstemp(prefix="provsdk-verify-", suffix=path.suffix)
     copy = Path(name)
+    beside = sidecar_for(copy)
     try:
         with path.open("rb") as src, os.fdopen(fd, "wb") as out:
             while chunk := src.read(_CHUNK):
                 h.update(chunk)
                 out.write(chunk)
+        store = _sidecar_bytes(path, sidecar)
+        if store is not None:
+            h.update(store)
+            with beside.open("xb") as out:  # exclusive: never onto a file another wrote
+                out.write(store)
         yield copy, h.hexdigest()
     finally:
         copy.unlink(missing_ok=True)
+        beside.unlink(missing_ok=True)
 
 
 def _details(evidence: FileEvidence) -> dict[str, Any]:
@@ -287,6 +315,7 @@ def verify_task(
     render: Renderer | None = None,
     repository: Repository | None = None,
     copied: bool = False,
+    sidecar: str | None = None,
 ) -> Outcome:
     """Verify one local file with ``settings``; never raises for a bad file.
 
@@ -297,7 +326,8 @@ def verify_task(
 
     When a digest is wanted (``settings.digest`` or ``prior_sha256``), what is verified is a
     private copy made while hashing, so the digest is of the verified bytes; ``copied`` says
-    ``path`` already is such a copy (a remote object fetched for this call).
+    ``path`` already is such a copy (a remote object fetched for this call). ``sidecar`` is
+    the manifest store a user named for a format that keeps one beside the file.
     """
     p = Path(path)
     shown_as = name if name is not None else str(path)
@@ -309,21 +339,24 @@ def verify_task(
     except InputError as exc:
         return Outcome(shown_as, error_record(shown_as, exc), EXIT_ERROR)
     if not (settings.digest or prior_sha256 is not None):
-        return _verified(p, shown_as, facts, settings, render, repository)
-    if copied:
-        facts["sha256"] = file_digest(p)
-        if facts["sha256"] == prior_sha256:
-            return Outcome(shown_as, None, EXIT_PASS, unchanged=True)
-        return _verified(p, shown_as, facts, settings, render, repository)
+        return _verified(p, shown_as, facts, settings, render, repository, sidecar)
     try:
-        with _private_copy(p) as (copy, digest):
+        if copied:
+            facts["sha256"] = file_digest(p, sidecar)
+            if facts["sha256"] == prior_sha256:
+                return Outcome(shown_as, None, EXIT_PASS, unchanged=True)
+            return _verified(p, shown_as, facts, settings, render, repository, sidecar)
+        with _private_copy(p, sidecar) as (copy, digest):
             if digest == prior_sha256:
                 return Outcome(shown_as, None, EXIT_PASS, unchanged=True)
             facts["sha256"] = digest
-            return _verified(copy, shown_as, facts, settings, render, repository)
+            # The sidecar was copied beside the copy: it is read from there, not named.
+            return _verified(copy, shown_as, facts, settings, render, repository, None)
     except OSError as exc:
         error = InputError(f"cannot read the file: {exc.strerror or exc}", path=shown_as)
         return Outcome(shown_as, error_record(shown_as, error), EXIT_ERROR)
+    except InputError as exc:  # its sidecar: a FIFO, a folder, too large
+        return Outcome(shown_as, error_record(shown_as, exc), EXIT_ERROR)
 
 
 def _verified(
@@ -333,6 +366,7 @@ def _verified(
     settings: CatalogueSettings,
     render: Renderer | None,
     repository: Repository | None,
+    sidecar: str | None,
 ) -> Outcome:
     from provsdk.verify.verifier import verify_evidence
 
@@ -343,6 +377,7 @@ def _verified(
             policy=settings.policy,
             at=settings.checked_at,
             repository=repository if repository is not None else settings.repository,
+            manifest=sidecar,
         )
     except InputError as exc:
         record = error_record(shown_as, exc)
