@@ -13,7 +13,7 @@ import contextlib
 import os
 import re
 import subprocess
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -177,3 +177,25 @@ def ffmpeg() -> Ffmpeg:
     exe = str(imageio_ffmpeg.get_ffmpeg_exe())
     assert os.access(exe, os.X_OK)
     return Ffmpeg(exe)
+
+
+@pytest.fixture(scope="session")
+def harbor_grant(dev_home: ProvsdkHome) -> Callable[[str], str]:
+    """A commercial US grant from "Harbor Music" to the dev PKI for the model it is given
+    ("name version"), signed by the dev licensor key: the compact JWS ``grant attach`` takes."""
+    from provsdk.grants import create_grant, sign_grant
+
+    licensor = load_signer(Role.LICENSOR, home=dev_home, use_env=False)
+
+    def signed(scope_model: str) -> str:
+        grant = create_grant(
+            licensor="Harbor Music",
+            licensee="provsdk development PKI",
+            purposes=["commercial"],
+            territories=["US"],
+            until="2030-12-31",
+            scope_model=scope_model,
+        )
+        return sign_grant(grant, licensor)
+
+    return signed

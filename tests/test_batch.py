@@ -8,6 +8,7 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -95,7 +96,7 @@ def test_batch_keeps_successes_reports_failures_and_reruns_only_what_failed(
         ("prompt,out\na,../escape.wav\n", "row 1"),
         ("prompt,duration\na,long\n", "row 1: duration 'long'"),
         ("prompt\n\n,\n", "row 1: the prompt is empty"),
-        ("prompt,format\na,ogg\n", "row 1"),
+        ("prompt,format\na,caf\n", "row 1"),
     ],
 )
 def test_bad_batch_files_name_the_row(tmp_path: Path, content: str, message: str) -> None:
@@ -323,26 +324,17 @@ def test_rerun_summary_counts_regenerated_rows(dev_home: ProvsdkHome, tmp_path: 
 
 
 def test_rerun_after_attaching_a_grant_keeps_the_file_and_its_grant(
-    dev_home: ProvsdkHome, tmp_path: Path
+    dev_home: ProvsdkHome, tmp_path: Path, harbor_grant: Callable[[str], str]
 ) -> None:
     # The user's loss: a grant attached since the last run adds a manifest with no generation
     # record of its own; the re-run must judge the row by the history, not wipe the grant.
     from provsdk.attach import attach_grant
-    from provsdk.grants import create_grant, sign_grant
 
     csv = "prompt,seed,out\nwarm lofi,1,one.wav\n"
     client = AsyncClient(home=dev_home)
     _batch(client, tmp_path, csv)
     track = tmp_path / "out" / "one.wav"
-    grant = create_grant(
-        licensor="Harbor Music",
-        licensee="provsdk development PKI",
-        purposes=["commercial"],
-        territories=["US"],
-        until="2030-12-31",
-        scope_model="provsdk-local 2.0",
-    )
-    token = sign_grant(grant, load_signer(Role.LICENSOR, home=dev_home, use_env=False))
+    token = harbor_grant("provsdk-local 2.0")
     signer = load_signer(Role.PRODUCER, home=dev_home, use_env=False)
     attach_grant([track], token, signer=signer, trust=TrustConfig.load(dev_home), in_place=True)
     granted = track.read_bytes()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -11,7 +12,6 @@ from provsdk.attach import attach_grant
 from provsdk.client import Client
 from provsdk.credentials import Role, TrustConfig, load_signer
 from provsdk.credentials.signers import KeySigner
-from provsdk.grants import create_grant, sign_grant
 from provsdk.home import ProvsdkHome
 from provsdk.manifest import ManifestSpec
 from provsdk.manifest.build import ACTIONS
@@ -84,7 +84,7 @@ def test_an_untrusted_reader_sees_every_signer_as_not_trusted(
 
 @pytest.mark.slow
 def test_a_grant_attached_to_a_generated_track_adds_a_manifest_on_top(
-    dev_home: ProvsdkHome, tmp_path: Path
+    dev_home: ProvsdkHome, tmp_path: Path, harbor_grant: Callable[[str], str]
 ) -> None:
     trust = TrustConfig.load(dev_home)
     producer = load_signer(Role.PRODUCER, home=dev_home, use_env=False)
@@ -92,15 +92,7 @@ def test_a_grant_attached_to_a_generated_track_adds_a_manifest_on_top(
     Client(home=dev_home, signer=producer, trust=trust).generate(
         "warm lofi beat", out=track, duration=2, seed=1
     )
-    grant = create_grant(
-        licensor="Harbor Music",
-        licensee="provsdk development PKI",
-        purposes=["commercial"],
-        territories=["US"],
-        until="2030-12-31",
-        scope_model="provsdk-local 2.0",
-    )
-    token = sign_grant(grant, load_signer(Role.LICENSOR, home=dev_home, use_env=False))
+    token = harbor_grant("provsdk-local 2.0")
     granted = tmp_path / "granted.wav"
     attach_grant([track], token, signer=producer, trust=trust, out=granted)
     root = _tree(granted, trust)

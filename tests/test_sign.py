@@ -167,6 +167,8 @@ def _bad_inputs(vectors: Path, folder: Path) -> dict[str, tuple[Path, type[Input
     text.write_text("not audio at all\n" * 20)
     ogg = folder / "tune.ogg"
     ogg.write_bytes(b"OggS\x00\x02" + b"\x00" * 200)
+    caf = folder / "tune.caf"
+    caf.write_bytes(b"caff\x00\x01" + b"\x00" * 200)
     empty = folder / "empty.mp3"
     empty.write_bytes(b"")
     cut = folder / "cut.m4a"
@@ -179,7 +181,8 @@ def _bad_inputs(vectors: Path, folder: Path) -> dict[str, tuple[Path, type[Input
             CorruptAudioError,
         ),
         "text": (text, UnsupportedFormatError),
-        "ogg": (ogg, UnsupportedFormatError),
+        "fake-ogg": (ogg, CorruptAudioError),
+        "caf": (caf, UnsupportedFormatError),
         "empty": (empty, InputError),
         "truncated-m4a": (cut, CorruptAudioError),
         "missing": (folder / "missing.wav", InputError),

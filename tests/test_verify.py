@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from provsdk.credentials import TrustConfig
-from provsdk.errors import InputError, UnsupportedFormatError
+from provsdk.errors import CorruptAudioError, InputError, UnsupportedFormatError
 from provsdk.home import ProvsdkHome
 from provsdk.models import (
     C2paState,
@@ -379,11 +379,17 @@ def test_expand_paths(tmp_path: Path) -> None:
     assert {".ogg", ".opus", ".aiff"} <= AUDIO_SUFFIXES
 
 
-def test_ogg_found_in_a_folder_is_reported_unsupported(tmp_path: Path, trust) -> None:
+def test_a_fake_ogg_found_in_a_folder_is_reported_corrupt(tmp_path: Path, trust) -> None:
     (tmp_path / "tune.ogg").write_bytes(b"OggS\x00\x02" + b"\x00" * 200)
     [path] = list(expand_paths([tmp_path]))
-    with pytest.raises(UnsupportedFormatError, match="Ogg"):
+    with pytest.raises(CorruptAudioError, match="Ogg"):
         verify_file(path, trust=trust)
+
+
+def test_a_format_provsdk_does_not_sign_is_named_unsupported(tmp_path: Path, trust) -> None:
+    (tmp_path / "tune.caf").write_bytes(b"caff\x00\x01" + b"\x00" * 200)
+    with pytest.raises(UnsupportedFormatError, match="CAF"):
+        verify_file(tmp_path / "tune.caf", trust=trust)
 
 
 # --- offline ----------------------------------------------------------------------------
