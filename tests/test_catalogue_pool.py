@@ -128,6 +128,30 @@ def _pid(report: VerificationReport) -> str:
     return f"{os.getpid()}\n"
 
 
+def _shows_mark(report: VerificationReport) -> str:
+    return f"{os.getpid()} {os.environ.get('PROVSDK_TEST_POOL_MARK')}\n"
+
+
+def test_a_variable_set_after_the_first_pool_reaches_the_next_pools_workers(
+    tmp_path: Path, tiny: Path, trust: TrustConfig, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Workers fork from a server started with the first pool, whose environment it kept: a
+    # repository key set since must still reach them, as it reached spawned ones.
+    files = catalogue(tmp_path, tiny, 4)
+    settings = CatalogueSettings.of(trust)
+    monkeypatch.setenv("PROVSDK_TEST_POOL_MARK", "before")
+    first = list(run_local(_jobs(files), settings, workers=2, render=_shows_mark))
+    monkeypatch.setenv("PROVSDK_TEST_POOL_MARK", "after")
+    second = list(run_local(_jobs(files), settings, workers=2, render=_shows_mark))
+    monkeypatch.delenv("PROVSDK_TEST_POOL_MARK")
+    third = list(run_local(_jobs(files), settings, workers=2, render=_shows_mark))
+    pids = {str(os.getpid())}
+    for outcomes, mark in ((first, "before"), (second, "after"), (third, "None")):
+        texts = [o.text or "" for o in outcomes]
+        assert [t.split()[1] for t in texts] == [mark] * len(files)
+        assert not pids & {t.split()[0] for t in texts}  # verified in workers, not here
+
+
 def _old_expand_paths(paths: list[Path]) -> list[Path]:
     """What ``expand_paths`` did before it streamed: every path of the tree, sorted."""
     out: list[Path] = []
