@@ -20,6 +20,7 @@ import datetime as dt
 import functools
 import json
 import secrets
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -324,6 +325,41 @@ def verify_statement(
     )
 
 
+@dataclass(frozen=True)
+class _Signer:
+    """What an ``x5c`` header says about who signed, parsed once: the chain, the leaf's key
+    (None when no key we can use is in it), and the leaf's names."""
+
+    chain: tuple[x509.Certificate, ...]
+    key: Any | None
+    names: tuple[str, ...]
+
+
+def _parsed_signer(x5c: Sequence[Any]) -> _Signer:
+    chain = chain_from_x5c(x5c)
+    try:
+        key = _public_key(chain[0].public_key()) if chain else None
+    except (JoseError, ValueError, UnsupportedAlgorithm):
+        # An x5c leaf with a key we cannot use (an unknown curve, say) verifies nothing.
+        key = None
+    return _Signer(tuple(chain), key, subject_names(chain[0]) if chain else ())
+
+
+@functools.lru_cache(maxsize=256)
+def _signer_of(x5c: tuple[str, ...]) -> _Signer:
+    return _parsed_signer(x5c)
+
+
+def _signer(x5c: Any) -> _Signer:
+    """:func:`_parsed_signer`, remembered by the certificates' own encoding (the x5c strings,
+    the whole key): a provider signs every disclosure of its models with one certificate, so
+    a catalogue whose every track carries its own disclosure still meets one chain. Parsing is
+    pure; ValueError (an unreadable x5c) is raised, never remembered."""
+    if isinstance(x5c, list) and x5c and all(isinstance(c, str) for c in x5c):
+        return _signer_of(tuple(x5c))
+    return _parsed_signer(x5c)
+
+
 @functools.lru_cache(maxsize=256)
 def _validated_chain_of(x5c: tuple[str, ...], store: TrustStore, when: dt.datetime) -> ChainCheck:
     return validate_chain(chain_from_x5c(list(x5c)), store, when)
@@ -363,24 +399,24 @@ def check_statement(
     all (an unreadable x5c); everything else (bad signature, untrusted chain) is reported in
     the result.
     """
+    x5c = statement.header.get("x5c") or []
     try:
-        chain = chain_from_x5c(statement.header.get("x5c") or [])
+        signer = _signer(x5c)
     except ValueError as exc:
         raise InputError(f"the statement's x5c chain is unreadable: {exc}", path=source) from None
+    chain = list(signer.chain)
     alg = statement.header.get("alg")
     signature_valid = False
-    if chain and alg in _ACCEPTED:
+    if signer.key is not None and alg in _ACCEPTED:
         try:
-            key = _public_key(chain[0].public_key())
             jws.deserialize_compact(
                 statement.compact,
-                key,
+                signer.key,
                 algorithms=[alg],
                 registry=_StatementRegistry(algorithms=[alg]),
             )
             signature_valid = True
         except (JoseError, ValueError, UnsupportedAlgorithm):
-            # An x5c leaf with a key we cannot use (an unknown curve, say) verifies nothing.
             signature_valid = False
     when = at or dt.datetime.now(dt.UTC)
     when = when if when.tzinfo else when.replace(tzinfo=dt.UTC)
@@ -396,6 +432,6 @@ def check_statement(
         statement=statement,
         signature_valid=signature_valid,
         chain=_validated_chain(tuple(statement.header.get("x5c") or ()), chain, store, when),
-        signer_names=subject_names(chain[0]) if chain else (),
+        signer_names=signer.names,
         timestamp=stamp,
     )
