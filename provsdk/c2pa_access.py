@@ -6,7 +6,7 @@ anchor again, a tenth of a small file's read); c2pa objects are not fork-safe, s
 makes its own.
 
 A format that cannot embed a manifest (OGG, Opus, AIFF) is read with its sidecar store
-(:mod:`provsdk.manifest.sidecar`): the store's bytes are read once, checked as an embedded
+(:mod:`provsdk.sidecar`): the store's bytes are read once, checked as an embedded
 store is, and handed to c2pa beside the audio, whose every byte c2pa then hashes.
 """
 
@@ -91,7 +91,7 @@ def sidecar_store(path: Path, audio: AudioInfo, sidecar: Path | None = None) -> 
     embedded one does; a format that embeds its manifest never has a sidecar.
     """
     from provsdk.audio.containers.jumbf import manifest_store_problem
-    from provsdk.manifest.sidecar import read_sidecar, sidecar_for
+    from provsdk.sidecar import read_sidecar, sidecar_for
 
     if audio.format.embeds:
         return None

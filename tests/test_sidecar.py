@@ -25,9 +25,9 @@ from provsdk.credentials.signers import KeySigner
 from provsdk.errors import ConfigurationError, InputError, SigningError
 from provsdk.home import ProvsdkHome
 from provsdk.manifest import ManifestSpec
-from provsdk.manifest.sidecar import sidecar_for
 from provsdk.models import C2paState
 from provsdk.models.report import VerificationReport
+from provsdk.sidecar import sidecar_for
 from provsdk.sign import sign_file
 from provsdk.verify import verify_file
 

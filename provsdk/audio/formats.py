@@ -21,7 +21,7 @@ class AudioFormat(enum.Enum):
 
     c2pa-python 0.38.1 embeds a manifest into the first four. The others keep theirs in a
     sidecar, a ``.c2pa`` manifest store beside the file whose data hash covers every byte of
-    it (:mod:`provsdk.manifest.sidecar`); their :attr:`embeds` is False.
+    it (:mod:`provsdk.sidecar`); their :attr:`embeds` is False.
     """
 
     WAV = ("wav", "audio/wav", True)

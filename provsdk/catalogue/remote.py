@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any
 from provsdk.catalogue.task import EXIT_ERROR, Outcome, Renderer, error_record, verify_task
 from provsdk.catalogue.walk import in_catalogue
 from provsdk.errors import InputError
-from provsdk.manifest.sidecar import sidecar_for
+from provsdk.sidecar import sidecar_for
 
 if TYPE_CHECKING:
     import pyarrow.fs as pafs  # type: ignore[import-untyped,unused-ignore]

@@ -231,7 +231,7 @@ def _sidecar_bytes(path: Path, sidecar: str | Path | None) -> bytes | None:
     """The sidecar store verifying ``path`` would read, if any (bounded, regular files only).
     Read whatever the format: only the reader knows the format, and a stray ``.c2pa`` beside
     a WAV costs a re-verification at most."""
-    from provsdk.manifest.sidecar import read_sidecar, sidecar_for
+    from provsdk.sidecar import read_sidecar, sidecar_for
 
     if sidecar is not None:
         return read_sidecar(Path(sidecar), named=True)
@@ -271,7 +271,7 @@ def _private_copy(path: Path, sidecar: str | None) -> Iterator[tuple[Path, str]]
     a record carries is of the bytes that were verified: a file rewritten between the hash and
     the verification cannot lend its PASS to bytes nobody verified. A sidecar is copied beside
     the copy, where the reader looks for it, so the copy is read as the file would be."""
-    from provsdk.manifest.sidecar import sidecar_for
+    from provsdk.sidecar import sidecar_for
 
     h = hashlib.sha256()
     fd, name = tempfile.mkstemp(prefix="provsdk-verify-", suffix=path.suffix)

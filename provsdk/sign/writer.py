@@ -33,11 +33,11 @@ from provsdk.manifest.build import (
 )
 from provsdk.manifest.parse import parse_store
 from provsdk.manifest.resources import EmbeddedData, read_resource
-from provsdk.manifest.sidecar import SIDECAR_SUFFIX, sidecar_for
 from provsdk.models.grant import ContractDocument
 from provsdk.models.report import C2paState
 from provsdk.models.store import Manifest, ManifestStore
 from provsdk.progress import Progress
+from provsdk.sidecar import SIDECAR_SUFFIX, sidecar_for
 from provsdk.sign.atomic import atomic_output, atomic_pair, check_destination
 from provsdk.sign.sidecar import SidecarStrategy
 from provsdk.sign.strategy import (

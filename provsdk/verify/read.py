@@ -24,9 +24,9 @@ from provsdk.credentials.trust import TrustStore
 from provsdk.errors import ConfigurationError, CorruptAudioError, InputError
 from provsdk.manifest.build import GRANT
 from provsdk.manifest.parse import parse_store
-from provsdk.manifest.sidecar import sidecar_for
 from provsdk.models.report import C2paState, StatusEntry
 from provsdk.models.store import ManifestStore
+from provsdk.sidecar import sidecar_for
 from provsdk.verify.recovery import Recovery
 
 __all__ = ["FileEvidence", "read_evidence"]

@@ -9,7 +9,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from provsdk.credentials.trust import TrustConfig
-from provsdk.manifest.sidecar import sidecar_for
 from provsdk.models.report import (
     C2paState,
     Findings,
@@ -17,6 +16,7 @@ from provsdk.models.report import (
     SoftBindingLayer,
     VerificationReport,
 )
+from provsdk.sidecar import sidecar_for
 from provsdk.verify.layers import findings
 from provsdk.verify.policy import DEFAULT_POLICY, Policy, evaluate
 from provsdk.verify.read import FileEvidence, read_evidence
