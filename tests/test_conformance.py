@@ -156,8 +156,8 @@ def kinds(tmp_path_factory: pytest.TempPathFactory) -> tuple[dict[str, Path], Tr
     producer = load_signer(Role.PRODUCER, home=home, use_env=False)
     client = Client(home=home, signer=producer, trust=trust)
     files: dict[str, Path] = {}
-    for fmt in ("wav", "mp3", "flac", "m4a"):
-        files[f"generated {fmt}"] = root / f"generated.{fmt}"
+    for fmt in ("wav", "mp3", "flac", "m4a", "ogg", "opus", "aiff"):
+        files[f"generated {fmt}"] = root / f"generated-{fmt}.{fmt}"  # one .c2pa per stem
         assert client.generate("warm lofi beat", out=files[f"generated {fmt}"], duration=2, seed=1)
     # Signing a file that already carries a manifest: the parent ingredient, c2pa.opened.
     files["re-signed wav"] = root / "re-signed.wav"
@@ -176,6 +176,15 @@ def kinds(tmp_path_factory: pytest.TempPathFactory) -> tuple[dict[str, Path], Tr
         trust=trust,
         out=files["grant-attached wav"],
     )
+    # A sidecar manifest over the history: c2pa cannot read the parent from the audio itself.
+    files["grant-attached ogg"] = root / "granted.ogg"
+    attach_grant(
+        [files["generated ogg"]],
+        token,
+        signer=producer,
+        trust=trust,
+        out=files["grant-attached ogg"],
+    )
     with pytest.MonkeyPatch.context() as mp:
         mp.setenv(STRATEGY_ENV, "c2pa-builder")
         for fmt in ("wav", "mp3"):
@@ -191,8 +200,12 @@ KINDS = (
     "generated mp3",
     "generated flac",
     "generated m4a",
+    "generated ogg",
+    "generated opus",
+    "generated aiff",
     "re-signed wav",
     "grant-attached wav",
+    "grant-attached ogg",
     "c2pa-builder wav",
     "c2pa-builder mp3",
 )
