@@ -62,7 +62,7 @@ def test_the_fork_servers_imports_make_no_c2pa_object_and_no_thread() -> None:
     # made at import time would be shared by every forked worker, which c2pa does not survive.
     probe = (
         "import json, os, sys\n"
-        "from provsdk.catalogue.pool import _PRELOAD\n"
+        "from provsdk.catalogue.forkserver import PRELOAD as _PRELOAD\n"
         "for name in _PRELOAD: __import__(name)\n"
         "from provsdk import c2pa_access\n"
         "print(json.dumps({'contexts': len(c2pa_access._CONTEXTS),"

@@ -167,6 +167,12 @@ def verify(
         raise click.UsageError("--json and --format table cannot be combined")
     if manifest and (len(paths) != 1 or Path(paths[0]).is_dir() or results):
         raise click.UsageError("--manifest is the sidecar of one FILE: no folder, no --results")
+    if engine == "local" and (workers or os.cpu_count() or 1) > 1 and _many(paths):
+        # First, before this command's own imports: the workers' server imports on the other
+        # core meanwhile, and a pool forks ready workers from it.
+        from provsdk.catalogue.forkserver import prestart
+
+        prestart()
     # Here, not at the top: `provsdk verify --help` (and completion) need none of it.
     from provsdk.catalogue.summary import Summary
     from provsdk.catalogue.task import CatalogueSettings
@@ -231,6 +237,11 @@ def verify(
         if html and write_html is not None and html_records is not None:
             write_html(Path(html), html_records.records(), summary.to_dict())
     ctx.exit(summary.exit_status)
+
+
+def _many(paths: tuple[str, ...]) -> bool:
+    """Whether the run may have more than one file (a pool is never started for one)."""
+    return len(paths) > 1 or Path(paths[0]).is_dir()
 
 
 def _files(paths: Iterable[str], engine: str) -> Iterator[str | Path]:

@@ -27,6 +27,7 @@ from itertools import chain, islice
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from provsdk.catalogue.forkserver import worker_context
 from provsdk.catalogue.task import (
     EXIT_ERROR,
     CatalogueSettings,
@@ -40,7 +41,6 @@ from provsdk.errors import InputError, ProvsdkError
 
 if TYPE_CHECKING:
     from concurrent.futures import Future, ProcessPoolExecutor
-    from multiprocessing.context import BaseContext
 
     from provsdk.repository import Repository
 
@@ -52,19 +52,6 @@ BATCH_FILES = 8
 BATCH_BYTES = 8 << 20
 _MAX_CRASHES_IN_A_ROW = 3
 REPOSITORY_KEY_ENV = "PROVSDK_REPOSITORY_API_KEY"
-# What a worker imports to verify its first file, imported once in the fork server. Imports
-# only: nothing here makes a c2pa object at import time (see provsdk.c2pa_access). A module
-# that fails to import is skipped by the server and imported by the worker as before.
-_PRELOAD = (
-    "provsdk.catalogue.pool",
-    "provsdk.catalogue.task",
-    "provsdk.catalogue.remote",
-    "provsdk.verify.verifier",
-    "provsdk.c2pa_access",
-    "provsdk.schemas",
-    "c2pa",
-    "jsonschema",
-)
 
 
 class WorkerCrashError(ProvsdkError):
@@ -94,6 +81,7 @@ class Worker:
             prior_sha256=job.prior_sha256,
             render=self.render,
             repository=self.repository,
+            sidecar=job.sidecar,
         )
 
 
@@ -191,18 +179,11 @@ class _Pooled:
 
     def _pool(self, workers: int) -> ProcessPoolExecutor:
         # Imported here: verifying one file (in this process) does not pay for multiprocessing.
-        import multiprocessing
         from concurrent.futures import ProcessPoolExecutor
 
-        context: BaseContext = multiprocessing.get_context("spawn")
-        if "forkserver" in multiprocessing.get_all_start_methods():
-            server = multiprocessing.get_context("forkserver")
-            # Read when the server starts (once per process); "__main__" is the default list.
-            server.set_forkserver_preload(["__main__", *_PRELOAD])
-            context = server
         return ProcessPoolExecutor(
             max_workers=workers,
-            mp_context=context,
+            mp_context=worker_context(),
             initializer=_start_worker,
             initargs=(self.settings, self.render, dict(os.environ)),
         )
