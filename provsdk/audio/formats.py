@@ -9,7 +9,7 @@ from pathlib import Path
 from provsdk.errors import InputError, UnsupportedFormatError
 from provsdk.small_files import open_regular
 
-__all__ = ["AudioFormat", "detect_format", "format_for_name"]
+__all__ = ["FILE_SUFFIXES", "AudioFormat", "detect_format", "format_for_name"]
 
 # Enough to see past one ID3v2 header and reach the magic of what follows it, and to read
 # the first packet of an Ogg stream, which names its codec.
@@ -53,6 +53,18 @@ def format_for_name(name: str) -> AudioFormat:
     supported = ", ".join(f.extension for f in AudioFormat)
     raise UnsupportedFormatError(f"unsupported audio format {name!r}; supported: {supported}")
 
+
+# The file names each format is written under. Signing never converts, so an output named for
+# another format is refused; a folder run verifies every file named for one of them.
+FILE_SUFFIXES: dict[AudioFormat, frozenset[str]] = {
+    AudioFormat.WAV: frozenset({".wav", ".wave"}),
+    AudioFormat.MP3: frozenset({".mp3"}),
+    AudioFormat.FLAC: frozenset({".flac"}),
+    AudioFormat.M4A: frozenset({".m4a", ".mp4", ".aac"}),
+    AudioFormat.OGG: frozenset({".ogg", ".oga"}),
+    AudioFormat.OPUS: frozenset({".opus"}),
+    AudioFormat.AIFF: frozenset({".aif", ".aiff", ".aifc"}),
+}
 
 # Other names a user may give a format by.
 _ALIASES: dict[AudioFormat, tuple[str, ...]] = {

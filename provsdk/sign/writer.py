@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import contextlib
 import dataclasses
+import glob
 import hashlib
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -12,7 +13,7 @@ from pathlib import Path
 
 from provsdk.audio.containers import AudioInfo, probe
 from provsdk.audio.essence import refuse_ambiguous
-from provsdk.audio.formats import AudioFormat
+from provsdk.audio.formats import FILE_SUFFIXES, AudioFormat
 from provsdk.c2pa_access import UnreadableManifest, open_reader, read_manifest_reports
 from provsdk.credentials.signers import Signer
 from provsdk.credentials.trust import TrustStore
@@ -52,16 +53,10 @@ from provsdk.timestamps import check_tsa_url
 
 __all__ = ["SignResult", "read_contracts", "read_parent", "sign_file", "sound_binding"]
 
-_SUFFIXES = {
-    AudioFormat.WAV: {".wav", ".wave"},
-    AudioFormat.MP3: {".mp3"},
-    AudioFormat.FLAC: {".flac"},
-    AudioFormat.M4A: {".m4a", ".mp4", ".aac"},
-    AudioFormat.OGG: {".ogg", ".oga"},
-    AudioFormat.OPUS: {".opus"},
-    AudioFormat.AIFF: {".aif", ".aiff", ".aifc"},
-}
-_KNOWN_SUFFIXES = set().union(*_SUFFIXES.values())
+_KNOWN_SUFFIXES = frozenset().union(*FILE_SUFFIXES.values())
+# Formats whose manifest goes to a sidecar, by the names their files take: two of them sharing
+# a stem would share its .c2pa.
+_SIDECAR_SUFFIXES = frozenset().union(*(v for f, v in FILE_SUFFIXES.items() if not f.embeds))
 
 
 @dataclass(frozen=True)
@@ -177,7 +172,7 @@ def _check_destination(source: Path, dest: Path, fmt: AudioFormat, in_place: boo
             hint="choose another output path, or ask for in-place signing explicitly",
         )
     suffix = dest.suffix.lower()
-    if suffix in _KNOWN_SUFFIXES and suffix not in _SUFFIXES[fmt]:
+    if suffix in _KNOWN_SUFFIXES and suffix not in FILE_SUFFIXES[fmt]:
         raise ConfigurationError(
             f"the input is {fmt.extension.upper()} but the output is named {suffix}; "
             "signing does not convert formats",
@@ -192,8 +187,21 @@ def _check_destination(source: Path, dest: Path, fmt: AudioFormat, in_place: boo
             hint=f"name the audio output .{fmt.extension}; the manifest goes beside it",
         )
     beside = sidecar_for(dest)
+    # track.ogg and track.opus share track.c2pa: writing one's would strip the other's.
+    sharing = sorted(
+        other.name
+        for other in dest.parent.glob(glob.escape(dest.stem) + ".*")
+        if other.stem == dest.stem
+        and other.suffix.lower() in _SIDECAR_SUFFIXES
+        and other.name != dest.name
+    )
+    if sharing:
+        raise ConfigurationError(
+            f"{', '.join(sharing)} beside it would share its sidecar {beside.name}",
+            path=dest,
+            hint="give each file of a format with a sidecar a name of its own",
+        )
     if (beside.exists() or beside.is_symlink()) and not dest.exists():
-        # track.ogg and track.opus share track.c2pa: replacing it would strip the other file.
         raise ConfigurationError(
             f"{beside.name} already exists, and there is no {dest.name} it could describe; "
             "it may be another file's manifest",

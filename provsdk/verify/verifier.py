@@ -8,6 +8,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from provsdk.audio.formats import FILE_SUFFIXES
 from provsdk.credentials.trust import TrustConfig
 from provsdk.models.report import (
     C2paState,
@@ -34,23 +35,7 @@ __all__ = [
 ]
 
 # In a folder, these are the files we look at; named files are checked whatever their name.
-# Formats we cannot verify are listed so they are reported, not silently skipped.
-AUDIO_SUFFIXES = frozenset(
-    {
-        ".wav",
-        ".wave",
-        ".mp3",
-        ".flac",
-        ".m4a",
-        ".mp4",
-        ".aac",
-        ".ogg",
-        ".oga",
-        ".opus",
-        ".aif",
-        ".aiff",
-    }
-)
+AUDIO_SUFFIXES = frozenset().union(*FILE_SUFFIXES.values())
 
 
 def report_from_evidence(
