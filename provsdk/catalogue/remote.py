@@ -12,12 +12,18 @@ from __future__ import annotations
 import os
 import re
 import shutil
-import tempfile
 from collections.abc import Iterator
 from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING, Any
 
-from provsdk.catalogue.task import EXIT_ERROR, Outcome, Renderer, error_record, verify_task
+from provsdk.catalogue.task import (
+    EXIT_ERROR,
+    Outcome,
+    Renderer,
+    error_record,
+    private_folder,
+    verify_task,
+)
 from provsdk.catalogue.walk import in_catalogue
 from provsdk.errors import InputError
 from provsdk.sidecar import sidecar_for
@@ -113,7 +119,7 @@ def _fetch_sidecar(fs: Any, path: str, local: Path) -> None:
             return
         _copy(fs, remote, str(sidecar_for(local)))
     except OSError:
-        sidecar_for(local).unlink(missing_ok=True)
+        sidecar_for(local).unlink(missing_ok=True)  # half a store would read as a broken one
 
 
 def verify_remote(
@@ -141,17 +147,16 @@ def verify_remote(
     if info.type != pafs.FileType.File:
         return _unreadable(uri, "not a file")
     mtime_ns = info.mtime_ns
-    fd, local = tempfile.mkstemp(prefix="provsdk-", suffix=PurePosixPath(path).suffix)
-    os.close(fd)
-    try:
+    with private_folder() as folder:
+        local = folder / f"object{PurePosixPath(path).suffix}"
         try:
-            _copy(fs, path, local)
+            _copy(fs, path, str(local))
         except OSError as exc:
             return _unreadable(uri, str(exc))
         if mtime_ns is not None:
             os.utime(local, ns=(mtime_ns, mtime_ns))
         if sidecar is None:
-            _fetch_sidecar(fs, path, Path(local))
+            _fetch_sidecar(fs, path, local)
         outcome = verify_task(
             local,
             settings,
@@ -162,9 +167,6 @@ def verify_remote(
             copied=True,
             sidecar=sidecar,
         )
-    finally:
-        Path(local).unlink()
-        sidecar_for(local).unlink(missing_ok=True)
     record = outcome.record
     if record is not None and mtime_ns is None and "file" in record:
         record["file"]["mtime_ns"] = None  # the store keeps no time; the copy's means nothing

@@ -19,12 +19,13 @@ import functools
 import hashlib
 import json
 import os
+import shutil
 import stat
 import tempfile
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import IO, TYPE_CHECKING, Any
 
 from provsdk._version import __version__
 from provsdk.credentials.roles import Role
@@ -47,6 +48,7 @@ __all__ = [
     "Renderer",
     "error_record",
     "file_digest",
+    "private_folder",
     "verify_task",
 ]
 
@@ -265,6 +267,18 @@ def _file_facts(path: Path) -> dict[str, Any]:
 
 
 @contextlib.contextmanager
+def private_folder() -> Iterator[Path]:
+    """A folder only this user can enter (mode 0700), removed with all it holds: where a
+    file's private copy and its sidecar's are written, so no other user can read them, plant a
+    sidecar beside them or have a file of theirs removed in their place."""
+    folder = Path(tempfile.mkdtemp(prefix="provsdk-verify-"))
+    try:
+        yield folder
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+@contextlib.contextmanager
 def _private_copy(path: Path, sidecar: str | None) -> Iterator[tuple[Path, str]]:
     """A copy of ``path`` only this process writes, and the SHA-256 of its bytes (then of its
     sidecar's, see :func:`file_digest`), made in one read. Verifying the copy means the digest
@@ -274,23 +288,24 @@ def _private_copy(path: Path, sidecar: str | None) -> Iterator[tuple[Path, str]]
     from provsdk.sidecar import sidecar_for
 
     h = hashlib.sha256()
-    fd, name = tempfile.mkstemp(prefix="provsdk-verify-", suffix=path.suffix)
-    copy = Path(name)
-    beside = sidecar_for(copy)
-    try:
-        with path.open("rb") as src, os.fdopen(fd, "wb") as out:
+    with private_folder() as folder:
+        copy = folder / f"file{path.suffix}"
+        with path.open("rb") as src, _exclusive(copy) as out:
             while chunk := src.read(_CHUNK):
                 h.update(chunk)
                 out.write(chunk)
         store = _sidecar_bytes(path, sidecar)
         if store is not None:
             h.update(store)
-            with beside.open("xb") as out:  # exclusive: never onto a file another wrote
+            with _exclusive(sidecar_for(copy)) as out:
                 out.write(store)
         yield copy, h.hexdigest()
-    finally:
-        copy.unlink(missing_ok=True)
-        beside.unlink(missing_ok=True)
+
+
+def _exclusive(path: Path) -> IO[bytes]:
+    """A new file at ``path`` for writing, readable by this user only; never an existing one."""
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0), 0o600)
+    return os.fdopen(fd, "wb")
 
 
 def _details(evidence: FileEvidence) -> dict[str, Any]:
