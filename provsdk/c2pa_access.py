@@ -83,10 +83,13 @@ class UnreadableManifest(Exception):
     """The manifest store is broken in a way c2pa must not be handed (see ``probe``)."""
 
 
-def sidecar_store(path: Path, audio: AudioInfo, sidecar: Path | None = None) -> bytes | None:
+def sidecar_store(
+    path: Path, audio: AudioInfo, sidecar: Path | bytes | None = None
+) -> bytes | None:
     """The sidecar manifest store of ``path`` when its format keeps one, else None.
 
-    ``sidecar`` names it (``--manifest``); by default it is looked for beside the file. A
+    ``sidecar`` names it (``--manifest``), or is its bytes already read (so that the several
+    reads of one verification see one store); by default it is looked for beside the file. A
     store that is structurally broken raises :class:`UnreadableManifest`, as a broken
     embedded one does; a format that embeds its manifest never has a sidecar.
     """
@@ -95,7 +98,10 @@ def sidecar_store(path: Path, audio: AudioInfo, sidecar: Path | None = None) -> 
 
     if audio.format.embeds:
         return None
-    store = read_sidecar(sidecar or sidecar_for(path), named=sidecar is not None)
+    if isinstance(sidecar, bytes):
+        store: bytes | None = sidecar
+    else:
+        store = read_sidecar(sidecar or sidecar_for(path), named=sidecar is not None)
     if store is None:
         return None
     problem = manifest_store_problem(store)
@@ -105,7 +111,10 @@ def sidecar_store(path: Path, audio: AudioInfo, sidecar: Path | None = None) -> 
 
 
 def read_manifest_reports(
-    path: Path, audio: AudioInfo, anchors: TrustStore | None = None, sidecar: Path | None = None
+    path: Path,
+    audio: AudioInfo,
+    anchors: TrustStore | None = None,
+    sidecar: Path | bytes | None = None,
 ) -> tuple[str, str] | None:
     """c2pa's ``json()`` and ``crjson()`` reports of ``path``, or None without a manifest.
 

@@ -26,7 +26,7 @@ from provsdk.manifest.build import GRANT
 from provsdk.manifest.parse import parse_store
 from provsdk.models.report import C2paState, StatusEntry
 from provsdk.models.store import ManifestStore
-from provsdk.sidecar import sidecar_for
+from provsdk.sidecar import read_sidecar, sidecar_for
 from provsdk.verify.recovery import Recovery
 
 __all__ = ["FileEvidence", "read_evidence"]
@@ -57,7 +57,7 @@ def _unreadable(message: str) -> ManifestStore:
 
 
 def _read_store(
-    path: Path, audio: AudioInfo, anchors: TrustStore, sidecar: Path | None
+    path: Path, audio: AudioInfo, anchors: TrustStore, sidecar: bytes | None
 ) -> ManifestStore | None:
     import c2pa
 
@@ -83,7 +83,7 @@ def _with_timestamp(
     store: ManifestStore,
     producer_trust: TrustStore,
     timestamp_trust: TrustStore,
-    sidecar: Path | None,
+    sidecar: bytes | None,
 ) -> ManifestStore:
     """``store`` with its timestamp judged, and its signer judged at that time if it must be."""
     by_authorities = _read_store(path, audio, timestamp_trust, sidecar)
@@ -124,11 +124,16 @@ def read_evidence(
             "manifest is only read for formats that cannot embed one (OGG, Opus, AIFF)",
             path=p,
         )
-    store = _read_store(p, audio, producer_trust, named)
+    where = None if audio.format.embeds else named or sidecar_for(p)
+    # Read once: each of the (up to three) reads below then judges the same store.
+    beside = None if where is None else read_sidecar(where, named=named is not None)
+    if where is not None and beside is None:
+        store = None  # a file of a sidecar format, with no sidecar: no manifest
+    else:
+        store = _read_store(p, audio, producer_trust, beside)
     timestamped = store is not None and store.active is not None and store.active.timestamped_at
     if store is not None and timestamped and timestamp_trust and timestamp_trust.anchors:
-        store = _with_timestamp(p, audio, store, producer_trust, timestamp_trust, named)
-    where = None if audio.format.embeds else named or sidecar_for(p)
+        store = _with_timestamp(p, audio, store, producer_trust, timestamp_trust, beside)
     return FileEvidence(
         p,
         audio,
@@ -136,7 +141,7 @@ def read_evidence(
         _essence_if_needed(p, audio, store),
         essence_problem=audio.essence_problem,
         sidecar=where,
-        sidecar_found=where is not None and (named is not None or where.exists()),
+        sidecar_found=beside is not None,
     )
 
 
