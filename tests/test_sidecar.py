@@ -304,6 +304,10 @@ def test_signing_refuses_to_take_over_another_files_sidecar(
     """track.ogg and track.opus share the name track.c2pa: the second must not strip the first."""
     first = _sign(sources["ogg"], tmp_path / "track.ogg", spec, producer_signer)
     kept = sidecar_for(first).read_bytes()
+    with pytest.raises(ConfigurationError, match=r"would share its sidecar track\.c2pa"):
+        sign_file(sources["opus"], tmp_path / "track.opus", spec, producer_signer)
+    assert sidecar_for(first).read_bytes() == kept
+    first.unlink()  # a sidecar whose audio is elsewhere (moved, or not yet copied)
     with pytest.raises(ConfigurationError, match="another file's manifest"):
         sign_file(sources["opus"], tmp_path / "track.opus", spec, producer_signer)
     assert sidecar_for(first).read_bytes() == kept

@@ -62,6 +62,10 @@ def test_a_bad_plan_is_refused_before_the_first_block_is_asked_for() -> None:
         render_blocks(plan, channels=3)
 
 
+# The formats provsdk encoded through pydub's export before encoding was streamed.
+_PYDUB_ERA = (AudioFormat.WAV, AudioFormat.MP3, AudioFormat.FLAC, AudioFormat.M4A)
+
+
 def _pydub_encode(samples: np.ndarray, rate: int, fmt: AudioFormat, dest: Path) -> None:
     """What provsdk wrote before streaming: the whole track through pydub's export."""
     with warnings.catch_warnings():
@@ -97,8 +101,6 @@ def test_streamed_encoding_writes_the_bytes_the_pydub_export_wrote(
     tmp_path: Path, fmt: AudioFormat, prompt: str, rate: int, channels: int, duration: float
 ) -> None:
     plan = plan_track(prompt, seed=2, duration=duration, sample_rate=rate)
-    reference = tmp_path / f"pydub.{fmt.extension}"
-    _pydub_encode(render_plan(plan, channels=channels), rate, fmt, reference)
     streamed = tmp_path / f"streamed.{fmt.extension}"
     encode_stream(
         render_blocks(plan, channels=channels),
@@ -110,7 +112,11 @@ def test_streamed_encoding_writes_the_bytes_the_pydub_export_wrote(
     )
     whole = tmp_path / f"whole.{fmt.extension}"
     encode(render_plan(plan, channels=channels), rate, fmt, whole)
-    assert _sha256(streamed) == _sha256(reference) == _sha256(whole)
+    assert _sha256(streamed) == _sha256(whole)
+    if fmt in _PYDUB_ERA:  # formats written before streaming came in: the same bytes as then
+        reference = tmp_path / f"pydub.{fmt.extension}"
+        _pydub_encode(render_plan(plan, channels=channels), rate, fmt, reference)
+        assert _sha256(streamed) == _sha256(reference)
 
 
 def test_a_stream_announcing_more_frames_than_it_holds_is_refused(tmp_path: Path) -> None:
