@@ -112,14 +112,15 @@ def _seal(record: dict[str, Any], key: bytes) -> str:
     return hmac.new(key, text.encode(), hashlib.sha256).hexdigest()
 
 
-def _credible(record: dict[str, Any], key: bytes | None) -> bool:
-    """Whether a record read back may stand for its file: sealed by this home's key, and not
-    a pass that contradicts itself."""
+def _credible(record: dict[str, Any], key: bytes | None, *, sealed_here: bool = False) -> bool:
+    """Whether a record read back may stand for its file: sealed by this home's key (or just
+    sealed by this process, ``sealed_here``), and not a pass that contradicts itself."""
     if key is None:
         return False
-    seal = record.get(SEAL)
-    if not isinstance(seal, str) or not hmac.compare_digest(seal, _seal(record, key)):
-        return False
+    if not sealed_here:
+        seal = record.get(SEAL)
+        if not isinstance(seal, str) or not hmac.compare_digest(seal, _seal(record, key)):
+            return False
     return record.get("verdict") != "pass" or ("error" not in record and not record.get("reasons"))
 
 
@@ -254,14 +255,16 @@ class ResultsLog:
         self._end = end
         self._reader = self.journal.open("rb")
 
-    def _remember(self, record: dict[str, Any], offset: int) -> None:
+    def _remember(self, record: dict[str, Any], offset: int, *, sealed_here: bool = False) -> None:
+        """Index ``record``; ``sealed_here`` when this process just sealed it (its seal needs
+        no second check: this run's own verdict, under this run's key)."""
         facts = record["file"]
         digest = facts.get("sha256")
         try:
             raw = bytes.fromhex(digest) if isinstance(digest, str) and len(digest) == 64 else b""
         except ValueError:
             raw = b""
-        if not _credible(record, self._key):
+        if not _credible(record, self._key, sealed_here=sealed_here):
             raw = b""  # kept in the log, never credited: its file is verified again
         flags = _HAS_DETAILS if "chain" in record else 0
         size = facts.get("size")
@@ -308,7 +311,7 @@ class ResultsLog:
         line = json.dumps(record, ensure_ascii=True, separators=(",", ":")).encode() + b"\n"
         self._writer.write(line)
         self._writer.flush()
-        self._remember(record, self._end)
+        self._remember(record, self._end, sealed_here=self._key is not None)
         self._end += len(line)
 
     def close(self, *, complete: bool = True) -> None:
