@@ -105,10 +105,9 @@ def test_missing_file_is_an_input_error(tmp_path: Path) -> None:
     ("data", "named"),
     [
         (b"RIFF\x00\x00\x01\x00AVI LIST" + b"\x00" * 100, "RIFF"),
-        (b"caff\x00\x01\x00\x00desc" + b"\x00" * 100, "CAF"),
-        (b"\x1aE\xdf\xa3" + b"\x00" * 100, "Matroska"),
+        (b"RIFF\x00\x00\x01\x00RMIDdata" + b"\x00" * 100, "RIFF"),
     ],
-    ids=["riff-avi", "caf", "matroska"],
+    ids=["riff-avi", "riff-midi"],
 )
 def test_recognised_but_unsupported_formats_are_named(
     tmp_path: Path, data: bytes, named: str
@@ -129,10 +128,13 @@ def test_recognised_but_unsupported_formats_are_named(
         (b"OggS\x00\x02" + b"\x00" * 20 + b"\x01\x13OpusHead" + b"\x00" * 100, AudioFormat.OPUS),
         (b"FORM\x00\x00\x01\x00AIFFCOMM" + b"\x00" * 100, AudioFormat.AIFF),
         (b"FORM\x00\x00\x01\x00AIFCCOMM" + b"\x00" * 100, AudioFormat.AIFF),
+        (b"caff\x00\x01\x00\x00desc" + b"\x00" * 100, AudioFormat.CAF),
+        (b"\x1aE\xdf\xa3\x9fB\x86\x81\x01B\x82\x84webm" + b"\x00" * 100, AudioFormat.WEBM),
+        (b"\x1aE\xdf\xa3" + b"\x00" * 100, AudioFormat.MKA),
     ],
-    ids=["ogg", "opus", "aiff", "aifc"],
+    ids=["ogg", "opus", "aiff", "aifc", "caf", "webm", "matroska"],
 )
-def test_fake_ogg_and_aiff_are_recognised_then_refused_as_corrupt(
+def test_fake_sidecar_format_files_are_recognised_then_refused_as_corrupt(
     tmp_path: Path, data: bytes, fmt: AudioFormat
 ) -> None:
     """A magic number followed by zeros is named by its format, and its structure refused."""
@@ -417,7 +419,7 @@ def test_encode_each_format(
     encode(samples, rate, fmt, dest)
     info = probe(dest)
     # Opus decodes at 48 kHz whatever the input rate was.
-    decoded_rate = 48000 if fmt is AudioFormat.OPUS else rate
+    decoded_rate = 48000 if fmt in (AudioFormat.OPUS, AudioFormat.WEBM) else rate
     assert (info.format, info.sample_rate, info.channels) == (fmt, decoded_rate, channels)
     assert detect_format(dest) is fmt
     assert info.duration is not None

@@ -26,7 +26,7 @@ SECONDS = 2.0
 TONES = (440.0, 660.0)  # one per channel, so a swapped or dropped channel shows
 NEW = (AudioFormat.OGG, AudioFormat.OPUS, AudioFormat.AIFF)
 # The rate a decoder gives back: Opus always decodes at 48 kHz (RFC 7845).
-DECODED_RATE = {AudioFormat.OPUS: 48000}
+DECODED_RATE = {AudioFormat.OPUS: 48000, AudioFormat.WEBM: 48000}
 TOLERANCE = 0.020  # seconds a decoded length may differ by
 
 
@@ -196,5 +196,7 @@ def test_generate_offers_every_audio_format() -> None:
 def test_generate_help_lists_the_new_formats_and_their_sidecar() -> None:
     result = CliRunner().invoke(generate, ["--help"], terminal_width=200)
     assert result.exit_code == 0, result.output
-    assert "[wav|mp3|flac|m4a|ogg|opus|aiff]" in result.output
-    assert "ogg, opus, aiff keep their manifest in a .c2pa sidecar" in result.output
+    assert "[wav|mp3|flac|m4a|ogg|opus|aiff|caf|webm|mka]" in result.output
+    assert "ogg, opus, aiff, caf, webm, mka keep their manifest in a .c2pa sidecar" in (
+        " ".join(result.output.split())
+    )

@@ -47,6 +47,11 @@ _FFMPEG: dict[AudioFormat, tuple[str, tuple[str, ...]]] = {
         ("-acodec", "libopus", "-b:a", "128k", "-ar", "48000", "-serial_offset", "0"),
     ),
     AudioFormat.AIFF: ("aiff", ("-acodec", "pcm_s16be")),
+    # Apple Lossless in CAF; Opus in WebM (48 kHz, as in Ogg); FLAC in Matroska. +bitexact
+    # zeroes Matroska's random segment UID.
+    AudioFormat.CAF: ("caf", ("-acodec", "alac")),
+    AudioFormat.WEBM: ("webm", ("-acodec", "libopus", "-b:a", "128k", "-ar", "48000")),
+    AudioFormat.MKA: ("matroska", ("-acodec", "flac")),
 }
 # ffmpeg demuxer and decoder per format: naming the decoder keeps pydub from calling ffprobe,
 # which the imageio-ffmpeg wheel does not ship.
@@ -59,6 +64,10 @@ _DECODERS: dict[AudioFormat, tuple[str, str]] = {
     AudioFormat.OGG: ("ogg", "vorbis"),
     AudioFormat.OPUS: ("ogg", "opus"),
     AudioFormat.AIFF: ("aiff", "pcm_s16be"),
+    # The codecs provsdk writes into these containers (a file from elsewhere may hold another).
+    AudioFormat.CAF: ("caf", "alac"),
+    AudioFormat.WEBM: ("matroska", "opus"),
+    AudioFormat.MKA: ("matroska", "flac"),
 }
 
 

@@ -34,6 +34,11 @@ class AudioFormat(enum.Enum):
     # RFC 7845: an Ogg Opus file is audio/ogg; the codecs parameter tells it from Vorbis.
     OPUS = ("opus", "audio/ogg; codecs=opus", False)
     AIFF = ("aiff", "audio/aiff", False)
+    # Containers provsdk has no parser of its own for: ffmpeg decoding the whole file is their
+    # structure check (provsdk.audio.containers.decoded).
+    CAF = ("caf", "audio/x-caf", False)  # Apple's Core Audio Format
+    WEBM = ("webm", "audio/webm", False)  # Matroska with the WebM doctype
+    MKA = ("mka", "audio/x-matroska", False)
 
     def __init__(self, extension: str, mime_type: str, embeds: bool) -> None:
         self.extension = extension
@@ -64,6 +69,9 @@ FILE_SUFFIXES: dict[AudioFormat, frozenset[str]] = {
     AudioFormat.OGG: frozenset({".ogg", ".oga"}),
     AudioFormat.OPUS: frozenset({".opus"}),
     AudioFormat.AIFF: frozenset({".aif", ".aiff", ".aifc"}),
+    AudioFormat.CAF: frozenset({".caf"}),
+    AudioFormat.WEBM: frozenset({".webm"}),
+    AudioFormat.MKA: frozenset({".mka"}),
 }
 
 # Other names a user may give a format by.
@@ -109,10 +117,19 @@ def _classify(head: bytes) -> AudioFormat | str:
     if head[:4] == b"RIFF":
         return "RIFF (not WAVE)"
     if head[:4] == b"caff":
-        return "Core Audio (CAF)"
+        return AudioFormat.CAF
     if head[:4] == b"\x1aE\xdf\xa3":
-        return "Matroska/WebM"
+        return _matroska_doctype(head)
     return ""
+
+
+def _matroska_doctype(head: bytes) -> AudioFormat:
+    """WebM or other Matroska, by the EBML header's DocType (element 0x4282); the decoder
+    checks the rest."""
+    at = head.find(b"\x42\x82")
+    size = head[at + 2] & 0x7F if 0 <= at < len(head) - 2 else 0
+    doctype = head[at + 3 : at + 3 + size] if at >= 0 else b""
+    return AudioFormat.WEBM if doctype == b"webm" else AudioFormat.MKA
 
 
 def _ogg_codec(head: bytes) -> AudioFormat:

@@ -13,12 +13,14 @@ an error here: its ``AudioInfo`` has no ``essence`` and says why in ``essence_pr
 from __future__ import annotations
 
 import dataclasses
+import functools
 import mmap
 from collections.abc import Callable
 from pathlib import Path
 
 from provsdk.audio.containers._buffer import Bytes
 from provsdk.audio.containers.aiff import check_aiff
+from provsdk.audio.containers.decoded import DECODED, check_decoded
 from provsdk.audio.containers.flac import check_flac
 from provsdk.audio.containers.info import AudioInfo
 from provsdk.audio.containers.jumbf import manifest_store_problem
@@ -39,6 +41,7 @@ _CHECKS: dict[AudioFormat, Callable[[Bytes], AudioInfo]] = {
     AudioFormat.OGG: check_ogg,
     AudioFormat.OPUS: check_ogg,
     AudioFormat.AIFF: check_aiff,
+    **{f: functools.partial(check_decoded, fmt=f) for f in DECODED},
 }
 
 
