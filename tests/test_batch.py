@@ -96,7 +96,7 @@ def test_batch_keeps_successes_reports_failures_and_reruns_only_what_failed(
         ("prompt,out\na,../escape.wav\n", "row 1"),
         ("prompt,duration\na,long\n", "row 1: duration 'long'"),
         ("prompt\n\n,\n", "row 1: the prompt is empty"),
-        ("prompt,format\na,caf\n", "row 1"),
+        ("prompt,format\na,avi\n", "row 1"),
     ],
 )
 def test_bad_batch_files_name_the_row(tmp_path: Path, content: str, message: str) -> None:

@@ -290,6 +290,6 @@ def test_signing_a_signed_file_keeps_history_and_inspect_shows_it(
 def test_usage_errors_exit_2(cli_home: Path, tmp_path: Path) -> None:
     assert run("sign", "x.wav", home=cli_home).returncode == 2  # neither -o nor --in-place
     assert run("generate", "x", home=cli_home).returncode == 2  # no -o
-    result = run("generate", "x", "-o", str(tmp_path / "x.caf"), home=cli_home)
-    assert_one_line_error(result, "x.caf")
+    result = run("generate", "x", "-o", str(tmp_path / "x.avi"), home=cli_home)
+    assert_one_line_error(result, "x.avi")
     assert run("--version", home=cli_home).stdout.startswith("provsdk, version")

@@ -156,7 +156,7 @@ def kinds(tmp_path_factory: pytest.TempPathFactory) -> tuple[dict[str, Path], Tr
     producer = load_signer(Role.PRODUCER, home=home, use_env=False)
     client = Client(home=home, signer=producer, trust=trust)
     files: dict[str, Path] = {}
-    for fmt in ("wav", "mp3", "flac", "m4a", "ogg", "opus", "aiff"):
+    for fmt in ("wav", "mp3", "flac", "m4a", "ogg", "opus", "aiff", "caf", "webm", "mka"):
         files[f"generated {fmt}"] = root / f"generated-{fmt}.{fmt}"  # one .c2pa per stem
         assert client.generate("warm lofi beat", out=files[f"generated {fmt}"], duration=2, seed=1)
     # Signing a file that already carries a manifest: the parent ingredient, c2pa.opened.
@@ -203,6 +203,9 @@ KINDS = (
     "generated ogg",
     "generated opus",
     "generated aiff",
+    "generated caf",
+    "generated webm",
+    "generated mka",
     "re-signed wav",
     "grant-attached wav",
     "grant-attached ogg",

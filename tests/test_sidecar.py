@@ -7,6 +7,7 @@ carried forward) and the writes that must stay atomic for the pair.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import shutil
@@ -22,7 +23,7 @@ from provsdk.audio.containers import probe
 from provsdk.audio.formats import AudioFormat
 from provsdk.credentials import CallbackSigner, TrustConfig
 from provsdk.credentials.signers import KeySigner
-from provsdk.errors import ConfigurationError, InputError, SigningError
+from provsdk.errors import ConfigurationError, CorruptAudioError, InputError, SigningError
 from provsdk.home import ProvsdkHome
 from provsdk.manifest import ManifestSpec
 from provsdk.models import C2paState
@@ -31,8 +32,15 @@ from provsdk.sidecar import sidecar_for
 from provsdk.sign import sign_file
 from provsdk.verify import verify_file
 
-SIDECAR_FORMATS = ("ogg", "opus", "aiff")
-_CODEC = {"ogg": ["-c:a", "libvorbis"], "opus": ["-c:a", "libopus"], "aiff": []}
+SIDECAR_FORMATS = ("ogg", "opus", "aiff", "caf", "webm", "mka")
+_CODEC = {
+    "ogg": ["-c:a", "libvorbis"],
+    "opus": ["-c:a", "libopus"],
+    "aiff": [],
+    "caf": ["-c:a", "alac"],
+    "webm": ["-c:a", "libopus"],
+    "mka": ["-c:a", "flac"],
+}
 
 
 @pytest.fixture(scope="module")
@@ -91,11 +99,16 @@ def test_tampered_audio_fails_its_sidecar_hash(
     signed: Path, sources: dict[str, Path], trust: TrustConfig
 ) -> None:
     ext = signed.suffix[1:]
-    data = bytearray(signed.read_bytes())
-    data[-10] ^= 0x01  # in the last audio page / the sample data: still a well-formed file
-    if ext != "aiff":
-        _fix_last_ogg_crc(data)
-    signed.write_bytes(bytes(data))
+    original = signed.read_bytes()
+    for back in range(10, len(original), 97):  # a byte whose change leaves a decodable file
+        data = bytearray(original)
+        data[-back] ^= 0x01
+        if ext in ("ogg", "opus"):
+            _fix_last_ogg_crc(data)
+        signed.write_bytes(bytes(data))
+        with contextlib.suppress(CorruptAudioError):
+            probe(signed)
+            break
     probe(signed)  # the container is intact: only the signature can tell
     report = verify_file(signed, trust=trust)
     assert report.integrity.state is C2paState.INVALID

@@ -167,8 +167,8 @@ def _bad_inputs(vectors: Path, folder: Path) -> dict[str, tuple[Path, type[Input
     text.write_text("not audio at all\n" * 20)
     ogg = folder / "tune.ogg"
     ogg.write_bytes(b"OggS\x00\x02" + b"\x00" * 200)
-    caf = folder / "tune.caf"
-    caf.write_bytes(b"caff\x00\x01" + b"\x00" * 200)
+    avi = folder / "clip.avi"
+    avi.write_bytes(b"RIFF\x00\x01\x00\x00AVI " + b"\x00" * 200)
     empty = folder / "empty.mp3"
     empty.write_bytes(b"")
     cut = folder / "cut.m4a"
@@ -182,7 +182,7 @@ def _bad_inputs(vectors: Path, folder: Path) -> dict[str, tuple[Path, type[Input
         ),
         "text": (text, UnsupportedFormatError),
         "fake-ogg": (ogg, CorruptAudioError),
-        "caf": (caf, UnsupportedFormatError),
+        "avi": (avi, UnsupportedFormatError),
         "empty": (empty, InputError),
         "truncated-m4a": (cut, CorruptAudioError),
         "missing": (folder / "missing.wav", InputError),

@@ -387,9 +387,9 @@ def test_a_fake_ogg_found_in_a_folder_is_reported_corrupt(tmp_path: Path, trust)
 
 
 def test_a_format_provsdk_does_not_sign_is_named_unsupported(tmp_path: Path, trust) -> None:
-    (tmp_path / "tune.caf").write_bytes(b"caff\x00\x01" + b"\x00" * 200)
-    with pytest.raises(UnsupportedFormatError, match="CAF"):
-        verify_file(tmp_path / "tune.caf", trust=trust)
+    (tmp_path / "clip.avi").write_bytes(b"RIFF\x00\x01\x00\x00AVI " + b"\x00" * 200)
+    with pytest.raises(UnsupportedFormatError, match="RIFF"):
+        verify_file(tmp_path / "clip.avi", trust=trust)
 
 
 # --- offline ----------------------------------------------------------------------------
