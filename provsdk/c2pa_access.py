@@ -5,7 +5,7 @@ its settings, so one is kept per process for each set of anchors (building one p
 anchor again, a tenth of a small file's read); c2pa objects are not fork-safe, so a forked child
 makes its own.
 
-A format that cannot embed a manifest (OGG, Opus, AIFF) is read with its sidecar store
+A format that cannot embed a manifest (OGG, Opus, AIFF, CAF, WebM) is read with its sidecar store
 (:mod:`provsdk.sidecar`): the store's bytes are read once, checked as an embedded
 store is, and handed to c2pa beside the audio, whose every byte c2pa then hashes.
 """

@@ -1,6 +1,7 @@
 """Sidecar manifests: the store of a file c2pa cannot embed into, kept beside it.
 
-OGG, Opus and AIFF carry no C2PA manifest inside them (``AudioFormat.embeds`` is False).
+OGG, Opus, AIFF, CAF and Matroska/WebM carry no C2PA manifest inside them
+(``AudioFormat.embeds`` is False).
 Their manifest store is written to a ``.c2pa`` file next to the audio, named as the C2PA
 specification and c2patool name it: the audio's name with its suffix replaced, so
 ``track.ogg`` is described by ``track.c2pa``. The store's ``c2pa.hash.data`` assertion covers

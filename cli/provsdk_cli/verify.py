@@ -76,7 +76,8 @@ _CATALOGUE_KEYS = ("file", "settings", "chain", "waveform", "waveform_error", "s
     type=click.Path(dir_okay=False),
     metavar="PATH",
     help="The sidecar manifest store (.c2pa) of the one FILE, for formats that keep it apart "
-    "(OGG, Opus, AIFF). Default: the .c2pa file beside it (track.ogg -> track.c2pa).",
+    "(OGG, Opus, AIFF, CAF, WebM, MKA). Default: the .c2pa file beside it "
+    "(track.ogg -> track.c2pa).",
 )
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object with a files list.")
 @click.option("--junit", type=click.Path(dir_okay=False), help="Also write a JUnit XML report.")

@@ -1,6 +1,7 @@
 """Signing a file c2pa cannot embed into: its store goes to a ``.c2pa`` sidecar beside it.
 
-c2pa-python 0.38.1 has no handler for OGG, Opus or AIFF, so ``Builder.sign`` refuses them.
+c2pa-python 0.38.1 has no handler for OGG, Opus, AIFF, CAF or Matroska/WebM, so
+``Builder.sign`` refuses them.
 The data-hashed calls (:mod:`provsdk.sign.native`) need no handler: the audio is hashed here,
 whole, with no exclusion, and c2pa signs a ``c2pa.hash.data`` assertion over that digest. The
 raw store it returns is the sidecar. Reading it back hands the store to c2pa beside the audio

@@ -121,7 +121,8 @@ def read_evidence(
     if named is not None and audio.format.embeds:
         raise ConfigurationError(
             f"{audio.format.extension.upper()} carries its manifest inside the file; a sidecar "
-            "manifest is only read for formats that cannot embed one (OGG, Opus, AIFF)",
+            "manifest is only read for formats that cannot embed one (OGG, Opus, AIFF, CAF, "
+            "WebM, Matroska)",
             path=p,
         )
     where = None if audio.format.embeds else named or sidecar_for(p)

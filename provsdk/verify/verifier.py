@@ -155,8 +155,8 @@ def verify_file(
     ``soft_binding`` and counted only by a policy that accepts recovery
     (:class:`~provsdk.verify.policy.AcceptRecovered`).
 
-    A file whose format keeps its manifest in a sidecar (OGG, Opus, AIFF) is read with
-    ``manifest``, the path of that ``.c2pa`` store, or by default the one beside it
+    A file whose format keeps its manifest in a sidecar (OGG, Opus, AIFF, CAF, WebM) is read
+    with ``manifest``, the path of that ``.c2pa`` store, or by default the one beside it
     (``track.ogg`` -> ``track.c2pa``); without one, the file has no manifest.
     """
     trust = trust or TrustConfig.load()
