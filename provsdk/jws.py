@@ -362,7 +362,7 @@ def _signer(x5c: Any) -> _Signer:
 
 @functools.lru_cache(maxsize=256)
 def _validated_chain_of(x5c: tuple[str, ...], store: TrustStore, when: dt.datetime) -> ChainCheck:
-    return validate_chain(chain_from_x5c(list(x5c)), store, when)
+    return validate_chain(list(_signer_of(x5c).chain), store, when)
 
 
 def _validated_chain(
