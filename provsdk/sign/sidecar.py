@@ -21,9 +21,8 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import IO, Any
 
-from provsdk.audio.containers import probe
 from provsdk.audio.formats import AudioFormat
-from provsdk.c2pa_access import c2pa_context, sidecar_store
+from provsdk.c2pa_access import c2pa_context
 from provsdk.credentials.trust import TrustStore
 from provsdk.errors import InputError, SigningError
 from provsdk.manifest.build import PARENT_INGREDIENT
@@ -44,6 +43,10 @@ class SidecarStrategy:
     hashing every byte; the signed store is returned for the caller to write as the sidecar."""
 
     name = "sidecar"
+
+    def __init__(self, parent_store: bytes | None = None) -> None:
+        # The source's own sidecar store, as sign_file read and judged it: the parent.
+        self.parent_store = parent_store
 
     def sign(
         self,
@@ -73,7 +76,10 @@ class SidecarStrategy:
                 size = os.fstat(src.fileno()).st_size
                 extra: list[tuple[str, bytes]] = []
                 if parent:
-                    definition, store = _with_parent(definition, fmt, source, src, anchors)
+                    if self.parent_store is None:
+                        raise SigningError("the parent's sidecar store was not read", path=source)
+                    store = self.parent_store
+                    definition = _with_parent(definition, fmt, source, src, store, anchors)
                     extra.append((_PARENT_STORE, store))
                 builder = _builder(
                     definition,
@@ -103,15 +109,13 @@ def _with_parent(
     fmt: AudioFormat,
     source: Path,
     src: IO[bytes],
+    store: bytes,
     anchors: TrustStore | None,
-) -> tuple[dict[str, Any], bytes]:
-    """``definition`` with the source's sidecar manifest declared as its parent ingredient,
-    and the store's bytes; ``src`` is read by c2pa and left at its start."""
+) -> dict[str, Any]:
+    """``definition`` with the source's sidecar ``store`` declared as its parent ingredient;
+    ``src`` is read by c2pa and left at its start."""
     import c2pa
 
-    store = sidecar_store(source, probe(source))
-    if store is None:
-        raise InputError("the sidecar manifest went away while the file was signed", path=source)
     reader = c2pa.Reader(fmt.mime_type, src, manifest_data=store, context=c2pa_context(anchors))
     try:
         report = json.loads(reader.json())
@@ -128,4 +132,4 @@ def _with_parent(
         "manifest_data": {"format": "application/c2pa", "identifier": _PARENT_STORE},
     }
     ingredients = [*definition.get("ingredients", []), ingredient]
-    return {**definition, "ingredients": ingredients}, store
+    return {**definition, "ingredients": ingredients}

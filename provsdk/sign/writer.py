@@ -14,7 +14,12 @@ from pathlib import Path
 from provsdk.audio.containers import AudioInfo, probe
 from provsdk.audio.essence import refuse_ambiguous
 from provsdk.audio.formats import FILE_SUFFIXES, AudioFormat
-from provsdk.c2pa_access import UnreadableManifest, open_reader, read_manifest_reports
+from provsdk.c2pa_access import (
+    UnreadableManifest,
+    open_reader,
+    read_manifest_reports,
+    sidecar_store,
+)
 from provsdk.credentials.signers import Signer
 from provsdk.credentials.trust import TrustStore
 from provsdk.errors import (
@@ -77,16 +82,19 @@ class SignResult:
     sidecar: Path | None = None
 
 
-def read_parent(path: Path, audio: AudioInfo, anchors: TrustStore | None) -> ManifestStore | None:
+def read_parent(
+    path: Path, audio: AudioInfo, anchors: TrustStore | None, sidecar: bytes | None = None
+) -> ManifestStore | None:
     """The manifest store ``path`` already carries, or None.
 
     A store that fails validation is refused: building on it would launder a tampered file
-    into one that verifies, with the broken manifest hidden as an ingredient.
+    into one that verifies, with the broken manifest hidden as an ingredient. ``sidecar`` is
+    the sidecar store of a format that keeps one, already read (else it is read here).
     """
     import c2pa
 
     try:
-        reports = read_manifest_reports(path, audio, anchors)
+        reports = read_manifest_reports(path, audio, anchors, sidecar)
     except (c2pa.C2paError, UnreadableManifest) as exc:
         raise InputError(f"cannot read the existing C2PA manifest: {exc}", path=path) from None
     if reports is None:
@@ -245,7 +253,10 @@ def sign_file(
     refuse_ambiguous(info, src)
     _check_destination(src, out, info.format, in_place)
     check_destination(out)  # before c2pa reads the input: an unwritable folder fails now
-    parent = read_parent(src, info, anchors) is not None
+    # A sidecar is read once: the store judged here is the one the new manifest builds on.
+    beside_src = None if info.format.embeds else _source_sidecar(src, info)
+    may_carry = info.format.embeds or beside_src is not None
+    parent = may_carry and read_parent(src, info, anchors, beside_src) is not None
     if parent != spec.has_parent:
         spec = dataclasses.replace(spec, has_parent=parent)
     unbound: str | None = None
@@ -281,7 +292,7 @@ def sign_file(
             )
     else:
         strategy_note = _sidecar_note(strategy, info.format)
-        beside, sidecar = sidecar_for(out), SidecarStrategy()
+        beside, sidecar = sidecar_for(out), SidecarStrategy(beside_src)
         strategy = sidecar
         # In place the audio is not rewritten: only its sidecar is replaced, atomically.
         same_file = out.exists() and src.samefile(out)
@@ -312,6 +323,15 @@ def sign_file(
         soft_binding_note=unbound,
         sidecar=beside,
     )
+
+
+def _source_sidecar(src: Path, info: AudioInfo) -> bytes | None:
+    """The sidecar store ``src`` has, read once; a broken one is refused as a broken embedded
+    store is."""
+    try:
+        return sidecar_store(src, info)
+    except UnreadableManifest as exc:
+        raise InputError(f"cannot read the existing C2PA manifest: {exc}", path=src) from None
 
 
 def _sidecar_note(asked: SigningStrategy | None, fmt: AudioFormat) -> str | None:
