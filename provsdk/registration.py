@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from provsdk.audio.containers import probe
+from provsdk.audio.containers import AudioInfo, probe
 from provsdk.errors import InputError
 
 if TYPE_CHECKING:
@@ -33,10 +33,11 @@ class Registration:
     code: AudioCode
 
 
-def embedded_store(path: str | Path) -> bytes | None:
-    """The C2PA manifest store embedded in ``path``, as its bytes, or None without one."""
+def embedded_store(path: str | Path, info: AudioInfo | None = None) -> bytes | None:
+    """The C2PA manifest store embedded in ``path``, as its bytes, or None without one;
+    ``info`` is what ``probe`` already found, if it ran."""
     p = Path(path)
-    info = probe(p)
+    info = info or probe(p)
     if info.manifest is None:
         return None
     start, length = info.manifest
@@ -102,7 +103,7 @@ def register_file(repository: Repository, path: str | Path) -> Registration:
     p = Path(path)
     info = probe(p)
     try:
-        store = embedded_store(p) if info.format.embeds else sidecar_store(p, info)
+        store = embedded_store(p, info) if info.format.embeds else sidecar_store(p, info)
     except UnreadableManifest as exc:
         raise InputError(f"cannot register it: {exc}", path=p) from None
     if store is None:
