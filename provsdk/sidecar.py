@@ -28,9 +28,7 @@ SIDECAR_SUFFIX = ".c2pa"
 def sidecar_for(path: str | Path) -> Path:
     """Where the sidecar of the audio file ``path`` is: ``track.ogg`` -> ``track.c2pa``."""
     p = Path(path)
-    return (
-        p.with_name(p.stem + SIDECAR_SUFFIX) if p.suffix else p.with_name(p.name + SIDECAR_SUFFIX)
-    )
+    return p.with_name(p.stem + SIDECAR_SUFFIX)  # without a suffix, the stem is the name
 
 
 def read_sidecar(path: Path, *, named: bool = False) -> bytes | None:
