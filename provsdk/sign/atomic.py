@@ -138,8 +138,8 @@ def atomic_pair(dest: Path, companion: Path | None) -> Iterator[tuple[Path, Path
     On success the old companion is removed first, then ``dest`` and the companion are renamed
     into place in that order. A crash between two steps leaves a file without a companion,
     which reads as a file without a manifest; never a new file beside an old manifest, nor an
-    old one beside a new. With ``companion`` None only ``dest`` is written (the second path
-    yielded is then unused).
+    old one beside a new. With ``companion`` None only ``dest`` is written, and both paths
+    yielded are its temporary.
     """
     outputs = [dest] if companion is None else [dest, companion]
     for out in outputs:

@@ -294,7 +294,8 @@ def sign_file(
         strategy_note = _sidecar_note(strategy, info.format)
         beside, sidecar = sidecar_for(out), SidecarStrategy(beside_src)
         strategy = sidecar
-        # In place the audio is not rewritten: only its sidecar is replaced, atomically.
+        # In place the audio is not rewritten: only its sidecar is replaced, atomically (then
+        # the one temporary atomic_pair yields, twice, is the sidecar's).
         same_file = out.exists() and src.samefile(out)
         pair = atomic_pair(beside, None) if same_file else atomic_pair(out, beside)
         with pair as (tmp, tmp_beside):
