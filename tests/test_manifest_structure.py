@@ -76,6 +76,21 @@ def test_lying_lengths_are_found(cbor: bytes, message: str) -> None:
     assert problem is not None and message in problem
 
 
+@pytest.mark.parametrize("wrapper", [b"\x81", b"\xc1", b"\xa1\x00"], ids=["array", "tag", "map"])
+def test_nesting_is_counted_to_the_limit_exactly(wrapper: bytes) -> None:
+    # The innermost item of MAX_CBOR_DEPTH containers sits at depth MAX_CBOR_DEPTH: allowed;
+    # one container more is refused, whatever kind of container nests.
+    assert manifest_store_problem(_store(wrapper * MAX_CBOR_DEPTH + b"\x01")) is None
+    problem = manifest_store_problem(_store(wrapper * (MAX_CBOR_DEPTH + 1) + b"\x01"))
+    assert problem is not None and "nested deeper" in problem
+
+
+def test_items_after_a_nested_container_are_still_walked() -> None:
+    # [[1], "<a string that lies>"]: the walk must come back out of the inner array.
+    problem = manifest_store_problem(_store(b"\x82\x81\x01\x7a\x10\x00\x00\x00"))
+    assert problem is not None and "string declares" in problem
+
+
 def test_a_box_larger_than_its_parent_is_found() -> None:
     store = bytearray(_store(b"\x01"))
     inner = store.index(b"cbor") - 4

@@ -73,41 +73,55 @@ def _boxes(view: memoryview, pos: int, end: int, depth: int, count: list[int]) -
 
 
 def _cbor(view: memoryview, pos: int, end: int, depth: int) -> int:
-    """Skip one CBOR data item (RFC 8949) starting at ``pos``; the position after it."""
-    if depth > MAX_CBOR_DEPTH:
-        raise _Bad(f"manifest store: CBOR nested deeper than {MAX_CBOR_DEPTH}")
-    if pos >= end:
-        raise _Bad("manifest store: a CBOR item is cut short")
-    initial = view[pos]
-    major, info = initial >> 5, initial & 0x1F
-    pos += 1
-    if info == 31:
-        return _indefinite(view, pos, end, depth, major)
-    if info > 27:
-        raise _Bad(f"manifest store: malformed CBOR (additional information {info})")
-    value = info
-    if info >= 24:
-        width = 1 << (info - 24)
-        if end - pos < width:
-            raise _Bad("manifest store: a CBOR length is cut short")
-        value, pos = _be(view, pos, width), pos + width
-    left = end - pos
-    if major in (2, 3):
-        if value > left:
-            raise _Bad(f"manifest store: a CBOR string declares {value} bytes, {left} remain")
-        return pos + value
-    if major in (4, 5):
-        items = value * (2 if major == 5 else 1)
-        if items > left:  # every item takes at least one byte
-            raise _Bad(
-                f"manifest store: a CBOR container declares {items} items, {left} bytes remain"
-            )
-        for _ in range(items):
-            pos = _cbor(view, pos, end, depth + 1)
-        return pos
-    if major == 6:
-        return _cbor(view, pos, end, depth + 1)
-    return pos  # integers, simple values and floats: their bytes were the value
+    """Skip one CBOR data item (RFC 8949) starting at ``pos``; the position after it.
+
+    A loop over a stack of item counts, not a call per item: a store holds hundreds of items,
+    and this walk runs on every file verified. (Indefinite lengths, rare, recurse.)
+    """
+    left = [1]  # per open array, map or tag: the items still to skip in it
+    while left:
+        if not left[-1]:
+            left.pop()
+            continue
+        left[-1] -= 1
+        level = depth + len(left) - 1
+        if level > MAX_CBOR_DEPTH:
+            raise _Bad(f"manifest store: CBOR nested deeper than {MAX_CBOR_DEPTH}")
+        if pos >= end:
+            raise _Bad("manifest store: a CBOR item is cut short")
+        initial = view[pos]
+        major, info = initial >> 5, initial & 0x1F
+        pos += 1
+        if info == 31:
+            pos = _indefinite(view, pos, end, level, major)
+            continue
+        if info > 27:
+            raise _Bad(f"manifest store: malformed CBOR (additional information {info})")
+        value = info
+        if info >= 24:
+            width = 1 << (info - 24)
+            if end - pos < width:
+                raise _Bad("manifest store: a CBOR length is cut short")
+            value = view[pos] if width == 1 else _be(view, pos, width)
+            pos += width
+        if major == 2 or major == 3:
+            if value > end - pos:
+                raise _Bad(
+                    f"manifest store: a CBOR string declares {value} bytes, {end - pos} remain"
+                )
+            pos += value
+        elif major == 4 or major == 5:
+            items = value * 2 if major == 5 else value
+            if items > end - pos:  # every item takes at least one byte
+                raise _Bad(
+                    f"manifest store: a CBOR container declares {items} items, "
+                    f"{end - pos} bytes remain"
+                )
+            left.append(items)
+        elif major == 6:
+            left.append(1)
+        # integers, simple values and floats: their bytes were the value
+    return pos
 
 
 def _indefinite(view: memoryview, pos: int, end: int, depth: int, major: int) -> int:
