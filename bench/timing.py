@@ -10,7 +10,16 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
-__all__ = ["Stats", "Task", "interleave", "time_many", "time_once", "time_pair", "time_single"]
+__all__ = [
+    "Stats",
+    "Task",
+    "interleave",
+    "paired_ratio",
+    "time_many",
+    "time_once",
+    "time_pair",
+    "time_single",
+]
 
 _T = TypeVar("_T")
 
@@ -87,6 +96,19 @@ def interleave(
             j = (i + k) % n
             results[j].append(runs[j]())
     return results
+
+
+def paired_ratio(top: Stats, bottom: Stats) -> float:
+    """The median of ``top[i] / bottom[i]`` over samples taken side by side (by
+    :func:`interleave`, repetition ``i`` of each).
+
+    On a machine whose speed drifts (a shared host), the two samples of one repetition ran
+    seconds apart, under the same conditions; the ratio of the two medians mixes samples
+    from slow and fast minutes, and moves by more than the difference being measured.
+    """
+    if len(top.samples) != len(bottom.samples) or not top.samples:
+        raise ValueError("paired samples must be as many on both sides, and some")
+    return statistics.median(a / b for a, b in zip(top.samples, bottom.samples, strict=True))
 
 
 def time_many(tasks: Sequence[Task], repeat: int) -> list[Stats]:
