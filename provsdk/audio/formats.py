@@ -9,7 +9,7 @@ from pathlib import Path
 from provsdk.errors import InputError, UnsupportedFormatError
 from provsdk.small_files import open_regular
 
-__all__ = ["FILE_SUFFIXES", "AudioFormat", "detect_format", "format_for_name"]
+__all__ = ["AUDIO_SUFFIXES", "FILE_SUFFIXES", "AudioFormat", "detect_format", "format_for_name"]
 
 # Enough to see past one ID3v2 header and reach the magic of what follows it, and to read
 # the first packet of an Ogg stream, which names its codec.
@@ -73,6 +73,9 @@ FILE_SUFFIXES: dict[AudioFormat, frozenset[str]] = {
     AudioFormat.WEBM: frozenset({".webm"}),
     AudioFormat.MKA: frozenset({".mka"}),
 }
+# In a folder, these are the files verified; a file named on the command line is checked
+# whatever its name.
+AUDIO_SUFFIXES = frozenset().union(*FILE_SUFFIXES.values())
 
 # Other names a user may give a format by.
 _ALIASES: dict[AudioFormat, tuple[str, ...]] = {

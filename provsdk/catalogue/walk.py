@@ -13,6 +13,7 @@ import os
 from collections.abc import Iterable, Iterator
 from pathlib import Path, PurePosixPath
 
+from provsdk.audio.formats import AUDIO_SUFFIXES
 from provsdk.sign.atomic import TEMP_SUFFIX
 
 __all__ = ["in_catalogue", "iter_files"]
@@ -22,8 +23,6 @@ def in_catalogue(name: str) -> bool:
     """Whether a file called ``name``, found in a folder, is verified: audio by its suffix,
     not hidden, and not a temporary file a writer left. (A file named on the command line is
     verified whatever its name, so an unsupported one is reported.)"""
-    from provsdk.verify.verifier import AUDIO_SUFFIXES
-
     return (
         not name.startswith(".")
         and not name.endswith(TEMP_SUFFIX)

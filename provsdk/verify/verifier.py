@@ -8,7 +8,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from provsdk.audio.formats import FILE_SUFFIXES
+from provsdk.audio.formats import AUDIO_SUFFIXES
 from provsdk.credentials.trust import TrustConfig
 from provsdk.models.report import (
     C2paState,
@@ -34,8 +34,6 @@ __all__ = [
     "verify_file",
 ]
 
-# In a folder, these are the files we look at; named files are checked whatever their name.
-AUDIO_SUFFIXES = frozenset().union(*FILE_SUFFIXES.values())
 
 
 def report_from_evidence(
